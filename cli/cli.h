@@ -1,0 +1,37 @@
+/*
+ * cli.h: the havm command line. Exit codes are part of the interface
+ * (documented in havm(8)); scripts rely on them.
+ */
+#ifndef HAVM_CLI_H
+#define HAVM_CLI_H
+
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum havm_exit {
+	HAVM_EXIT_OK = 0,
+	HAVM_EXIT_ERROR = 1,       /* havmd answered with an error */
+	HAVM_EXIT_USAGE = 2,       /* bad command line */
+	HAVM_EXIT_NOT_RUNNING = 3, /* havmd is not running on this host */
+	HAVM_EXIT_DENIED = 4,      /* not root and not in group haclient */
+	HAVM_EXIT_PROTOCOL = 5,    /* havmd's reply was malformed */
+};
+
+/*
+ * Send a body-less request of TYPE to havmd and receive the reply into
+ * REPLY (HAVM_WIRE_MSG_MAX bytes). On success *LEN is the reply's length
+ * and the return is HAVM_EXIT_OK; an error reply is printed and mapped to
+ * an exit code. Every failure is printed to stderr.
+ */
+int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, size_t *len);
+
+int cmd_status(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+
+/* For commands: true if ARG is -h/--help. */
+bool cli_is_help(const char *arg);
+
+#endif

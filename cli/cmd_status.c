@@ -1,0 +1,249 @@
+/*
+ * cmd_status.c: `havm status` and `havm node list`, for people and (with
+ * --json) for scripts. Both render the same status reply from havmd.
+ */
+#include "cli.h"
+
+#include "json.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *host_state(const struct wire_status_node *n)
+{
+	if (n->flags & WIRE_NODE_ONLINE)
+		return "online";
+	/* corosync sees the host but its havmd is not in the group: it is
+	 * not taking part, and saying "online" would be a lie. */
+	if (n->flags & WIRE_NODE_MEMBER)
+		return "no-havmd";
+	return "offline";
+}
+
+static void fmt_uptime(char *buf, size_t len, uint64_t now, uint64_t start)
+{
+	uint64_t s = now > start ? now - start : 0;
+
+	if (s < 120)
+		snprintf(buf, len, "%" PRIu64 "s", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%" PRIu64 "m", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%" PRIu64 "h", s / 3600);
+	else
+		snprintf(buf, len, "%" PRIu64 "d", s / 86400);
+}
+
+static const struct wire_status_node *find_node(const struct wire_status_reply *m, uint32_t id)
+{
+	for (uint16_t i = 0; i < m->n_nodes; i++)
+		if (m->nodes[i].nodeid == id)
+			return &m->nodes[i];
+	return NULL;
+}
+
+static void print_hosts_table(const struct wire_status_reply *m)
+{
+	printf("%-16s %-8s %-9s %-22s %s\n", "HOST", "NODEID", "STATE", "HAVMD", "ROLE");
+	for (uint16_t i = 0; i < m->n_nodes; i++) {
+		const struct wire_status_node *n = &m->nodes[i];
+		char daemon[96] = "-", up[24];
+		char role[64] = "";
+
+		if (n->flags & WIRE_NODE_HAVE_STATE) {
+			fmt_uptime(up, sizeof(up), m->now, n->start_time);
+			snprintf(daemon, sizeof(daemon), "%s %s %s", n->version,
+				 wire_daemon_state_name(n->state), up);
+		}
+		if (n->flags & WIRE_NODE_COORDINATOR)
+			strcat(role, "coordinator ");
+		if (n->flags & WIRE_NODE_LOCAL)
+			strcat(role, "(this host) ");
+		if (!(n->flags & WIRE_NODE_CONFIGURED))
+			strcat(role, "NOT-IN-CONFIG ");
+		printf("%-16s %-8u %-9s %-22s %s\n", n->name, n->nodeid, host_state(n), daemon,
+		       role);
+	}
+}
+
+static void print_human(const struct wire_status_reply *m)
+{
+	const struct wire_status_node *local = find_node(m, m->local_nodeid);
+	const struct wire_status_node *coord = find_node(m, m->coordinator);
+	unsigned online = 0;
+
+	for (uint16_t i = 0; i < m->n_nodes; i++)
+		online += (m->nodes[i].flags & WIRE_NODE_ONLINE) != 0;
+	printf("Cluster:     %s\n", m->cluster_name);
+	if (!(m->flags & WIRE_STATUS_COROSYNC_UP)) {
+		printf("Corosync:    NOT CONNECTED: havmd on this host cannot reach corosync;\n"
+		       "             membership and quorum are unknown (havmd retries)\n");
+	} else {
+		printf("This host:   %s (node id %u)\n", local ? local->name : "?", m->local_nodeid);
+		printf("Quorum:      %s\n", (m->flags & WIRE_STATUS_QUORATE)
+						    ? "yes"
+						    : "NO: this partition takes no action");
+		printf("Ring id:     %u.%" PRIu64 "\n", m->ring_nodeid, m->ring_seq);
+		if (coord)
+			printf("Coordinator: %s (node id %u)\n", coord->name, coord->nodeid);
+		else
+			printf("Coordinator: none\n");
+	}
+	printf("Hosts:       %u of %u online\n\n", online, m->n_nodes);
+	print_hosts_table(m);
+}
+
+static void json_node(const struct wire_status_reply *m, const struct wire_status_node *n)
+{
+	printf("{\"name\":");
+	json_put_string(stdout, n->name);
+	printf(",\"nodeid\":%u,\"state\":\"%s\",\"online\":%s,\"member\":%s,"
+	       "\"coordinator\":%s,\"local\":%s,\"configured\":%s,\"daemon\":",
+	       n->nodeid, host_state(n), n->flags & WIRE_NODE_ONLINE ? "true" : "false",
+	       n->flags & WIRE_NODE_MEMBER ? "true" : "false",
+	       n->flags & WIRE_NODE_COORDINATOR ? "true" : "false",
+	       n->flags & WIRE_NODE_LOCAL ? "true" : "false",
+	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false");
+	if (n->flags & WIRE_NODE_HAVE_STATE) {
+		printf("{\"version\":");
+		json_put_string(stdout, n->version);
+		printf(",\"state\":\"%s\",\"start_time\":%" PRIu64 ",\"uptime\":%" PRIu64 "}",
+		       wire_daemon_state_name(n->state), n->start_time,
+		       m->now > n->start_time ? m->now - n->start_time : 0);
+	} else {
+		printf("null");
+	}
+	printf("}");
+}
+
+static void json_nodes(const struct wire_status_reply *m)
+{
+	printf("[");
+	for (uint16_t i = 0; i < m->n_nodes; i++) {
+		if (i)
+			printf(",");
+		json_node(m, &m->nodes[i]);
+	}
+	printf("]");
+}
+
+static void print_json(const struct wire_status_reply *m)
+{
+	bool up = m->flags & WIRE_STATUS_COROSYNC_UP;
+
+	printf("{\"cluster\":");
+	json_put_string(stdout, m->cluster_name);
+	printf(",\"local_nodeid\":%u,\"corosync\":\"%s\",\"quorate\":%s,", m->local_nodeid,
+	       up ? "connected" : "disconnected",
+	       m->flags & WIRE_STATUS_QUORATE ? "true" : "false");
+	if (up)
+		printf("\"ring_id\":{\"nodeid\":%u,\"seq\":%" PRIu64 "},", m->ring_nodeid,
+		       m->ring_seq);
+	else
+		printf("\"ring_id\":null,");
+	if (m->coordinator)
+		printf("\"coordinator\":%u,", m->coordinator);
+	else
+		printf("\"coordinator\":null,");
+	printf("\"time\":%" PRIu64 ",\"hosts\":", m->now);
+	json_nodes(m);
+	printf("}\n");
+}
+
+static int fetch_status(struct wire_status_reply *m)
+{
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	size_t len = 0;
+	int rc = ctl_request(HAVM_MSG_STATUS_REQ, HAVM_MSG_STATUS_REPLY, buf, &len);
+
+	if (rc)
+		return rc;
+	if (wire_status_reply_decode(buf, len, m)) {
+		fprintf(stderr, "havm: malformed status reply from havmd\n");
+		return HAVM_EXIT_PROTOCOL;
+	}
+	return HAVM_EXIT_OK;
+}
+
+/* Parse [--json] [-h]; returns -1 to go on, or an exit code. */
+static int parse_json_flag(int argc, char **argv, const char *usage, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = true; break;
+		case 'h': fputs(usage, stdout); return HAVM_EXIT_OK;
+		default: fputs(usage, stderr); return HAVM_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		return HAVM_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: havm status [--json]\n"
+		"Show the cluster as havmd on this host sees it: quorum, ring id, coordinator,\n"
+		"and every host (online, offline, or no-havmd when corosync sees the host but\n"
+		"its havmd is not running).\n"
+		"  --json   one JSON object, for scripts (see havm(8))\n";
+	static struct wire_status_reply m;
+	bool json = false;
+	int rc = parse_json_flag(argc, argv, usage, &json);
+
+	if (rc >= 0)
+		return rc;
+	rc = fetch_status(&m);
+	if (rc)
+		return rc;
+	if (json)
+		print_json(&m);
+	else
+		print_human(&m);
+	return HAVM_EXIT_OK;
+}
+
+int cmd_node(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: havm node list [--json]\n"
+		"List the cluster's hosts with their node id and state.\n";
+	static struct wire_status_reply m;
+	bool json = false;
+	int rc;
+
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? HAVM_EXIT_USAGE : HAVM_EXIT_OK;
+	}
+	if (strcmp(argv[1], "list") != 0) {
+		fprintf(stderr, "havm: unknown node command \"%s\"\n%s", argv[1], usage);
+		return HAVM_EXIT_USAGE;
+	}
+	rc = parse_json_flag(argc - 1, argv + 1, usage, &json);
+	if (rc >= 0)
+		return rc;
+	rc = fetch_status(&m);
+	if (rc)
+		return rc;
+	if (json) {
+		json_nodes(&m);
+		printf("\n");
+	} else {
+		print_hosts_table(&m);
+	}
+	return HAVM_EXIT_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * main.c: havm, the command line for havmd. crm-style: one command per
+ * action, `--help` everywhere, `--json` for scripts, documented exit codes.
+ */
+#include "cli.h"
+
+#include "havm-build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "show the cluster: quorum, coordinator, hosts" },
+	{ "node", cmd_node, "node list: the cluster's hosts" },
+	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },
+};
+
+bool cli_is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: havm COMMAND [ARGS] [--help]\n"
+		   "Control and inspect havm, high availability for KVM virtual machines.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		   "  -h, --help     this help; `havm COMMAND --help` for a command\n"
+		   "  -V, --version  print the version\n\n"
+		   "Exit codes: 0 ok, 1 havmd reported an error, 2 usage error,\n"
+		   "3 havmd not running, 4 permission denied, 5 malformed reply.\n"
+		   "havm talks to havmd on this host; root or group haclient only. See havm(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return HAVM_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout);
+		return HAVM_EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("havm %s\n", PACKAGE_VERSION);
+		return HAVM_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "havm: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return HAVM_EXIT_USAGE;
+}

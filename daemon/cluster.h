@@ -1,0 +1,19 @@
+/*
+ * cluster.h: membership and quorum through corosync (CPG + libquorum).
+ */
+#ifndef HAVMD_CLUSTER_H
+#define HAVMD_CLUSTER_H
+
+#include "havmd.h"
+
+/* Connect now, or keep retrying every reconnect_ms in the background.
+ * Never fails: havmd runs and answers the CLI without corosync. */
+void cluster_start(struct havmd *h);
+/* Leave the CPG group and close the handles (on shutdown). */
+void cluster_stop(struct havmd *h);
+/* Our own state changed: tell the group. */
+void cluster_announce(struct havmd *h);
+/* The current view, for the status reply. */
+void cluster_view_get(const struct havmd *h, struct cluster_view *view);
+
+#endif

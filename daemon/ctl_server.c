@@ -1,0 +1,258 @@
+/*
+ * ctl_server.c: the control socket ("havm", libqb IPC) that the CLI uses.
+ *
+ * Access: root, or a peer whose primary or supplementary groups include
+ * haclient (the group Pacemaker also uses for this). Everyone else is
+ * refused at connect time, with a log line naming uid and gid.
+ *
+ * Requests are a libqb request header followed by one havm message
+ * (wire.h). A malformed request gets an error reply and a log line; it never
+ * reaches a handler.
+ */
+#include "ctl_server.h"
+
+#include "cluster.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <qb/qbipc_common.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HACLIENT_GROUP "haclient"
+#define BLACKBOX_PATH HAVM_STATE_DIR "/blackbox.dump"
+
+/*
+ * libqb's poll-handler callbacks carry no context argument, so the loop
+ * they add descriptors to has to be reachable from here. This is the one
+ * file-level variable in havmd; it is set once before the service runs.
+ */
+static qb_loop_t *ctl_loop;
+
+static int32_t job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+{
+	return qb_loop_job_add(ctl_loop, p, data, fn);
+}
+
+static int32_t dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_add(ctl_loop, p, fd, events, data, fn);
+}
+
+static int32_t dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_mod(ctl_loop, p, fd, events, data, fn);
+}
+
+static int32_t dispatch_del(int32_t fd)
+{
+	return qb_loop_poll_del(ctl_loop, fd);
+}
+
+/* Is UID (primary group GID) root or in haclient? getgrouplist reads the
+ * local group database; it runs once per CLI connection, not per event. */
+static bool peer_allowed(const struct ctl_server *s, uid_t uid, gid_t gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+
+	if (uid == 0)
+		return true;
+	if (!s->have_haclient)
+		return false;
+	if (gid == s->haclient_gid)
+		return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == s->haclient_gid)
+			return true;
+	return false;
+}
+
+static int32_t on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
+{
+	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+
+	if (!peer_allowed(&h->ctl, uid, gid)) {
+		log_warn("ctl: refused connection uid=%u gid=%u reason=\"not root and not in "
+			 "group %s\"",
+			 (unsigned)uid, (unsigned)gid, HACLIENT_GROUP);
+		return -EACCES;
+	}
+	/* Let a non-root client open the connection's shared files. */
+	if (h->ctl.have_haclient)
+		qb_ipcs_connection_auth_set(c, -1, h->ctl.haclient_gid, 0660);
+	log_debug("ctl: accepted connection uid=%u gid=%u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+static void send_reply(qb_ipcs_connection_t *c, uint32_t id, const uint8_t *body, int len)
+{
+	static uint8_t buf[sizeof(struct qb_ipc_response_header) + HAVM_WIRE_MSG_MAX];
+	struct qb_ipc_response_header *rh = (struct qb_ipc_response_header *)buf;
+	ssize_t rc;
+
+	rh->id = (int32_t)id;
+	rh->size = (int32_t)(sizeof(*rh) + (size_t)len);
+	rh->error = 0;
+	memcpy(buf + sizeof(*rh), body, (size_t)len);
+	rc = qb_ipcs_response_send(c, buf, (size_t)rh->size);
+	if (rc < 0)
+		log_warn("ctl: cannot send reply: %s", strerror((int)-rc));
+}
+
+static void reply_error(qb_ipcs_connection_t *c, uint32_t id, enum havm_status st,
+			const char *text)
+{
+	struct wire_error_reply m = { .status = st };
+	uint8_t body[HAVM_WIRE_HDR_LEN + 2 + WIRE_TEXT_MAX];
+	int len;
+
+	snprintf(m.message, sizeof(m.message), "%s", text);
+	len = wire_error_reply_encode(body, sizeof(body), &m);
+	if (len > 0)
+		send_reply(c, id, body, len);
+}
+
+static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
+{
+	static struct wire_status_reply m;
+	static uint8_t body[HAVM_WIRE_MSG_MAX];
+	struct cluster_view view;
+	int len;
+
+	cluster_view_get(h, &view);
+	nodes_status_build(&h->cfg, &view, &h->states, (uint64_t)time(NULL), &m);
+	len = wire_status_reply_encode(body, sizeof(body), &m);
+	if (len < 0) {
+		log_err("ctl: cannot encode status: %s", strerror(-len));
+		reply_error(c, id, HAVM_E_INTERNAL, "cannot encode status");
+		return;
+	}
+	send_reply(c, id, body, len);
+}
+
+/* Write the debug ring to a fixed file via a temporary one, so a reader
+ * never sees half a dump; the CLI prints it. */
+static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
+{
+	struct wire_debug_dump_reply m;
+	uint8_t body[HAVM_WIRE_HDR_LEN + 2 + WIRE_PATH_MAX];
+	char tmp[sizeof(m.path) + 8];
+	int len, rc;
+
+	(void)h;
+	snprintf(m.path, sizeof(m.path), "%s", BLACKBOX_PATH);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", m.path);
+	if (mkdir(HAVM_STATE_DIR, 0750) < 0 && errno != EEXIST) {
+		rc = -errno;
+	} else {
+		rc = havm_log_blackbox_write(tmp);
+		if (rc == 0 && rename(tmp, m.path) < 0)
+			rc = -errno;
+	}
+	if (rc) {
+		log_err("ctl: cannot write debug dump path=%s: %s", m.path, strerror(-rc));
+		reply_error(c, id, HAVM_E_INTERNAL, "cannot write the debug dump; see havmd's log");
+		return;
+	}
+	if (h->ctl.have_haclient && chown(m.path, 0, h->ctl.haclient_gid) == 0)
+		chmod(m.path, 0640);
+	log_info("ctl: debug dump written path=%s", m.path);
+	len = wire_debug_dump_reply_encode(body, sizeof(body), &m);
+	if (len > 0)
+		send_reply(c, id, body, len);
+}
+
+static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
+{
+	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	const struct qb_ipc_request_header *rq = data;
+	uint32_t id = 0;
+	uint16_t type = 0;
+	int rc = -EBADMSG;
+
+	if (size >= sizeof(*rq)) {
+		id = (uint32_t)rq->id;
+		if ((size_t)rq->size == size)
+			rc = wire_request_decode((const uint8_t *)data + sizeof(*rq),
+						 size - sizeof(*rq), &type);
+	}
+	if (rc) {
+		log_warn("ctl: dropped malformed request len=%zu reason=%s", size, strerror(-rc));
+		reply_error(c, id, HAVM_E_BADMSG, "malformed request");
+		return 0;
+	}
+	switch (type) {
+	case HAVM_MSG_STATUS_REQ:
+		handle_status(h, c, id);
+		break;
+	case HAVM_MSG_DEBUG_DUMP_REQ:
+		handle_debug_dump(h, c, id);
+		break;
+	default:
+		log_warn("ctl: unknown request type=%u", type);
+		reply_error(c, id, HAVM_E_UNKNOWN, "unknown request (is havm newer than havmd?)");
+	}
+	return 0;
+}
+
+int ctl_server_start(struct havmd *h)
+{
+	static struct qb_ipcs_service_handlers handlers = {
+		.connection_accept = on_accept,
+		.msg_process = on_msg,
+	};
+	struct qb_ipcs_poll_handlers poll = {
+		.job_add = job_add,
+		.dispatch_add = dispatch_add,
+		.dispatch_mod = dispatch_mod,
+		.dispatch_del = dispatch_del,
+	};
+	struct group gr, *res = NULL;
+	char buf[4096];
+	int rc;
+
+	if (getgrnam_r(HACLIENT_GROUP, &gr, buf, sizeof(buf), &res) == 0 && res) {
+		h->ctl.haclient_gid = gr.gr_gid;
+		h->ctl.have_haclient = true;
+	} else {
+		log_warn("ctl: group %s does not exist; only root may use havm", HACLIENT_GROUP);
+	}
+	ctl_loop = h->loop;
+	h->ctl.service = qb_ipcs_create(HAVM_IPC_NAME, 0, QB_IPC_SOCKET, &handlers);
+	if (!h->ctl.service)
+		return -errno ? -errno : -ENOMEM;
+	qb_ipcs_service_context_set(h->ctl.service, h);
+	qb_ipcs_poll_handlers_set(h->ctl.service, &poll);
+	rc = qb_ipcs_run(h->ctl.service);
+	if (rc < 0) {
+		qb_ipcs_unref(h->ctl.service);
+		h->ctl.service = NULL;
+		return rc;
+	}
+	log_info("ctl: listening name=%s", HAVM_IPC_NAME);
+	return 0;
+}
+
+void ctl_server_stop(struct havmd *h)
+{
+	if (!h->ctl.service)
+		return;
+	qb_ipcs_destroy(h->ctl.service);
+	h->ctl.service = NULL;
+}

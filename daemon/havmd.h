@@ -1,0 +1,62 @@
+/*
+ * havmd.h: the daemon's one context, passed to every function.
+ * No other mutable globals: that is what lets subsystems be tested alone.
+ */
+#ifndef HAVMD_H
+#define HAVMD_H
+
+#include "config.h"
+#include "nodes.h"
+#include "wire.h"
+
+#include <corosync/cpg.h>
+#include <corosync/quorum.h>
+#include <qb/qbipcs.h>
+#include <qb/qbloop.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HAVM_STATE_DIR "/var/lib/havm"
+#define HAVM_IPC_NAME "havm"
+
+/* The link to corosync: CPG group of havmd daemons plus quorum tracking. */
+struct cluster {
+	cpg_handle_t cpg;
+	quorum_handle_t quorum;
+	bool cpg_open, quorum_open, joined;
+	bool up;              /* both handles open and the group joined */
+	unsigned int failed_attempts;
+	qb_loop_timer_handle reconnect_timer;
+	qb_loop_timer_handle announce_timer;
+	bool announce_pending; /* our state still to be multicast */
+	struct cpg_name group;
+	uint32_t local_nodeid;
+	bool quorate;
+	uint32_t ring_nodeid;
+	uint64_t ring_seq;
+	uint32_t cpg_members[WIRE_NODES_MAX];
+	size_t n_cpg;
+	uint32_t quorum_members[WIRE_NODES_MAX];
+	size_t n_quorum;
+	uint32_t coordinator; /* last computed, to log changes */
+};
+
+struct ctl_server {
+	qb_ipcs_service_t *service;
+	gid_t haclient_gid;
+	bool have_haclient;
+};
+
+struct havmd {
+	const char *config_path;
+	struct havm_config cfg;
+	qb_loop_t *loop;
+	bool foreground;
+	uint64_t start_time;
+	enum havm_daemon_state state;
+	struct cluster cluster;
+	struct node_states states;
+	struct ctl_server ctl;
+};
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * nodes.h: what this daemon knows about every host, and the status reply
+ * built from it.
+ *
+ * Three sources are merged: the configured hosts (havm.conf), the cluster
+ * view (corosync's quorum membership and the CPG group of havmd daemons),
+ * and the node-state messages each daemon broadcast. A host that is a
+ * corosync member but whose havmd is not in the group is shown as such,
+ * not as online: status must tell the truth about what can act.
+ * Everything here is pure: no I/O, tested directly.
+ */
+#ifndef HAVM_NODES_H
+#define HAVM_NODES_H
+
+#include "config.h"
+#include "wire.h"
+
+struct node_states {
+	struct wire_node_state v[WIRE_NODES_MAX];
+	size_t n;
+};
+
+/* Record a state message; the newest from a node replaces the older one.
+ * 0, or -ENOSPC when the table is full (more daemons than WIRE_NODES_MAX). */
+int node_states_update(struct node_states *t, const struct wire_node_state *m);
+/* Forget a node whose daemon left the group: its state is no longer known. */
+void node_states_forget(struct node_states *t, uint32_t nodeid);
+const struct wire_node_state *node_states_find(const struct node_states *t, uint32_t nodeid);
+
+struct cluster_view {
+	bool corosync_up;
+	bool quorate;
+	uint32_t local_nodeid;
+	uint32_t ring_nodeid;
+	uint64_t ring_seq;
+	const uint32_t *cpg_members;    /* havmd daemons in the group */
+	size_t n_cpg;
+	const uint32_t *quorum_members; /* corosync membership */
+	size_t n_quorum;
+};
+
+/*
+ * Fill OUT for a status reply: one entry per configured host in config
+ * order, then any member not in the configuration (a misconfiguration the
+ * operator should see). NOW is the daemon's clock.
+ */
+void nodes_status_build(const struct havm_config *cfg, const struct cluster_view *view,
+			const struct node_states *states, uint64_t now,
+			struct wire_status_reply *out);
+
+#endif

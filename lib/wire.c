@@ -1,0 +1,396 @@
+/*
+ * wire.c: encode and strictly decode havm's messages (see wire.h for the
+ * layout and the rules). Writers and readers carry a sticky error so a
+ * sequence of puts or gets is checked once at the end.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+struct rbuf {
+	const uint8_t *p;
+	size_t off, len;
+	int err;
+};
+
+static void put_bytes(struct wbuf *w, const void *src, size_t n)
+{
+	if (w->err)
+		return;
+	if (w->cap - w->len < n) {
+		w->err = -EMSGSIZE;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void put_u8(struct wbuf *w, uint8_t v)
+{
+	put_bytes(w, &v, 1);
+}
+
+static void put_u16(struct wbuf *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	put_bytes(w, b, sizeof(b));
+}
+
+static void put_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	put_bytes(w, b, sizeof(b));
+}
+
+static void put_u64(struct wbuf *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)(v >> 32));
+	put_u32(w, (uint32_t)v);
+}
+
+static bool text_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static void put_str(struct wbuf *w, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n > max || !text_ok(s, n)) {
+		if (!w->err)
+			w->err = -EINVAL;
+		return;
+	}
+	put_u16(w, (uint16_t)n);
+	put_bytes(w, s, n);
+}
+
+static void get_bytes(struct rbuf *r, void *dst, size_t n)
+{
+	if (r->err)
+		return;
+	if (r->len - r->off < n) {
+		r->err = -EBADMSG;
+		return;
+	}
+	memcpy(dst, r->p + r->off, n);
+	r->off += n;
+}
+
+static uint8_t get_u8(struct rbuf *r)
+{
+	uint8_t v = 0;
+	get_bytes(r, &v, 1);
+	return v;
+}
+
+static uint16_t get_u16(struct rbuf *r)
+{
+	uint8_t b[2] = { 0, 0 };
+	get_bytes(r, b, sizeof(b));
+	return (uint16_t)((b[0] << 8) | b[1]);
+}
+
+static uint32_t get_u32(struct rbuf *r)
+{
+	uint8_t b[4] = { 0, 0, 0, 0 };
+	get_bytes(r, b, sizeof(b));
+	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static uint64_t get_u64(struct rbuf *r)
+{
+	uint64_t hi = get_u32(r);
+	return (hi << 32) | get_u32(r);
+}
+
+/* DST has room for MAX bytes plus the NUL. */
+static void get_str(struct rbuf *r, char *dst, size_t max)
+{
+	uint16_t n = get_u16(r);
+	dst[0] = '\0';
+	if (r->err)
+		return;
+	if (n > max) {
+		r->err = -EBADMSG;
+		return;
+	}
+	get_bytes(r, dst, n);
+	if (r->err)
+		return;
+	dst[n] = '\0';
+	if (!text_ok(dst, n))
+		r->err = -EBADMSG;
+}
+
+static void check(struct rbuf *r, bool ok)
+{
+	if (!ok && !r->err)
+		r->err = -EBADMSG;
+}
+
+static void hdr_begin(struct wbuf *w, void *buf, size_t cap, uint16_t type)
+{
+	*w = (struct wbuf){ .p = buf, .cap = cap };
+	put_u32(w, HAVM_WIRE_MAGIC);
+	put_u16(w, HAVM_WIRE_VERSION);
+	put_u16(w, type);
+	put_u32(w, 0); /* length, patched by hdr_end */
+}
+
+static int hdr_end(struct wbuf *w)
+{
+	if (w->err)
+		return w->err;
+	if (w->len > HAVM_WIRE_MSG_MAX)
+		return -EMSGSIZE;
+	w->p[8] = (uint8_t)(w->len >> 24);
+	w->p[9] = (uint8_t)(w->len >> 16);
+	w->p[10] = (uint8_t)(w->len >> 8);
+	w->p[11] = (uint8_t)w->len;
+	return (int)w->len;
+}
+
+int wire_hdr_decode(const void *buf, size_t len, struct wire_hdr *h)
+{
+	struct rbuf r = { .p = buf, .len = len };
+
+	h->magic = get_u32(&r);
+	h->version = get_u16(&r);
+	h->type = get_u16(&r);
+	h->length = get_u32(&r);
+	if (r.err)
+		return r.err;
+	if (h->magic != HAVM_WIRE_MAGIC)
+		return -EBADMSG;
+	/* A different version may lay out even its length differently. */
+	if (h->version != HAVM_WIRE_VERSION)
+		return -EPROTONOSUPPORT;
+	if (h->length != len || len > HAVM_WIRE_MSG_MAX)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Check the header is of TYPE and leave R positioned at the body. */
+static int body_begin(struct rbuf *r, const void *buf, size_t len, uint16_t type)
+{
+	struct wire_hdr h;
+	int rc = wire_hdr_decode(buf, len, &h);
+
+	if (rc)
+		return rc;
+	if (h.type != type)
+		return -EBADMSG;
+	*r = (struct rbuf){ .p = buf, .len = len, .off = HAVM_WIRE_HDR_LEN };
+	return 0;
+}
+
+/* Trailing bytes are as malformed as missing ones. */
+static int body_end(struct rbuf *r)
+{
+	if (r->err)
+		return r->err;
+	return r->off == r->len ? 0 : -EBADMSG;
+}
+
+static bool is_request(uint16_t type)
+{
+	return type == HAVM_MSG_STATUS_REQ || type == HAVM_MSG_DEBUG_DUMP_REQ;
+}
+
+int wire_request_encode(void *buf, size_t cap, enum havm_msg_type type)
+{
+	struct wbuf w;
+
+	if (!is_request((uint16_t)type))
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, (uint16_t)type);
+	return hdr_end(&w);
+}
+
+int wire_request_decode(const void *buf, size_t len, uint16_t *type)
+{
+	struct wire_hdr h;
+	int rc = wire_hdr_decode(buf, len, &h);
+
+	if (rc)
+		return rc;
+	*type = h.type;
+	/* Known requests carry no body; an unknown type is for the caller to
+	 * answer with HAVM_E_UNKNOWN, so it is not malformed here. */
+	if (is_request(h.type) && len != HAVM_WIRE_HDR_LEN)
+		return -EBADMSG;
+	return 0;
+}
+
+int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *m)
+{
+	struct wbuf w;
+
+	if (m->nodeid == 0 || m->state == 0 || m->state > HAVM_DAEMON_STATE_MAX)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_NODE_STATE);
+	put_u32(&w, m->nodeid);
+	put_u8(&w, m->state);
+	put_u64(&w, m->start_time);
+	put_str(&w, m->name, WIRE_NAME_MAX);
+	put_str(&w, m->version, WIRE_VERSION_STR_MAX);
+	return hdr_end(&w);
+}
+
+int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_NODE_STATE);
+
+	if (rc)
+		return rc;
+	m->nodeid = get_u32(&r);
+	m->state = get_u8(&r);
+	m->start_time = get_u64(&r);
+	get_str(&r, m->name, WIRE_NAME_MAX);
+	get_str(&r, m->version, WIRE_VERSION_STR_MAX);
+	check(&r, m->nodeid != 0);
+	check(&r, m->state >= 1 && m->state <= HAVM_DAEMON_STATE_MAX);
+	check(&r, m->name[0] != '\0');
+	return body_end(&r);
+}
+
+int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m)
+{
+	struct wbuf w;
+
+	if (m->n_nodes > WIRE_NODES_MAX || (m->flags & ~WIRE_STATUS_FLAGS_ALL))
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_STATUS_REPLY);
+	put_str(&w, m->cluster_name, WIRE_NAME_MAX);
+	put_u8(&w, m->flags);
+	put_u32(&w, m->local_nodeid);
+	put_u32(&w, m->coordinator);
+	put_u32(&w, m->ring_nodeid);
+	put_u64(&w, m->ring_seq);
+	put_u64(&w, m->now);
+	put_u16(&w, m->n_nodes);
+	for (uint16_t i = 0; i < m->n_nodes; i++) {
+		const struct wire_status_node *n = &m->nodes[i];
+		if (n->flags & ~WIRE_NODE_FLAGS_ALL)
+			return -EINVAL;
+		put_u32(&w, n->nodeid);
+		put_u8(&w, n->flags);
+		put_u8(&w, n->state);
+		put_u64(&w, n->start_time);
+		put_str(&w, n->name, WIRE_NAME_MAX);
+		put_str(&w, n->version, WIRE_VERSION_STR_MAX);
+	}
+	return hdr_end(&w);
+}
+
+int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_reply *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_STATUS_REPLY);
+
+	if (rc)
+		return rc;
+	get_str(&r, m->cluster_name, WIRE_NAME_MAX);
+	m->flags = get_u8(&r);
+	m->local_nodeid = get_u32(&r);
+	m->coordinator = get_u32(&r);
+	m->ring_nodeid = get_u32(&r);
+	m->ring_seq = get_u64(&r);
+	m->now = get_u64(&r);
+	m->n_nodes = get_u16(&r);
+	check(&r, !(m->flags & ~WIRE_STATUS_FLAGS_ALL));
+	check(&r, m->n_nodes <= WIRE_NODES_MAX);
+	for (uint16_t i = 0; i < m->n_nodes && !r.err; i++) {
+		struct wire_status_node *n = &m->nodes[i];
+		n->nodeid = get_u32(&r);
+		n->flags = get_u8(&r);
+		n->state = get_u8(&r);
+		n->start_time = get_u64(&r);
+		get_str(&r, n->name, WIRE_NAME_MAX);
+		get_str(&r, n->version, WIRE_VERSION_STR_MAX);
+		check(&r, n->nodeid != 0);
+		check(&r, !(n->flags & ~WIRE_NODE_FLAGS_ALL));
+		check(&r, !(n->flags & WIRE_NODE_HAVE_STATE) ||
+				  (n->state >= 1 && n->state <= HAVM_DAEMON_STATE_MAX));
+	}
+	return body_end(&r);
+}
+
+int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m)
+{
+	struct wbuf w;
+
+	hdr_begin(&w, buf, cap, HAVM_MSG_DEBUG_DUMP_REPLY);
+	put_str(&w, m->path, WIRE_PATH_MAX);
+	return hdr_end(&w);
+}
+
+int wire_debug_dump_reply_decode(const void *buf, size_t len, struct wire_debug_dump_reply *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_DEBUG_DUMP_REPLY);
+
+	if (rc)
+		return rc;
+	get_str(&r, m->path, WIRE_PATH_MAX);
+	check(&r, m->path[0] == '/');
+	return body_end(&r);
+}
+
+int wire_error_reply_encode(void *buf, size_t cap, const struct wire_error_reply *m)
+{
+	struct wbuf w;
+
+	if (m->status == HAVM_OK || m->status > HAVM_STATUS_MAX)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_ERROR_REPLY);
+	put_u32(&w, m->status);
+	put_str(&w, m->message, WIRE_TEXT_MAX);
+	return hdr_end(&w);
+}
+
+int wire_error_reply_decode(const void *buf, size_t len, struct wire_error_reply *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_ERROR_REPLY);
+
+	if (rc)
+		return rc;
+	m->status = get_u32(&r);
+	get_str(&r, m->message, WIRE_TEXT_MAX);
+	check(&r, m->status != HAVM_OK && m->status <= HAVM_STATUS_MAX);
+	return body_end(&r);
+}
+
+const char *wire_daemon_state_name(uint8_t state)
+{
+	switch (state) {
+	case HAVM_DAEMON_STARTING: return "starting";
+	case HAVM_DAEMON_RUNNING: return "running";
+	case HAVM_DAEMON_STOPPING: return "stopping";
+	}
+	return "unknown";
+}
+
+const char *wire_status_text(uint32_t status)
+{
+	switch (status) {
+	case HAVM_OK: return "ok";
+	case HAVM_E_BADMSG: return "malformed request";
+	case HAVM_E_UNKNOWN: return "unknown request";
+	case HAVM_E_INTERNAL: return "internal error";
+	}
+	return "unknown status";
+}

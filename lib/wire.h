@@ -1,0 +1,155 @@
+/*
+ * wire.h: every message havm sends, in one place.
+ *
+ * Two channels carry them:
+ *  - CPG, between the havmd of each host (node state broadcasts);
+ *  - the control socket (libqb IPC), between the havm CLI and havmd.
+ *
+ * Every message starts with the same 12-byte header:
+ *
+ *   offset size field
+ *   0      4    magic    0x4841564d ("HAVM")
+ *   4      2    version  HAVM_WIRE_VERSION
+ *   6      2    type     enum havm_msg_type
+ *   8      4    length   whole message including this header
+ *
+ * All integers are big-endian with the widths shown in each encoder.
+ * Strings are a 2-byte length followed by that many bytes, no NUL; each has
+ * a maximum and must be printable ASCII. A receiver checks the header
+ * (magic, version, type, length equal to the bytes received), every field's
+ * bounds and range, and that nothing is left over; anything else is
+ * rejected with -EBADMSG (malformed) or -EPROTONOSUPPORT (other version),
+ * and the caller logs and drops it. A peer never makes us trust a length.
+ *
+ * This file has no dependencies beyond libc so that fuzz targets can build
+ * it on its own.
+ */
+#ifndef HAVM_WIRE_H
+#define HAVM_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAVM_WIRE_MAGIC 0x4841564dU
+#define HAVM_WIRE_VERSION 1
+#define HAVM_WIRE_HDR_LEN 12
+#define HAVM_WIRE_MSG_MAX 65536 /* also the IPC buffer size */
+
+#define WIRE_NAME_MAX 63
+#define WIRE_VERSION_STR_MAX 31
+#define WIRE_TEXT_MAX 1023
+#define WIRE_PATH_MAX 1023
+#define WIRE_NODES_MAX 64
+
+enum havm_msg_type {
+	/* CPG */
+	HAVM_MSG_NODE_STATE = 1,
+	/* control socket: requests */
+	HAVM_MSG_STATUS_REQ = 100,
+	HAVM_MSG_DEBUG_DUMP_REQ = 101,
+	/* control socket: replies */
+	HAVM_MSG_STATUS_REPLY = 200,
+	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
+	HAVM_MSG_ERROR_REPLY = 299,
+};
+
+/* What a daemon says about itself. */
+enum havm_daemon_state {
+	HAVM_DAEMON_STARTING = 1,
+	HAVM_DAEMON_RUNNING = 2,
+	HAVM_DAEMON_STOPPING = 3,
+};
+#define HAVM_DAEMON_STATE_MAX HAVM_DAEMON_STOPPING
+
+/* Typed status codes carried in error replies. */
+enum havm_status {
+	HAVM_OK = 0,
+	HAVM_E_BADMSG = 1,    /* the request was malformed */
+	HAVM_E_UNKNOWN = 2,   /* unknown request type */
+	HAVM_E_INTERNAL = 3,  /* havmd failed to do it; see its log */
+};
+#define HAVM_STATUS_MAX HAVM_E_INTERNAL
+
+struct wire_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t length;
+};
+
+/* HAVM_MSG_NODE_STATE: sent by a daemon on joining the group and whenever
+ * its own state or the membership changes. */
+struct wire_node_state {
+	uint32_t nodeid;
+	uint8_t state;       /* enum havm_daemon_state */
+	uint64_t start_time; /* daemon start, seconds since the epoch */
+	char name[WIRE_NAME_MAX + 1];
+	char version[WIRE_VERSION_STR_MAX + 1];
+};
+
+/* One host in a status reply. */
+#define WIRE_NODE_CONFIGURED   0x01 /* listed in havm.conf */
+#define WIRE_NODE_MEMBER       0x02 /* in corosync's quorum membership */
+#define WIRE_NODE_ONLINE       0x04 /* its havmd is in our CPG group */
+#define WIRE_NODE_COORDINATOR  0x08
+#define WIRE_NODE_LOCAL        0x10 /* the host answering */
+#define WIRE_NODE_HAVE_STATE   0x20 /* we received its node state */
+#define WIRE_NODE_FLAGS_ALL    0x3f
+struct wire_status_node {
+	uint32_t nodeid;
+	uint8_t flags;
+	uint8_t state;       /* enum havm_daemon_state, valid with HAVE_STATE */
+	uint64_t start_time;
+	char name[WIRE_NAME_MAX + 1];
+	char version[WIRE_VERSION_STR_MAX + 1];
+};
+
+#define WIRE_STATUS_COROSYNC_UP 0x01 /* havmd is connected to corosync */
+#define WIRE_STATUS_QUORATE     0x02
+#define WIRE_STATUS_FLAGS_ALL   0x03
+struct wire_status_reply {
+	char cluster_name[WIRE_NAME_MAX + 1];
+	uint8_t flags;
+	uint32_t local_nodeid;
+	uint32_t coordinator; /* 0: none (no quorum) */
+	uint32_t ring_nodeid; /* ring id as corosync reports it */
+	uint64_t ring_seq;
+	uint64_t now;         /* the daemon's clock, for uptimes */
+	uint16_t n_nodes;
+	struct wire_status_node nodes[WIRE_NODES_MAX];
+};
+
+struct wire_debug_dump_reply {
+	char path[WIRE_PATH_MAX + 1]; /* blackbox file havmd wrote */
+};
+
+struct wire_error_reply {
+	uint32_t status; /* enum havm_status */
+	char message[WIRE_TEXT_MAX + 1];
+};
+
+/*
+ * Encoders write into BUF of CAP bytes and return the message length, or
+ * -EMSGSIZE if it does not fit, or -EINVAL if a field is out of range
+ * (a too-long string, say): we never send what we would refuse to receive.
+ * Decoders return 0 or -EBADMSG / -EPROTONOSUPPORT.
+ */
+int wire_hdr_decode(const void *buf, size_t len, struct wire_hdr *h);
+/* Just the header and a request with no body (status, debug dump). */
+int wire_request_encode(void *buf, size_t cap, enum havm_msg_type type);
+int wire_request_decode(const void *buf, size_t len, uint16_t *type);
+
+int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *m);
+int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *m);
+int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m);
+int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_reply *m);
+int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m);
+int wire_debug_dump_reply_decode(const void *buf, size_t len, struct wire_debug_dump_reply *m);
+int wire_error_reply_encode(void *buf, size_t cap, const struct wire_error_reply *m);
+int wire_error_reply_decode(const void *buf, size_t len, struct wire_error_reply *m);
+
+const char *wire_daemon_state_name(uint8_t state);
+const char *wire_status_text(uint32_t status);
+
+#endif

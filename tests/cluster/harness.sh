@@ -1,0 +1,844 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # HARNESS_* results are read by scenario scripts
+# harness.sh -- run a cluster of real corosync + havmd hosts on one machine.
+#
+# Source this file from a bash scenario script (it is set -euo pipefail safe):
+#
+#     #!/bin/bash
+#     set -euo pipefail
+#     . "$(dirname "$0")/harness.sh"
+#     harness_require_root
+#     harness_init 3                 # namespaces, config, cleanup trap
+#     host_start 1 2 3               # corosync, then havmd, on each host
+#     wait_until 30 havm_on 1 status --json
+#     host_poweroff 3
+#     ...
+#
+# Each host i is a network namespace <runid>-n<i> (address 192.0.2.<i>/24 on
+# eth0, a veth into a bridge in the hub namespace <runid>-hub; TEST-NET-1,
+# with no route out of the namespaces) plus private mount and UTS namespaces
+# created by host_start, in which per-host directories of the run dir are
+# bind-mounted over /run, /etc/corosync, /var/lib/corosync, /var/log/corosync,
+# /etc/havm and /var/lib/havm, a private tmpfs is mounted on /dev/shm and the
+# hostname is node<i>. corosync nodeid is i.
+#
+# Functions (the names are a contract):
+#   harness_require_root          fail clearly unless root and ip netns works
+#   harness_init N                create run id, run dir, hub + N host netns,
+#                                 write config, install cleanup traps
+#   harness_cleanup               kill this run's processes, delete its netns,
+#                                 remove the run dir (unless HARNESS_KEEP=1);
+#                                 idempotent; runs from the EXIT/INT/TERM/HUP traps
+#   harness_write_config i        (re)write host i's corosync.conf and havm.conf,
+#                                 then call harness_extra_config i if defined
+#   host_start i [j ...]          start hosts (in parallel); returns when each
+#                                 has corosync answering and havmd launched
+#   host_exec i CMD...            run CMD in host i's net, mount and UTS namespaces
+#   havm_on i ARGS...             host_exec i $HAVM ARGS...
+#   host_poweroff i               SIGKILL every process of host i in one kill call
+#                                 and wait until they are gone
+#   host_kill_proc i NAME         SIGKILL the processes named NAME (comm) on host i
+#   host_start_corosync i         restart corosync alone on a running host
+#   host_start_havmd i            restart havmd alone on a running host
+#   host_spawn i LOGFILE CMD...   start another daemon on host i as a child of
+#                                 its anchor (stdout/stderr appended to LOGFILE)
+#   host_isolate i / host_unisolate i
+#                                 take host i's link down / up (partition)
+#   wait_until SECS CMD...        poll CMD every 0.2 s; 0 on success, 1 (with a
+#                                 message on stderr) on timeout; sets
+#                                 HARNESS_WAITED_MS
+#   host_log i                    path of host i's havmd log
+#   corosync_log i                path of host i's corosync log
+# Helpers: host_ns i, host_addr i, host_name i, host_anchor_pid i,
+#   host_pids i, host_is_running i, harness_host_path i [PATH],
+#   host_pre_havmd_hook i, harness_now_ms, harness_dump_logs [LINES],
+#   harness_sweep_stale, corosync_nodes i, corosync_quorate i,
+#   corosync_sees i N, harness_pass MSG, harness_fail MSG.
+#   After host_poweroff / host_kill_proc, HARNESS_LAST_POWEROFF_MS /
+#   HARNESS_LAST_KILL_MS hold the time of the kill (ms since the epoch).
+#
+# Environment:
+#   HARNESS_TMP=/tmp        parent of the run dir
+#   HARNESS_KEEP=1          keep the run dir (logs) after cleanup
+#   HARNESS_CLUSTER=testclu cluster name
+#   HARNESS_TOKEN=1000      corosync totem token (ms); token_coefficient is 0
+#   HARNESS_TOTEM_EXTRA, HARNESS_QUORUM_EXTRA
+#                           extra lines for the totem / quorum sections of
+#                           corosync.conf (e.g. HARNESS_QUORUM_EXTRA="two_node: 1")
+#   HARNESS_EXTRA_BIND_DIRS space-separated extra absolute directories to
+#                           make private per host (e.g. "/etc/libvirt ...")
+#   HARNESS_START_TIMEOUT=30, HARNESS_COROSYNC_WAIT=20   (seconds)
+#   HARNESS_DUMP_ON_FAIL=1  print log tails when the script exits non-zero
+#   HAVMD, HAVM             havmd / havm binaries (default: <repo>/daemon/havmd,
+#                           <repo>/cli/havm, the repo found relative to this file)
+#   HAVM_HARNESS_NO_HAVMD=1 do not start havmd (harness development only)
+#
+# Hooks a scenario may define before harness_init:
+#   harness_extra_config i    called after host i's default config is written;
+#                             write files with harness_host_path i /etc/...;
+#                             may write the file $(host_pre_havmd_hook i), which
+#                             the host sources after corosync is up and before
+#                             havmd starts (to start sanlock, libvirtd, ...)
+#   harness_extra_cleanup     called first thing in harness_cleanup
+#
+# Note: if a scenario installs its own EXIT/INT/TERM trap it replaces the
+# harness' one; call harness_cleanup from it.
+
+# --------------------------------------------------------------------------
+# Locations and tools
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+HARNESS_REPO=$(cd "$HARNESS_DIR/../.." && pwd -P)
+HARNESS_NET_PREFIX=192.0.2          # TEST-NET-1 (RFC 5737), never routed out
+HARNESS_BASE_BIND_DIRS="/run /etc/corosync /var/lib/corosync /var/log/corosync /etc/havm /var/lib/havm"
+
+HARNESS_RUNID=${HARNESS_RUNID:-}
+HARNESS_RUNDIR=${HARNESS_RUNDIR:-}
+HARNESS_N=${HARNESS_N:-0}
+HARNESS_WAITED_MS=0
+HARNESS_LAST_POWEROFF_MS=0
+HARNESS_LAST_KILL_MS=0
+_HARNESS_REQ_SEQ=0
+
+_harness_err() { printf 'harness: %s\n' "$*" >&2; }
+_harness_info() { printf 'harness: %s\n' "$*" >&2; }
+# Messages from traps and cleanup go to the stderr the scenario had at
+# harness_init, even if a trap fires inside a command whose stderr is
+# redirected (e.g. the polled command of wait_until).
+_harness_say() { printf 'harness: %s\n' "$*" >&"${_HARNESS_ERRFD:-2}"; }
+
+# Absolute path of a program, or fail.
+_harness_bin() {
+	local p
+	p=$(command -v "$1" 2>/dev/null) || p=
+	if [ -z "$p" ] && [ -x "/usr/sbin/$1" ]; then p=/usr/sbin/$1; fi
+	if [ -z "$p" ] || [ "${p#/}" = "$p" ]; then
+		_harness_err "required program '$1' not found"
+		return 1
+	fi
+	printf '%s\n' "$p"
+}
+
+_harness_tools() {
+	[ -n "${_H_IP:-}" ] && return 0
+	if ! { _H_IP=$(_harness_bin ip) &&
+		_H_NSENTER=$(_harness_bin nsenter) &&
+		_H_UNSHARE=$(_harness_bin unshare) &&
+		_H_SETSID=$(_harness_bin setsid) &&
+		_H_COROSYNC=$(_harness_bin corosync) &&
+		_H_QUORUMTOOL=$(_harness_bin corosync-quorumtool) &&
+		_H_BASH=$(_harness_bin bash); }; then
+		_H_IP=
+		return 1
+	fi
+	HAVMD=$(realpath -m "${HAVMD:-$HARNESS_REPO/daemon/havmd}")
+	HAVM=$(realpath -m "${HAVM:-$HARNESS_REPO/cli/havm}")
+}
+
+# Milliseconds since the epoch.
+harness_now_ms() {
+	local t=$EPOCHREALTIME
+	printf '%s\n' "$(( ${t%.*} * 1000 + 10#${t#*.} / 1000 ))"
+}
+
+# --------------------------------------------------------------------------
+# Checks
+
+harness_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		_harness_err "must run as root (network namespaces, mounts)"
+		exit 1
+	fi
+	_harness_tools || exit 1
+	# Probe without naming anything, so an interrupt cannot leave debris.
+	if ! "$_H_IP" netns list >/dev/null 2>&1 ||
+		! "$_H_UNSHARE" -n -m -u --propagation private true 2>/dev/null; then
+		_harness_err "network/mount/UTS namespaces (ip netns, unshare -n -m -u) do not work here; cannot build the test cluster"
+		exit 1
+	fi
+}
+
+# --------------------------------------------------------------------------
+# Names and paths
+
+_harness_need_init() {
+	if [ -z "$HARNESS_RUNID" ]; then
+		_harness_err "harness_init has not been called"
+		return 1
+	fi
+}
+
+_harness_check_index() {
+	_harness_need_init || return 1
+	case ${1:-} in
+	'' | *[!0-9]*) _harness_err "bad host index '${1:-}'"; return 1 ;;
+	esac
+	if [ "$1" -lt 1 ] || [ "$1" -gt "$HARNESS_N" ]; then
+		_harness_err "host index $1 out of range 1..$HARNESS_N"
+		return 1
+	fi
+}
+
+host_ns() { printf '%s-n%s\n' "$HARNESS_RUNID" "$1"; }
+host_addr() { printf '%s.%s\n' "$HARNESS_NET_PREFIX" "$1"; }
+host_name() { printf 'node%s\n' "$1"; }
+_harness_hub() { printf '%s-hub\n' "$HARNESS_RUNID"; }
+_harness_hubif() { printf '%sh%s\n' "$HARNESS_RUNID" "$1"; }
+_harness_hostdir() { printf '%s/n%s\n' "$HARNESS_RUNDIR" "$1"; }
+
+# harness_host_path i [PATH]: where host i's view of PATH is stored in the
+# run dir (PATH must be inside one of the private directories), or the
+# host's private root of those directories when PATH is omitted.
+harness_host_path() { printf '%s/n%s/fs%s\n' "$HARNESS_RUNDIR" "$1" "${2:-}"; }
+
+host_log() { printf '%s/n%s/havmd.log\n' "$HARNESS_RUNDIR" "$1"; }
+corosync_log() { printf '%s/n%s/fs/var/log/corosync/corosync.log\n' "$HARNESS_RUNDIR" "$1"; }
+
+# Path of the optional per-host hook sourced by the anchor after corosync is
+# up and before havmd starts (daemons started there with & are reaped by it).
+host_pre_havmd_hook() { printf '%s/n%s/pre-havmd.sh\n' "$HARNESS_RUNDIR" "$1"; }
+
+_harness_bind_dirs() { printf '%s\n' "$HARNESS_BASE_BIND_DIRS ${HARNESS_EXTRA_BIND_DIRS:-}"; }
+
+# This run's namespaces (hosts and hub), from the kernel's list.
+_harness_ns_list() {
+	[ -n "$HARNESS_RUNID" ] || return 0
+	{ "$_H_IP" netns list 2>/dev/null || true; } |
+		awk -v p="$HARNESS_RUNID-" 'index($1, p) == 1 { print $1 }'
+}
+
+_harness_ns_pids() { "$_H_IP" netns pids "$1" 2>/dev/null || true; }
+
+# --------------------------------------------------------------------------
+# Init and cleanup
+
+harness_init() {
+	local n=${1:-} i suffix="" letters=abcdefghijklmnopqrstuvwxyz k=0
+	case $n in '' | *[!0-9]*) _harness_err "usage: harness_init N"; return 1 ;; esac
+	if [ "$n" -lt 1 ] || [ "$n" -gt 200 ]; then
+		_harness_err "harness_init: N must be 1..200"
+		return 1
+	fi
+	if [ -n "$HARNESS_RUNID" ]; then
+		_harness_err "harness_init called twice (run $HARNESS_RUNID)"
+		return 1
+	fi
+	_harness_tools || return 1
+
+	local tmp=${HARNESS_TMP:-/tmp}
+	tmp=$(realpath -m "$tmp")
+	local d
+	for d in $HARNESS_BASE_BIND_DIRS ${HARNESS_EXTRA_BIND_DIRS:-}; do
+		case $tmp/ in "$d"/*)
+			_harness_err "HARNESS_TMP=$tmp is inside $d, which is replaced per host"
+			return 1 ;;
+		esac
+	done
+
+	# Unique run id: hv<pid>[a-z]. Short: interface names are <runid>h<i>.
+	while :; do
+		HARNESS_RUNID=hv$$$suffix
+		if [ -z "$(_harness_ns_list)" ] && [ ! -e "$tmp/havm-harness.$HARNESS_RUNID" ]; then
+			break
+		fi
+		suffix=${letters:k:1}
+		k=$((k + 1))
+		if [ "$k" -gt 26 ]; then
+			_harness_err "cannot find a free run id"
+			HARNESS_RUNID=
+			return 1
+		fi
+	done
+	HARNESS_RUNDIR=$tmp/havm-harness.$HARNESS_RUNID
+	HARNESS_N=$n
+	_HARNESS_CLEANED=0
+	exec {_HARNESS_ERRFD}>&2
+
+	trap harness_cleanup EXIT
+	trap '_harness_on_signal INT 130' INT
+	trap '_harness_on_signal TERM 143' TERM
+	trap '_harness_on_signal HUP 129' HUP
+
+	mkdir -p "$HARNESS_RUNDIR"
+	printf 'runid=%s\nowner=%s\nhosts=%s\n' "$HARNESS_RUNID" "$$" "$n" >"$HARNESS_RUNDIR/run.info"
+
+	local hub ns
+	hub=$(_harness_hub)
+	"$_H_IP" netns add "$hub" || { _harness_err "ip netns add $hub failed"; return 1; }
+	"$_H_IP" -n "$hub" link set lo up
+	_harness_sysctl_quiet "$hub"
+	"$_H_IP" -n "$hub" link add "${HARNESS_RUNID}br" type bridge
+	"$_H_IP" -n "$hub" link set "${HARNESS_RUNID}br" up
+
+	for ((i = 1; i <= n; i++)); do
+		ns=$(host_ns "$i")
+		"$_H_IP" netns add "$ns" || { _harness_err "ip netns add $ns failed"; return 1; }
+		"$_H_IP" -n "$ns" link set lo up
+		_harness_sysctl_quiet "$ns"
+		"$_H_IP" -n "$hub" link add "$(_harness_hubif "$i")" type veth peer name eth0 netns "$ns"
+		"$_H_IP" -n "$hub" link set "$(_harness_hubif "$i")" master "${HARNESS_RUNID}br" up
+		"$_H_IP" -n "$ns" addr add "$(host_addr "$i")/24" dev eth0
+		"$_H_IP" -n "$ns" link set eth0 up
+		mkdir -p "$(_harness_hostdir "$i")"
+		harness_write_config "$i"
+	done
+	_harness_info "run $HARNESS_RUNID: $n hosts, run dir $HARNESS_RUNDIR"
+}
+
+# No IPv6 (no router solicitations, DAD noise) in our namespaces.
+_harness_sysctl_quiet() {
+	"$_H_IP" netns exec "$1" sh -c \
+		'echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6' \
+		2>/dev/null || true
+}
+
+_harness_on_signal() {
+	_harness_say "caught SIG$1, cleaning up"
+	trap - INT TERM HUP
+	harness_cleanup
+	trap - EXIT
+	exit "$2"
+}
+
+# SIGKILL everything in the given namespaces until nothing is left (bounded).
+_harness_kill_ns_procs() {
+	local ns pids all deadline=$((SECONDS + 15))
+	while :; do
+		all=
+		for ns in "$@"; do
+			pids=$(_harness_ns_pids "$ns")
+			all="$all $pids"
+		done
+		# shellcheck disable=SC2086,SC2116  # flatten to one line
+		all=$(echo $all)
+		[ -z "$all" ] && return 0
+		_HARNESS_KILLED="$_HARNESS_KILLED $all"
+		# shellcheck disable=SC2086
+		kill -KILL $all 2>/dev/null || true
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			_harness_err "processes still alive in $*: $all"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Wait (bounded) until the given pids have been reaped, not just killed.
+# Orphans of a dead anchor are reaped by PID 1, which may take a moment.
+_harness_wait_reaped() {
+	local p left deadline=$((SECONDS + ${1:-5}))
+	shift
+	while :; do
+		left=
+		for p in "$@"; do
+			[ -e "/proc/$p" ] && left="$left $p"
+		done
+		[ -z "$left" ] && return 0
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+harness_cleanup() {
+	local rc=$? had_e=0 had_u=0
+	[ -n "$HARNESS_RUNID" ] || return 0
+	case $- in *e*) had_e=1 ;; esac
+	case $- in *u*) had_u=1 ;; esac
+	set +e +u
+	trap '' INT TERM HUP # do not get interrupted half-way
+
+	if [ "${_HARNESS_CLEANED:-0}" != 1 ]; then
+		if [ "$rc" != 0 ] && [ "${HARNESS_DUMP_ON_FAIL:-1}" = 1 ] && [ -d "$HARNESS_RUNDIR" ]; then
+			harness_dump_logs 15 >&"${_HARNESS_ERRFD:-2}"
+		fi
+		if declare -F harness_extra_cleanup >/dev/null; then
+			harness_extra_cleanup
+		fi
+	fi
+
+	_HARNESS_KILLED=
+	local nslist
+	nslist=$(_harness_ns_list)
+	if [ -n "$nslist" ]; then
+		# shellcheck disable=SC2086
+		_harness_kill_ns_procs $nslist
+		local ns
+		for ns in $nslist; do
+			"$_H_IP" netns del "$ns" 2>/dev/null || _harness_say "ip netns del $ns failed"
+		done
+	fi
+	# shellcheck disable=SC2086
+	[ -n "$_HARNESS_KILLED" ] && _harness_wait_reaped 5 $_HARNESS_KILLED
+
+	if [ -d "$HARNESS_RUNDIR" ]; then
+		case $HARNESS_RUNDIR in
+		*/havm-harness."$HARNESS_RUNID")
+			if [ "${HARNESS_KEEP:-}" = 1 ]; then
+				date '+%F %T' >"$HARNESS_RUNDIR/cleaned" # harness_sweep_stale keeps it
+				[ "${_HARNESS_CLEANED:-0}" != 1 ] && _harness_say "HARNESS_KEEP=1: logs kept in $HARNESS_RUNDIR"
+			else
+				rm -rf -- "$HARNESS_RUNDIR"
+			fi
+			;;
+		esac
+	fi
+	_HARNESS_CLEANED=1
+	trap - INT TERM HUP
+	trap '_harness_on_signal INT 130' INT
+	trap '_harness_on_signal TERM 143' TERM
+	trap '_harness_on_signal HUP 129' HUP
+	if [ "$had_e" = 1 ]; then set -e; fi
+	if [ "$had_u" = 1 ]; then set -u; fi
+	return 0
+}
+
+# Kill and remove runs whose owning shell is gone (after a SIGKILLed scenario).
+# Run dirs kept with HARNESS_KEEP=1 after a normal cleanup are left alone.
+harness_sweep_stale() {
+	_harness_tools || return 1
+	local tmp=${HARNESS_TMP:-/tmp} info runid owner ns nslist
+	for info in "$tmp"/havm-harness.*/run.info; do
+		[ -f "$info" ] || continue
+		runid=$(sed -n 's/^runid=//p' "$info")
+		owner=$(sed -n 's/^owner=//p' "$info")
+		[ -n "$runid" ] || continue
+		[ "$runid" = "$HARNESS_RUNID" ] && continue
+		[ -f "$(dirname "$info")/cleaned" ] && continue # kept logs (HARNESS_KEEP=1)
+		if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then continue; fi
+		nslist=$({ "$_H_IP" netns list 2>/dev/null || true; } |
+			awk -v p="$runid-" 'index($1, p) == 1 { print $1 }')
+		_harness_info "sweeping stale run $runid"
+		_HARNESS_KILLED=
+		# shellcheck disable=SC2086
+		[ -n "$nslist" ] && _harness_kill_ns_procs $nslist
+		for ns in $nslist; do "$_H_IP" netns del "$ns" 2>/dev/null || true; done
+		# shellcheck disable=SC2086
+		[ -n "$_HARNESS_KILLED" ] && _harness_wait_reaped 5 $_HARNESS_KILLED
+		rm -rf -- "$(dirname "$info")"
+	done
+}
+
+# --------------------------------------------------------------------------
+# Configuration
+
+harness_write_config() {
+	_harness_check_index "$1" || return 1
+	local i=$1 j cluster=${HARNESS_CLUSTER:-testclu} d
+	for d in $(_harness_bind_dirs); do
+		mkdir -p "$(harness_host_path "$i" "$d")"
+	done
+	local cc hc
+	cc=$(harness_host_path "$i" /etc/corosync/corosync.conf)
+	hc=$(harness_host_path "$i" /etc/havm/havm.conf)
+	{
+		echo "# written by tests/cluster/harness.sh for run $HARNESS_RUNID, host node$i"
+		echo "totem {"
+		echo "	version: 2"
+		echo "	cluster_name: $cluster"
+		echo "	transport: knet"
+		echo "	crypto_cipher: none"
+		echo "	crypto_hash: none"
+		echo "	token: ${HARNESS_TOKEN:-1000}"
+		echo "	token_coefficient: 0"
+		[ -n "${HARNESS_TOTEM_EXTRA:-}" ] && printf '\t%s\n' "$HARNESS_TOTEM_EXTRA"
+		echo "}"
+		echo
+		echo "nodelist {"
+		for ((j = 1; j <= HARNESS_N; j++)); do
+			echo "	node {"
+			echo "		ring0_addr: $(host_addr "$j")"
+			echo "		name: $(host_name "$j")"
+			echo "		nodeid: $j"
+			echo "	}"
+		done
+		echo "}"
+		echo
+		echo "quorum {"
+		echo "	provider: corosync_votequorum"
+		[ -n "${HARNESS_QUORUM_EXTRA:-}" ] && printf '\t%s\n' "$HARNESS_QUORUM_EXTRA"
+		echo "}"
+		echo
+		echo "logging {"
+		echo "	to_logfile: yes"
+		echo "	logfile: /var/log/corosync/corosync.log"
+		echo "	to_syslog: no"
+		echo "	to_stderr: no"
+		echo "	timestamp: hires"
+		echo "}"
+	} >"$cc"
+	{
+		printf 'cluster: { name = "%s"; };\n' "$cluster"
+		echo "hosts = ("
+		for ((j = 1; j <= HARNESS_N; j++)); do
+			printf '  { name = "%s"; nodeid = %d; }' "$(host_name "$j")" "$j"
+			if [ "$j" -lt "$HARNESS_N" ]; then echo ","; else echo; fi
+		done
+		echo ");"
+		echo "timers: { reconnect_ms = 1000; };"
+		echo "log: { debug = true; };"
+	} >"$hc"
+	if declare -F harness_extra_config >/dev/null; then
+		harness_extra_config "$i" || { _harness_err "harness_extra_config $i failed"; return 1; }
+	fi
+	return 0
+}
+
+# --------------------------------------------------------------------------
+# Hosts
+
+host_anchor_pid() {
+	local f
+	f=$(_harness_hostdir "$1")/anchor.pid
+	[ -f "$f" ] || return 1
+	cat "$f"
+}
+
+# host_is_running i: the anchor process is alive in host i's namespace.
+host_is_running() {
+	_harness_check_index "$1" || return 1
+	local pid ino
+	pid=$(host_anchor_pid "$1" 2>/dev/null) || return 1
+	[ -n "$pid" ] || return 1
+	ino=$(stat -L -c %i "/run/netns/$(host_ns "$1")" 2>/dev/null) || return 1
+	[ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" = "net:[$ino]" ]
+}
+
+# host_pids i: all processes in host i's network namespace.
+host_pids() {
+	_harness_check_index "$1" || return 1
+	_harness_ns_pids "$(host_ns "$1")"
+}
+
+_host_launch() {
+	local i=$1 h d
+	h=$(_harness_hostdir "$i")
+	if host_is_running "$i"; then
+		_harness_err "host $i is already running"
+		return 1
+	fi
+	if [ -n "$(host_pids "$i")" ]; then
+		_harness_err "host $i has leftover processes: $(host_pids "$i" | tr '\n' ' ')"
+		return 1
+	fi
+	if [ "${HAVM_HARNESS_NO_HAVMD:-}" != 1 ] && [ ! -x "$HAVMD" ]; then
+		_harness_err "havmd not found at $HAVMD (build it, set HAVMD=, or HAVM_HARNESS_NO_HAVMD=1 for harness development)"
+		return 1
+	fi
+	for d in $(_harness_bind_dirs); do
+		case $d in /*) ;; *) _harness_err "bind dir '$d' is not absolute"; return 1 ;; esac
+		mkdir -p "$(harness_host_path "$i" "$d")"
+		# mount --bind needs the target to exist in the root namespace
+		[ -d "$d" ] || mkdir -p "$d"
+	done
+	rm -f "$h/state" "$h/anchor.pid" "$h/ack."* "$h/ctl"
+	# /run is volatile: a (re)boot starts with it empty.
+	find "$(harness_host_path "$i" /run)" -mindepth 1 -delete
+	mkfifo -m 0600 "$h/ctl"
+	ln -sfn fs/var/log/corosync/corosync.log "$h/corosync.log"
+	{
+		printf 'HV_NODE_NAME=%q\n' "$(host_name "$i")"
+		printf 'HV_BIND_DIRS=%q\n' "$(_harness_bind_dirs)"
+		printf 'HV_COROSYNC=%q\n' "$_H_COROSYNC"
+		printf 'HV_QUORUMTOOL=%q\n' "$_H_QUORUMTOOL"
+		printf 'HV_HAVMD=%q\n' "$HAVMD"
+		printf 'HV_NO_HAVMD=%q\n' "${HAVM_HARNESS_NO_HAVMD:-0}"
+		printf 'HV_COROSYNC_WAIT=%q\n' "${HARNESS_COROSYNC_WAIT:-20}"
+	} >"$h/host.env"
+	echo "=== $(date '+%F %T') host_start $i" >>"$h/init.log"
+	# Subshell + setsid: not our child (a bare `wait` in a scenario won't
+	# block on it) and not in the terminal's process group (Ctrl-C reaches
+	# the scenario, whose trap then cleans up in order).
+	(
+		"$_H_SETSID" "$_H_IP" netns exec "$(host_ns "$i")" \
+			"$_H_UNSHARE" -m -u --propagation private \
+			"$_H_BASH" "$HARNESS_DIR/host-init.sh" "$HARNESS_RUNDIR" "$i" \
+			</dev/null >>"$h/init.log" 2>&1 {_HARNESS_ERRFD}>&- &
+	)
+}
+
+_host_wait_ready() {
+	local i=$1 h st deadline=$((SECONDS + ${HARNESS_START_TIMEOUT:-30}))
+	h=$(_harness_hostdir "$i")
+	while :; do
+		st=
+		[ -f "$h/state" ] && st=$(cat "$h/state")
+		case $st in
+		ready) return 0 ;;
+		failed*)
+			_harness_err "host $i failed to start: ${st#failed: }"
+			_harness_tail "$h/init.log" 10
+			_harness_tail "$h/corosync.out" 10
+			_harness_tail "$(corosync_log "$i")" 10
+			return 1
+			;;
+		esac
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			_harness_err "host $i not ready after ${HARNESS_START_TIMEOUT:-30}s"
+			_harness_tail "$h/init.log" 10
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+host_start() {
+	local i rc=0
+	if [ $# -eq 0 ]; then _harness_err "usage: host_start i [j ...]"; return 1; fi
+	for i in "$@"; do _harness_check_index "$i" || return 1; done
+	for i in "$@"; do _host_launch "$i" || return 1; done
+	for i in "$@"; do _host_wait_ready "$i" || rc=1; done
+	return "$rc"
+}
+
+_harness_tail() {
+	[ -s "$1" ] || return 0
+	printf '  --- %s (last %s lines)\n' "$1" "$2" >&2
+	tail -n "$2" "$1" | sed 's/^/  | /' >&2
+}
+
+# harness_dump_logs [LINES]: tails of every host's logs, on stdout.
+harness_dump_logs() {
+	local lines=${1:-20} i h f
+	[ -n "$HARNESS_RUNDIR" ] || return 0
+	for ((i = 1; i <= HARNESS_N; i++)); do
+		h=$(_harness_hostdir "$i")
+		for f in "$h/init.log" "$h/corosync.out" "$(corosync_log "$i")" "$(host_log "$i")"; do
+			[ -s "$f" ] || continue
+			printf '=== node%s: %s\n' "$i" "$f"
+			tail -n "$lines" "$f"
+		done
+	done
+}
+
+host_exec() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 pid
+	shift
+	if [ $# -eq 0 ]; then _harness_err "usage: host_exec i CMD..."; return 1; fi
+	if ! host_is_running "$i"; then
+		_harness_err "host $i is not running"
+		return 1
+	fi
+	pid=$(host_anchor_pid "$i")
+	"$_H_NSENTER" -t "$pid" -n -m -u -- "$@"
+}
+
+havm_on() {
+	local i=${1:-}
+	shift || true
+	host_exec "$i" "$HAVM" "$@"
+}
+
+host_poweroff() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 ns pids h
+	ns=$(host_ns "$i")
+	h=$(_harness_hostdir "$i")
+	pids=$(_harness_ns_pids "$ns")
+	if [ -z "$pids" ]; then
+		_harness_info "host $i is already off"
+		return 0
+	fi
+	HARNESS_LAST_POWEROFF_MS=$(harness_now_ms)
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null || true
+	_HARNESS_KILLED=
+	# Stragglers (forked between listing and kill) are killed in the loop.
+	_harness_kill_ns_procs "$ns" || return 1
+	rm -f "$h/anchor.pid" "$h/ack."*
+	echo off >"$h/state"
+	echo "=== $(date '+%F %T.%3N') host_poweroff $i: killed $(echo "$pids" | tr '\n' ' ')" >>"$h/init.log"
+	return 0
+}
+
+host_kill_proc() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 name=${2:-} p comm victims="" deadline
+	if [ -z "$name" ]; then _harness_err "usage: host_kill_proc i NAME"; return 1; fi
+	for p in $(host_pids "$i"); do
+		comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		[ "$comm" = "$name" ] && victims="$victims $p"
+	done
+	if [ -z "$victims" ]; then
+		_harness_err "no process named '$name' on host $i"
+		return 1
+	fi
+	HARNESS_LAST_KILL_MS=$(harness_now_ms)
+	# shellcheck disable=SC2086
+	kill -KILL $victims 2>/dev/null || true
+	# gone = no longer in the namespace (and reaped by the anchor)
+	deadline=$((SECONDS + 10))
+	while :; do
+		local left=
+		for p in $victims; do
+			if [ -e "/proc/$p" ]; then left="$left $p"; fi
+		done
+		[ -z "$left" ] && break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			_harness_err "host $i: $name ($left) still present after SIGKILL"
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "=== $(date '+%F %T.%3N') host_kill_proc $i $name: killed$victims" >>"$(_harness_hostdir "$i")/init.log"
+}
+
+# Send a request to host i's anchor and wait for its answer (exit status).
+_host_request() {
+	local i=$1 timeout=$2 h id fd deadline rc
+	shift 2
+	if ! host_is_running "$i"; then
+		_harness_err "host $i is not running"
+		return 1
+	fi
+	h=$(_harness_hostdir "$i")
+	_HARNESS_REQ_SEQ=$((_HARNESS_REQ_SEQ + 1))
+	id=$$.$BASHPID.$_HARNESS_REQ_SEQ
+	# read-write open never blocks, even if the anchor died meanwhile
+	exec {fd}<>"$h/ctl"
+	printf '%s %s\n' "$id" "$*" >&"$fd"
+	exec {fd}>&-
+	deadline=$((SECONDS + timeout))
+	while [ ! -f "$h/ack.$id" ]; do
+		if [ "$SECONDS" -ge "$deadline" ] || ! host_is_running "$i"; then
+			_harness_err "host $i: no answer to request '$*'"
+			return 1
+		fi
+		sleep 0.05
+	done
+	rc=$(cat "$h/ack.$id")
+	rm -f "$h/ack.$id"
+	return "$rc"
+}
+
+_host_has_proc() {
+	local p
+	for p in $(host_pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
+}
+
+host_start_corosync() {
+	_harness_check_index "${1:-}" || return 1
+	if _host_has_proc "$1" corosync; then
+		_harness_err "host $1: corosync is already running"
+		return 1
+	fi
+	_host_request "$1" $((${HARNESS_COROSYNC_WAIT:-20} + 5)) corosync || {
+		_harness_err "host $1: corosync did not come back"
+		_harness_tail "$(_harness_hostdir "$1")/init.log" 5
+		return 1
+	}
+}
+
+host_start_havmd() {
+	_harness_check_index "${1:-}" || return 1
+	if _host_has_proc "$1" havmd; then
+		_harness_err "host $1: havmd is already running"
+		return 1
+	fi
+	_host_request "$1" 10 havmd
+}
+
+# host_spawn i LOGFILE CMD...: start CMD on host i as a child of its anchor.
+host_spawn() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 words
+	shift
+	if [ $# -lt 2 ]; then _harness_err "usage: host_spawn i LOGFILE CMD..."; return 1; fi
+	words=$(printf '%q ' "$@")
+	_host_request "$i" 10 spawn "$words"
+}
+
+host_isolate() {
+	_harness_check_index "${1:-}" || return 1
+	"$_H_IP" -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" down
+	echo "=== $(date '+%F %T.%3N') host_isolate $1" >>"$(_harness_hostdir "$1")/init.log"
+}
+
+host_unisolate() {
+	_harness_check_index "${1:-}" || return 1
+	"$_H_IP" -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" up
+	echo "=== $(date '+%F %T.%3N') host_unisolate $1" >>"$(_harness_hostdir "$1")/init.log"
+}
+
+# --------------------------------------------------------------------------
+# Polling
+
+# wait_until SECONDS CMD...: run CMD (output discarded) every 0.2 s until it
+# succeeds. Returns 0 on success (HARNESS_WAITED_MS = time spent), 1 on
+# timeout after printing a message and CMD's last output on stderr.
+# CMD may be a shell function; note bash ignores set -e inside it here, so
+# such a function must return its status explicitly.
+wait_until() {
+	local timeout=${1:-} start now limit_ms
+	shift || true
+	if [ -z "$timeout" ] || [ $# -eq 0 ]; then
+		_harness_err "usage: wait_until TIMEOUT_SECONDS CMD..."
+		return 2
+	fi
+	limit_ms=$(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000 }')
+	start=$(harness_now_ms)
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			now=$(harness_now_ms)
+			HARNESS_WAITED_MS=$((now - start))
+			return 0
+		fi
+		now=$(harness_now_ms)
+		if [ $((now - start)) -ge "$limit_ms" ]; then
+			HARNESS_WAITED_MS=$((now - start))
+			_harness_err "wait_until: timed out after ${timeout}s waiting for: $*"
+			{ "$@" 2>&1 || true; } | tail -n 20 | sed 's/^/  | /' >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# --------------------------------------------------------------------------
+# corosync views and reporting
+
+# corosync_nodes i: the "Nodes:" count of corosync-quorumtool -s on host i
+# (empty output and status 1 if corosync does not answer).
+corosync_nodes() {
+	local out n
+	out=$(host_exec "$1" corosync-quorumtool -s 2>/dev/null) || true
+	n=$(printf '%s\n' "$out" | awk '/^Nodes:/ { print $2 }')
+	[ -n "$n" ] || return 1
+	printf '%s\n' "$n"
+}
+
+# corosync_quorate i: status 0 if host i's corosync says "Quorate: Yes".
+corosync_quorate() {
+	local out
+	out=$(host_exec "$1" corosync-quorumtool -s 2>/dev/null) || true
+	[ "$(printf '%s\n' "$out" | awk '/^Quorate:/ { print $2 }')" = Yes ]
+}
+
+# corosync_sees i N: host i's corosync has N members and is quorate.
+corosync_sees() {
+	local n
+	n=$(corosync_nodes "$1") || return 1
+	[ "$n" = "$2" ] || return 1
+	corosync_quorate "$1"
+}
+
+harness_pass() { printf 'PASS: %s\n' "$*"; }
+
+# harness_fail MSG: print FAIL (and log tails, via the exit trap) and exit 1.
+harness_fail() {
+	printf 'FAIL: %s\n' "$*"
+	exit 1
+}
+
+# Run directly: `tests/cluster/harness.sh sweep` removes runs left behind by
+# a scenario that was SIGKILLed (its trap could not run).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	case ${1:-} in
+	sweep) harness_sweep_stale ;;
+	*) echo "usage: $0 sweep   (this file is a library: source it from a scenario)" >&2; exit 2 ;;
+	esac
+fi

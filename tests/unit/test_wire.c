@@ -1,0 +1,302 @@
+/*
+ * test_wire.c: round trips for every message, and every rejection path of
+ * the decoders (wrong magic, version, type, length, truncation, trailing
+ * bytes, out-of-range fields, bad strings).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "wire.h"
+
+#include <errno.h>
+#include <string.h>
+
+static uint8_t buf[HAVM_WIRE_MSG_MAX];
+
+static struct wire_node_state sample_state(void)
+{
+	struct wire_node_state m = { .nodeid = 3, .state = HAVM_DAEMON_RUNNING,
+				     .start_time = 1790000000ULL };
+	strcpy(m.name, "kvm3");
+	strcpy(m.version, "0.1.0");
+	return m;
+}
+
+static void node_state_round_trip(void **state)
+{
+	struct wire_node_state in = sample_state(), out;
+	int len = wire_node_state_encode(buf, sizeof(buf), &in);
+
+	(void)state;
+	assert_true(len > HAVM_WIRE_HDR_LEN);
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.nodeid, 3);
+	assert_int_equal(out.state, HAVM_DAEMON_RUNNING);
+	assert_true(out.start_time == 1790000000ULL);
+	assert_string_equal(out.name, "kvm3");
+	assert_string_equal(out.version, "0.1.0");
+}
+
+static void header_is_big_endian(void **state)
+{
+	struct wire_node_state in = sample_state();
+	int len = wire_node_state_encode(buf, sizeof(buf), &in);
+
+	(void)state;
+	assert_memory_equal(buf, "HAVM", 4);
+	assert_int_equal(buf[4], 0);
+	assert_int_equal(buf[5], HAVM_WIRE_VERSION);
+	assert_int_equal(buf[6], 0);
+	assert_int_equal(buf[7], HAVM_MSG_NODE_STATE);
+	assert_int_equal((buf[10] << 8) | buf[11], len);
+	/* nodeid right after the header */
+	assert_int_equal(buf[12], 0);
+	assert_int_equal(buf[15], 3);
+}
+
+static int encode_sample(void)
+{
+	struct wire_node_state in = sample_state();
+	return wire_node_state_encode(buf, sizeof(buf), &in);
+}
+
+static void rejects_bad_magic(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	buf[0] = 'X';
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+}
+
+static void rejects_other_version(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	buf[5] = HAVM_WIRE_VERSION + 1;
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EPROTONOSUPPORT);
+}
+
+static void rejects_wrong_type(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	buf[7] = HAVM_MSG_STATUS_REQ & 0xff;
+	buf[6] = HAVM_MSG_STATUS_REQ >> 8;
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+}
+
+static void rejects_length_mismatch(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	/* header says more than was received */
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len - 1, &out), -EBADMSG);
+	/* received more than the header says */
+	buf[len] = 0;
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len + 1, &out), -EBADMSG);
+}
+
+static void rejects_truncation_everywhere(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	/* Every shorter prefix, with the length field patched to match, so the
+	 * body parser itself must notice the missing bytes. */
+	for (int cut = 0; cut < len; cut++) {
+		uint8_t tmp[256];
+		memcpy(tmp, buf, (size_t)len);
+		if (cut >= HAVM_WIRE_HDR_LEN) {
+			tmp[10] = (uint8_t)(cut >> 8);
+			tmp[11] = (uint8_t)cut;
+		}
+		assert_int_not_equal(wire_node_state_decode(tmp, (size_t)cut, &out), 0);
+	}
+}
+
+static void rejects_trailing_bytes(void **state)
+{
+	struct wire_node_state out;
+	int len = encode_sample();
+
+	(void)state;
+	buf[len] = 0;
+	buf[11] = (uint8_t)(len + 1);
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len + 1, &out), -EBADMSG);
+}
+
+static void rejects_bad_fields(void **state)
+{
+	struct wire_node_state out;
+	int len;
+
+	(void)state;
+	len = encode_sample();
+	buf[15] = 0; /* nodeid 0 */
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = encode_sample();
+	buf[16] = 9; /* state out of range */
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = encode_sample();
+	buf[12 + 4 + 1 + 8 + 2] = '\n'; /* control character in the name */
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = encode_sample();
+	buf[12 + 4 + 1 + 8] = 0xff; /* name length beyond its maximum */
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+}
+
+static void encoder_refuses_what_decoder_would(void **state)
+{
+	struct wire_node_state m = sample_state();
+
+	(void)state;
+	/* no NUL within the field: longer than WIRE_NAME_MAX */
+	memset(m.name, 'a', sizeof(m.name));
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
+	strcpy(m.name, "bad\tname");
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
+	m.state = 0;
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
+	assert_int_equal(wire_node_state_encode(buf, 20, &m), -EMSGSIZE);
+}
+
+static void status_reply_round_trip(void **state)
+{
+	static struct wire_status_reply in, out;
+	int len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	strcpy(in.cluster_name, "prod");
+	in.flags = WIRE_STATUS_COROSYNC_UP | WIRE_STATUS_QUORATE;
+	in.local_nodeid = 2;
+	in.coordinator = 1;
+	in.ring_nodeid = 1;
+	in.ring_seq = 0x100000001ULL;
+	in.now = 1790000100;
+	in.n_nodes = WIRE_NODES_MAX;
+	for (int i = 0; i < WIRE_NODES_MAX; i++) {
+		in.nodes[i].nodeid = (uint32_t)i + 1;
+		in.nodes[i].flags = WIRE_NODE_CONFIGURED | WIRE_NODE_ONLINE | WIRE_NODE_HAVE_STATE;
+		in.nodes[i].state = HAVM_DAEMON_RUNNING;
+		in.nodes[i].start_time = 1790000000;
+		memset(in.nodes[i].name, 'n', WIRE_NAME_MAX);
+		strcpy(in.nodes[i].version, "0.1.0");
+	}
+	len = wire_status_reply_encode(buf, sizeof(buf), &in);
+	assert_true(len > 0);
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), 0);
+	assert_string_equal(out.cluster_name, "prod");
+	assert_int_equal(out.n_nodes, WIRE_NODES_MAX);
+	assert_true(out.ring_seq == 0x100000001ULL);
+	assert_int_equal(out.nodes[63].nodeid, 64);
+	assert_string_equal(out.nodes[63].name, in.nodes[63].name);
+}
+
+static void status_reply_rejects(void **state)
+{
+	static struct wire_status_reply in, out;
+	int len;
+	size_t count_off;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	strcpy(in.cluster_name, "c");
+	in.n_nodes = 1;
+	in.nodes[0].nodeid = 1;
+	strcpy(in.nodes[0].name, "a");
+	len = wire_status_reply_encode(buf, sizeof(buf), &in);
+	assert_true(len > 0);
+	/* node count field: after header, name (2+1), flags, 3 ids, seq, now */
+	count_off = HAVM_WIRE_HDR_LEN + 3 + 1 + 4 + 4 + 4 + 8 + 8;
+	buf[count_off + 1] = 2; /* claims two nodes, carries one */
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	buf[count_off] = 0xff; /* beyond WIRE_NODES_MAX */
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = wire_status_reply_encode(buf, sizeof(buf), &in);
+	buf[HAVM_WIRE_HDR_LEN + 3] = 0x80; /* unknown flag */
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	in.n_nodes = WIRE_NODES_MAX + 1;
+	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+}
+
+static void requests(void **state)
+{
+	uint16_t type = 0;
+	int len;
+
+	(void)state;
+	len = wire_request_encode(buf, sizeof(buf), HAVM_MSG_STATUS_REQ);
+	assert_int_equal(len, HAVM_WIRE_HDR_LEN);
+	assert_int_equal(wire_request_decode(buf, (size_t)len, &type), 0);
+	assert_int_equal(type, HAVM_MSG_STATUS_REQ);
+	assert_int_equal(wire_request_encode(buf, sizeof(buf), HAVM_MSG_NODE_STATE), -EINVAL);
+	/* a known request with a body is malformed */
+	buf[11] = HAVM_WIRE_HDR_LEN + 1;
+	buf[12] = 0;
+	assert_int_equal(wire_request_decode(buf, HAVM_WIRE_HDR_LEN + 1, &type), -EBADMSG);
+	assert_int_equal(wire_request_decode(buf, 3, &type), -EBADMSG);
+}
+
+static void error_and_dump_replies(void **state)
+{
+	struct wire_error_reply e = { .status = HAVM_E_UNKNOWN }, eo;
+	struct wire_debug_dump_reply d, dout;
+	int len;
+
+	(void)state;
+	strcpy(e.message, "unknown request");
+	len = wire_error_reply_encode(buf, sizeof(buf), &e);
+	assert_true(len > 0);
+	assert_int_equal(wire_error_reply_decode(buf, (size_t)len, &eo), 0);
+	assert_int_equal(eo.status, HAVM_E_UNKNOWN);
+	assert_string_equal(eo.message, "unknown request");
+	buf[15] = 0; /* status HAVM_OK is not an error */
+	assert_int_equal(wire_error_reply_decode(buf, (size_t)len, &eo), -EBADMSG);
+	e.status = HAVM_OK;
+	assert_int_equal(wire_error_reply_encode(buf, sizeof(buf), &e), -EINVAL);
+
+	strcpy(d.path, "/var/lib/havm/blackbox.dump");
+	len = wire_debug_dump_reply_encode(buf, sizeof(buf), &d);
+	assert_int_equal(wire_debug_dump_reply_decode(buf, (size_t)len, &dout), 0);
+	assert_string_equal(dout.path, d.path);
+	strcpy(d.path, "relative");
+	len = wire_debug_dump_reply_encode(buf, sizeof(buf), &d);
+	assert_int_equal(wire_debug_dump_reply_decode(buf, (size_t)len, &dout), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(node_state_round_trip),
+		cmocka_unit_test(header_is_big_endian),
+		cmocka_unit_test(rejects_bad_magic),
+		cmocka_unit_test(rejects_other_version),
+		cmocka_unit_test(rejects_wrong_type),
+		cmocka_unit_test(rejects_length_mismatch),
+		cmocka_unit_test(rejects_truncation_everywhere),
+		cmocka_unit_test(rejects_trailing_bytes),
+		cmocka_unit_test(rejects_bad_fields),
+		cmocka_unit_test(encoder_refuses_what_decoder_would),
+		cmocka_unit_test(status_reply_round_trip),
+		cmocka_unit_test(status_reply_rejects),
+		cmocka_unit_test(requests),
+		cmocka_unit_test(error_and_dump_replies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
