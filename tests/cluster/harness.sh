@@ -68,6 +68,10 @@
 #   HARNESS_EXTRA_BIND_DIRS space-separated extra absolute directories to
 #                           make private per host (e.g. "/etc/libvirt ...")
 #   HARNESS_START_TIMEOUT=30, HARNESS_COROSYNC_WAIT=20   (seconds)
+#   HARNESS_HOST_ENV        names of variables passed to the host daemons,
+#                           which otherwise get only PATH, HOME and LANG
+#                           (default: ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+#                           TSAN_OPTIONS)
 #   HARNESS_DUMP_ON_FAIL=1  print log tails when the script exits non-zero
 #   HAVMD, HAVM             havmd / havm binaries (default: <repo>/daemon/havmd,
 #                           <repo>/cli/havm, the repo found relative to this file)
@@ -125,6 +129,7 @@ _harness_tools() {
 		_H_NSENTER=$(_harness_bin nsenter) &&
 		_H_UNSHARE=$(_harness_bin unshare) &&
 		_H_SETSID=$(_harness_bin setsid) &&
+		_H_ENV=$(_harness_bin env) &&
 		_H_COROSYNC=$(_harness_bin corosync) &&
 		_H_QUORUMTOOL=$(_harness_bin corosync-quorumtool) &&
 		_H_BASH=$(_harness_bin bash); }; then
@@ -545,11 +550,19 @@ _host_launch() {
 		printf 'HV_COROSYNC_WAIT=%q\n' "${HARNESS_COROSYNC_WAIT:-20}"
 	} >"$h/host.env"
 	echo "=== $(date '+%F %T') host_start $i" >>"$h/init.log"
+	# Daemons get a small, clean environment (as under systemd), plus the
+	# variables named in HARNESS_HOST_ENV (sanitizer options by default).
+	local -a envv=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+		HOME=/root LANG=C.UTF-8)
+	local v
+	for v in ${HARNESS_HOST_ENV:-ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS}; do
+		if [ -n "${!v+set}" ]; then envv+=("$v=${!v}"); fi
+	done
 	# Subshell + setsid: not our child (a bare `wait` in a scenario won't
 	# block on it) and not in the terminal's process group (Ctrl-C reaches
 	# the scenario, whose trap then cleans up in order).
 	(
-		"$_H_SETSID" "$_H_IP" netns exec "$(host_ns "$i")" \
+		"$_H_ENV" -i "${envv[@]}" "$_H_SETSID" "$_H_IP" netns exec "$(host_ns "$i")" \
 			"$_H_UNSHARE" -m -u --propagation private \
 			"$_H_BASH" "$HARNESS_DIR/host-init.sh" "$HARNESS_RUNDIR" "$i" \
 			</dev/null >>"$h/init.log" 2>&1 {_HARNESS_ERRFD}>&- &

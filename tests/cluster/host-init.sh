@@ -91,6 +91,7 @@ start_havmd() {
 	return 0
 }
 
+cd /
 log "host $HV_NODE_NAME starting in $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)"
 echo "$$" >"$H/anchor.pid"
 
