@@ -63,6 +63,8 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			strcat(role, "(this host) ");
 		if (!(n->flags & WIRE_NODE_CONFIGURED))
 			strcat(role, "NOT-IN-CONFIG ");
+		if (role[0] && role[strlen(role) - 1] == ' ')
+			role[strlen(role) - 1] = '\0';
 		printf("%-16s %-8u %-9s %-22s %s\n", n->name, n->nodeid, host_state(n), daemon,
 		       role);
 	}

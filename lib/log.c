@@ -22,7 +22,7 @@ void havm_log_init(const struct havm_log_opts *o)
 	if (o->to_stderr) {
 		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", prio);
 		/* Timestamps with milliseconds: the harness reads these logs. */
-		qb_log_format_set(QB_LOG_STDERR, "%T.%N %p [%P] %b");
+		qb_log_format_set(QB_LOG_STDERR, "%T %N %p [%P] %b");
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
 	if (o->blackbox_kb > 0) {

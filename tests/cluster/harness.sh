@@ -85,8 +85,25 @@
 #                             havmd starts (to start sanlock, libvirtd, ...)
 #   harness_extra_cleanup     called first thing in harness_cleanup
 #
-# Note: if a scenario installs its own EXIT/INT/TERM trap it replaces the
-# harness' one; call harness_cleanup from it.
+# Notes:
+# - If a scenario installs its own EXIT/INT/TERM/HUP trap it replaces the
+#   harness' one; call harness_cleanup from it.
+# - Bash cannot trap a signal that was ignored when it started: a scenario
+#   started with `&` from a non-interactive shell ignores SIGINT, so stop it
+#   with SIGTERM. After SIGKILL of a scenario, `tests/cluster/harness.sh sweep`.
+# - Run dir layout: n<i>/fs/<dir> is host i's <dir> (fs/etc/havm/havm.conf,
+#   fs/var/log/corosync/corosync.log, ...); n<i>/havmd.log, corosync.out
+#   (corosync's stdout/stderr), init.log (the host's anchor), anchor.pid.
+# - host_start empties the host's /run (volatile, as at boot); everything
+#   else persists across host_poweroff/host_start (like a disk).
+# - Host daemons get a clean environment (PATH, HOME, LANG, HARNESS_HOST_ENV)
+#   and cwd /. host_exec runs with the scenario's environment.
+# - host_isolate takes the hub side of the host's veth down: the host keeps
+#   its address; its eth0 just loses carrier (a pulled cable).
+# - Killed host processes whose parent died too are reaped by PID 1 (up to
+#   ~2 s here): "gone" means out of the namespace (zombie or reaped). Use
+#   HARNESS_LAST_POWEROFF_MS to time from the kill itself.
+# - host_exec i CMD runs CMD directly (no shell): host_exec i sh -c '...'.
 
 # --------------------------------------------------------------------------
 # Locations and tools
@@ -267,27 +284,35 @@ harness_init() {
 	mkdir -p "$HARNESS_RUNDIR"
 	printf 'runid=%s\nowner=%s\nhosts=%s\n' "$HARNESS_RUNID" "$$" "$n" >"$HARNESS_RUNDIR/run.info"
 
-	local hub ns
+	local hub ns br=${HARNESS_RUNID}br hif
 	hub=$(_harness_hub)
-	"$_H_IP" netns add "$hub" || { _harness_err "ip netns add $hub failed"; return 1; }
-	"$_H_IP" -n "$hub" link set lo up
+	_harness_ip netns add "$hub" || return 1
+	_harness_ip -n "$hub" link set lo up || return 1
 	_harness_sysctl_quiet "$hub"
-	"$_H_IP" -n "$hub" link add "${HARNESS_RUNID}br" type bridge
-	"$_H_IP" -n "$hub" link set "${HARNESS_RUNID}br" up
+	_harness_ip -n "$hub" link add "$br" type bridge || return 1
+	_harness_ip -n "$hub" link set "$br" up || return 1
 
 	for ((i = 1; i <= n; i++)); do
 		ns=$(host_ns "$i")
-		"$_H_IP" netns add "$ns" || { _harness_err "ip netns add $ns failed"; return 1; }
-		"$_H_IP" -n "$ns" link set lo up
+		hif=$(_harness_hubif "$i")
+		_harness_ip netns add "$ns" || return 1
+		_harness_ip -n "$ns" link set lo up || return 1
 		_harness_sysctl_quiet "$ns"
-		"$_H_IP" -n "$hub" link add "$(_harness_hubif "$i")" type veth peer name eth0 netns "$ns"
-		"$_H_IP" -n "$hub" link set "$(_harness_hubif "$i")" master "${HARNESS_RUNID}br" up
-		"$_H_IP" -n "$ns" addr add "$(host_addr "$i")/24" dev eth0
-		"$_H_IP" -n "$ns" link set eth0 up
-		mkdir -p "$(_harness_hostdir "$i")"
-		harness_write_config "$i"
+		_harness_ip -n "$hub" link add "$hif" type veth peer name eth0 netns "$ns" || return 1
+		_harness_ip -n "$hub" link set "$hif" master "$br" up || return 1
+		_harness_ip -n "$ns" addr add "$(host_addr "$i")/24" dev eth0 || return 1
+		_harness_ip -n "$ns" link set eth0 up || return 1
+		mkdir -p "$(_harness_hostdir "$i")" || return 1
+		harness_write_config "$i" || return 1
 	done
 	_harness_info "run $HARNESS_RUNID: $n hosts, run dir $HARNESS_RUNDIR"
+}
+
+_harness_ip() {
+	"$_H_IP" "$@" || {
+		_harness_err "ip $* failed"
+		return 1
+	}
 }
 
 # No IPv6 (no router solicitations, DAD noise) in our namespaces.
@@ -766,13 +791,13 @@ host_spawn() {
 
 host_isolate() {
 	_harness_check_index "${1:-}" || return 1
-	"$_H_IP" -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" down
+	_harness_ip -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" down || return 1
 	echo "=== $(date '+%F %T.%3N') host_isolate $1" >>"$(_harness_hostdir "$1")/init.log"
 }
 
 host_unisolate() {
 	_harness_check_index "${1:-}" || return 1
-	"$_H_IP" -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" up
+	_harness_ip -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" up || return 1
 	echo "=== $(date '+%F %T.%3N') host_unisolate $1" >>"$(_harness_hostdir "$1")/init.log"
 }
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# check.sh -- install what is missing, build, and run the whole test suite:
+# unit tests and golden config tests (make check), a short bounded run of
+# each libFuzzer target, and the scenario tests on a real 3-host corosync
+# cluster in network namespaces. Run as root on Debian 12.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/deps.sh
+scripts/build.sh
+
+failed=0 passed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+echo "== unit and golden tests (make check)"
+if make -j"$(nproc)" check >make-check.out 2>&1; then rc=0; else rc=$?; fi
+grep -E '^(PASS|FAIL|ERROR|XPASS):' make-check.out || true
+# Count single tests: cmocka's per-binary totals and the golden cases.
+u_pass=$(cat tests/unit/*.log 2>/dev/null | awk '/\[  PASSED  \]/ { n += $4 } END { print n + 0 }')
+u_fail=$(cat tests/unit/*.log 2>/dev/null | awk '/\[  FAILED  \]/ && /test\(s\)/ { n += $4 } END { print n + 0 }')
+g_line=$(grep -h '^golden: ' tests/config/*.log 2>/dev/null | tail -1)
+g_pass=$(printf '%s' "$g_line" | awk '{ print $2 + 0 }')
+g_fail=$(printf '%s' "$g_line" | awk '{ print $4 + 0 }')
+count "$((u_pass + g_pass))" "$((u_fail + g_fail))"
+if [ "$rc" != 0 ]; then
+	echo "make check failed:"; tail -40 make-check.out
+	count 0 1
+fi
+
+echo "== fuzzing each wire decoder for ${FUZZ_SECONDS:-20}s"
+if make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-20}"; then
+	count "$(ls tests/fuzz/fuzz_*.c | wc -l)" 0
+else
+	count 0 1
+fi
+
+echo "== scenario tests on a real corosync cluster"
+if tests/cluster/run-scenarios.sh | tee scenarios.out; then :; fi
+s_pass=$(grep -c '^PASS: ' scenarios.out || true)
+s_fail=$(grep -c '^FAIL: ' scenarios.out || true)
+[ "$s_pass" -gt 0 ] || s_fail=$((s_fail + 1))
+count "$s_pass" "$s_fail"
+
+echo "== summary"
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,34 @@
+#!/bin/bash
+# deps.sh -- install what havm needs to build and to run its tests and demo
+# on Debian 12 (as root). Installs only what is missing; safe to re-run.
+set -euo pipefail
+packages=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	# libraries havm links (configure names each one it misses)
+	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
+	libqb-dev libsanlock-dev libvirt-dev libconfig-dev libfreeipmi-dev libsnmp-dev
+	libsystemd-dev libcmocka-dev
+	# the real parts the test cluster runs
+	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	libvirt-sanlock qemu-system-x86 qemu-utils freeipmi-tools ipmitool openipmi
+	snmp snmptrapd
+	# test tooling: namespaces, JSON, fuzzing, unit checks, man pages
+	iproute2 util-linux procps jq clang systemd groff-base man-db
+)
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+missing=()
+for p in "${packages[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps.sh: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The group allowed to use the havm CLI (Pacemaker's name for it).
+getent group haclient >/dev/null || groupadd -r haclient
+echo "deps.sh: all packages present"

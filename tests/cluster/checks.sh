@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# checks.sh -- what scenarios assert about havm, read from `havm status --json`
+# on a host (jq does the reading). Sourced after harness.sh. Every function
+# returns its status explicitly: wait_until runs them with set -e ignored.
+
+# status_json i: host i's status as JSON (fails if havm fails).
+status_json() { havm_on "$1" status --json; }
+
+# jq_on i FILTER: FILTER applied to host i's status; prints the result.
+jq_on() {
+	local out
+	out=$(status_json "$1") || return 1
+	printf '%s\n' "$out" | jq -r "$2"
+}
+
+# sees_online i N: host i is quorate and shows exactly N hosts online.
+sees_online() {
+	local n
+	n=$(jq_on "$1" '[.hosts[] | select(.online)] | length') || return 1
+	[ "$n" = "$2" ] || return 1
+	[ "$(jq_on "$1" .quorate)" = true ]
+}
+
+# coordinator_of i: the coordinator's node id as host i sees it ("null" if none).
+coordinator_of() { jq_on "$1" .coordinator; }
+
+# host_state_on i j: how host i sees host j ("online", "offline", "no-havmd").
+host_state_on() { jq_on "$1" ".hosts[] | select(.nodeid == $2) | .state"; }
+
+# all_agree_online N COORD HOST...: every HOST sees N online, quorum and
+# coordinator COORD.
+all_agree_online() {
+	local n=$1 coord=$2 i
+	shift 2
+	for i in "$@"; do
+		sees_online "$i" "$n" || return 1
+		[ "$(coordinator_of "$i")" = "$coord" ] || return 1
+	done
+	return 0
+}
+
+# all_see_state STATE J HOST...: every HOST shows host J in STATE.
+all_see_state() {
+	local state=$1 j=$2 i
+	shift 2
+	for i in "$@"; do
+		[ "$(host_state_on "$i" "$j")" = "$state" ] || return 1
+	done
+	return 0
+}
+
+# log_has i PATTERN: host i's havmd log matches the extended regex PATTERN.
+log_has() { grep -Eq -- "$2" "$(host_log "$1")"; }
+
+# host_procs i NAME: pids of the processes named NAME on host i. (pgrep
+# inside a host would see every host's processes: the hosts share the pid
+# namespace, so a host's processes are those in its network namespace.)
+host_procs() {
+	local p
+	for p in $(host_pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && printf '%s\n' "$p"
+	done
+	return 0
+}
+
+# havmd_alive i: host i's havmd process exists.
+havmd_alive() { [ -n "$(host_procs "$1" havmd)" ]; }
+
+# host_signal i SIG NAME: send SIG to the processes named NAME on host i.
+host_signal() {
+	local pids
+	pids=$(host_procs "$1" "$3")
+	[ -n "$pids" ] || return 1
+	# shellcheck disable=SC2086
+	kill "-$2" $pids
+}
+
+# start_cluster N: start hosts 1..N and wait until all agree on N online
+# with coordinator 1; fails the scenario otherwise.
+start_cluster() {
+	local n=$1 hosts=() i
+	for ((i = 1; i <= n; i++)); do hosts+=("$i"); done
+	host_start "${hosts[@]}" || harness_fail "starting hosts ${hosts[*]}"
+	wait_until "${CLUSTER_FORM_TIMEOUT:-40}" all_agree_online "$n" 1 "${hosts[@]}" ||
+		harness_fail "cluster of $n did not form: every host online, quorate, coordinator 1"
+}
