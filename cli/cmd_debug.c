@@ -4,9 +4,44 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <qb/qblog.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * libqb prints the ring to stdout and, on reaching its end, always says
+ * "ERROR: qb_rb_chunk_read failed: Connection timed out" on stderr: the
+ * end of a ring read without waiting. That is not an error; an operator
+ * should not see it, so stderr is silenced for the call alone.
+ */
+static int print_ring(const char *path)
+{
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ssize_t rc;
+
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "havm: cannot read %s: %s\n", path, strerror(errno));
+		return HAVM_EXIT_ERROR;
+	}
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	rc = qb_log_blackbox_print_from_file(path);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (null >= 0)
+		close(null);
+	if (rc < 0) {
+		fprintf(stderr, "havm: cannot print %s: %s\n", path, strerror((int)-rc));
+		return HAVM_EXIT_ERROR;
+	}
+	return HAVM_EXIT_OK;
+}
 
 int cmd_debug(int argc, char **argv)
 {
@@ -33,6 +68,5 @@ int cmd_debug(int argc, char **argv)
 	}
 	fprintf(stderr, "havm: debug ring written to %s\n", m.path);
 	fflush(stderr);
-	qb_log_blackbox_print_from_file(m.path);
-	return HAVM_EXIT_OK;
+	return print_ring(m.path);
 }

@@ -170,8 +170,12 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		reply_error(c, id, HAVM_E_INTERNAL, "cannot write the debug dump; see havmd's log");
 		return;
 	}
-	if (h->ctl.have_haclient && chown(m.path, 0, h->ctl.haclient_gid) == 0)
+	/* haclient members may run `havm debug dump`: let them read it. */
+	if (h->ctl.have_haclient && chown(HAVM_STATE_DIR, 0, h->ctl.haclient_gid) == 0 &&
+	    chown(m.path, 0, h->ctl.haclient_gid) == 0) {
+		chmod(HAVM_STATE_DIR, 0750);
 		chmod(m.path, 0640);
+	}
 	log_info("ctl: debug dump written path=%s", m.path);
 	len = wire_debug_dump_reply_encode(body, sizeof(body), &m);
 	if (len > 0)

@@ -37,3 +37,10 @@ printf '%s\n' "$human" | grep -Eq '^node1 +1 +online .*coordinator' ||
 	harness_fail "human status does not show node1 online as coordinator"
 printf '%s\n' "$human" | grep -q "3 of 3 online" || harness_fail "human status: not 3 of 3 online"
 harness_pass "node list and human status agree"
+
+# The debug ring holds debug-level lines whatever the log level.
+dump=$(havm_on 1 debug dump 2>"$HARNESS_RUNDIR/dump.err") || harness_fail "havm debug dump failed"
+printf '%s\n' "$dump" | grep -q 'cluster: node state nodeid=3' ||
+	harness_fail "debug dump lacks the node state debug lines"
+harness_pass "havm debug dump prints havmd's debug ring"
+cat "$HARNESS_RUNDIR/dump.err" >&2
