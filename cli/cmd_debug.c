@@ -54,10 +54,15 @@ int cmd_debug(int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
-	if (argc != 2 || cli_is_help(argv[1]) || strcmp(argv[1], "dump") != 0) {
-		bool help = argc == 2 && cli_is_help(argv[1]);
-		fputs(usage, help ? stdout : stderr);
-		return help ? HAVM_EXIT_OK : HAVM_EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return HAVM_EXIT_OK;
+		}
+	}
+	if (argc != 2 || strcmp(argv[1], "dump") != 0) {
+		fputs(usage, stderr);
+		return HAVM_EXIT_USAGE;
 	}
 	rc = ctl_request(HAVM_MSG_DEBUG_DUMP_REQ, HAVM_MSG_DEBUG_DUMP_REPLY, buf, &len);
 	if (rc)

@@ -180,7 +180,7 @@ static int parse_json_flag(int argc, char **argv, const char *usage, bool *json)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': *json = true; break;
 		case 'h': fputs(usage, stdout); return HAVM_EXIT_OK;

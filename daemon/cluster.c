@@ -199,7 +199,9 @@ static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ri
 	quorum_context_get(handle, (const void **)&h);
 	cl = &h->cluster;
 	was = cl->quorate;
-	cl->quorate = quorate != 0;
+	/* Without a provider corosync calls every partition quorate; both
+	 * halves of a split would then act. Never believe that. */
+	cl->quorate = quorate != 0 && cl->has_quorum_provider;
 	cl->ring_nodeid = ring.nodeid;
 	cl->ring_seq = ring.seq;
 	cl->n_quorum = 0;
@@ -319,10 +321,12 @@ static const char *try_connect(struct havmd *h, cs_error_t *err)
 				     (quorum_model_data_t *)&q_model, &qtype, h),
 	     "quorum initialize");
 	cl->quorum_open = true;
-	if (qtype != QUORUM_SET) {
+	cl->has_quorum_provider = qtype == QUORUM_SET;
+	if (!cl->has_quorum_provider) {
 		/* Without a quorum provider every partition would think it may
 		 * act. Refuse to claim quorum rather than guess. */
-		log_err("cluster: corosync has no quorum provider; configure "
+		log_err("cluster: corosync has no quorum provider, so havmd will never "
+			"consider this partition quorate; configure "
 			"quorum { provider: corosync_votequorum } in corosync.conf");
 	}
 	STEP(cpg_fd_get(cl->cpg, &fd), "cpg fd");

@@ -155,7 +155,11 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	char tmp[sizeof(m.path) + 8];
 	int len, rc;
 
-	(void)h;
+	if (h->cfg.blackbox_kb == 0) {
+		reply_error(c, id, HAVM_E_UNAVAILABLE,
+			    "the debug ring is off (log.blackbox_kb = 0 in havm.conf)");
+		return;
+	}
 	snprintf(m.path, sizeof(m.path), "%s", BLACKBOX_PATH);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", m.path);
 	if (mkdir(HAVM_STATE_DIR, 0750) < 0 && errno != EEXIST) {
@@ -166,6 +170,7 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 			rc = -errno;
 	}
 	if (rc) {
+		unlink(tmp);
 		log_err("ctl: cannot write debug dump path=%s: %s", m.path, strerror(-rc));
 		reply_error(c, id, HAVM_E_INTERNAL, "cannot write the debug dump; see havmd's log");
 		return;
@@ -245,7 +250,8 @@ int ctl_server_start(struct havmd *h)
 	qb_ipcs_poll_handlers_set(h->ctl.service, &poll);
 	rc = qb_ipcs_run(h->ctl.service);
 	if (rc < 0) {
-		qb_ipcs_unref(h->ctl.service);
+		/* qb_ipcs_run has already dropped the service's reference on
+		 * failure; releasing it again trips libqb's assertion. */
 		h->ctl.service = NULL;
 		return rc;
 	}

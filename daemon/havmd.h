@@ -16,7 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Fixed paths, like corosync's and sanlock's: operators and the unit file
+ * expect them whatever the install prefix. */
 #define HAVM_STATE_DIR "/var/lib/havm"
+#define HAVM_RUN_DIR "/run"
 #define HAVM_IPC_NAME "havm"
 
 /* The link to corosync: CPG group of havmd daemons plus quorum tracking. */
@@ -31,6 +34,7 @@ struct cluster {
 	bool announce_pending; /* our state still to be multicast */
 	struct cpg_name group;
 	uint32_t local_nodeid;
+	bool has_quorum_provider; /* corosync runs votequorum (or another provider) */
 	bool quorate;
 	uint32_t ring_nodeid;
 	uint64_t ring_seq;

@@ -13,6 +13,8 @@
 #include "havm-build.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +40,49 @@ static void usage(FILE *f)
 		"\n"
 		"havmd is normally started by systemd (havmd.service). See havmd(8).\n",
 		HAVM_CONFIG_DEFAULT_PATH);
+}
+
+/* No configuration reload yet: say so rather than die (SIGHUP's default)
+ * or silently ignore an operator who expects a reload. */
+static int32_t on_sighup(int32_t sig, void *data)
+{
+	(void)sig;
+	(void)data;
+	log_warn("havmd: SIGHUP ignored: configuration reload is not supported; "
+		 "restart havmd to apply changes");
+	return 0;
+}
+
+/*
+ * One havmd per host: a second one would fight the first over the control
+ * socket and announce the same node id twice. The lock lives in /run (a
+ * tmpfs), so a crash or power loss never leaves it stale.
+ */
+static int lock_single_instance(void)
+{
+	const char *path = HAVM_RUN_DIR "/havmd.pid";
+	char pid[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "havmd: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "havmd: another havmd is already running (pid %s, lock %s)\n",
+			pid[0] ? pid : "?", path);
+		close(fd);
+		return -EEXIST;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (write(fd, pid, (size_t)len) != len)
+			fprintf(stderr, "havmd: cannot write %s\n", path);
+	}
+	return fd; /* kept open for the daemon's lifetime: that holds the lock */
 }
 
 static int32_t on_signal(int32_t sig, void *data)
@@ -66,7 +111,7 @@ int main(int argc, char **argv)
 	struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
 	bool check_only = false, debug = false;
 	char err[1024];
-	qb_loop_signal_handle sigs[2];
+	qb_loop_signal_handle sigs[3];
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:fndVh", opts, NULL)) != -1) {
@@ -97,6 +142,8 @@ int main(int argc, char **argv)
 	}
 	if (check_only)
 		return 0;
+	if (lock_single_instance() < 0)
+		return 1;
 
 	havm_log_init(&(struct havm_log_opts){
 		.ident = "havmd",
@@ -118,6 +165,7 @@ int main(int argc, char **argv)
 	}
 	qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGTERM, &h, on_signal, &sigs[0]);
 	qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGINT, &h, on_signal, &sigs[1]);
+	qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGHUP, &h, on_sighup, &sigs[2]);
 
 	rc = ctl_server_start(&h);
 	if (rc) {

@@ -391,6 +391,7 @@ const char *wire_status_text(uint32_t status)
 	case HAVM_E_BADMSG: return "malformed request";
 	case HAVM_E_UNKNOWN: return "unknown request";
 	case HAVM_E_INTERNAL: return "internal error";
+	case HAVM_E_UNAVAILABLE: return "unavailable";
 	}
 	return "unknown status";
 }

@@ -68,8 +68,9 @@ enum havm_status {
 	HAVM_E_BADMSG = 1,    /* the request was malformed */
 	HAVM_E_UNKNOWN = 2,   /* unknown request type */
 	HAVM_E_INTERNAL = 3,  /* havmd failed to do it; see its log */
+	HAVM_E_UNAVAILABLE = 4, /* switched off by configuration */
 };
-#define HAVM_STATUS_MAX HAVM_E_INTERNAL
+#define HAVM_STATUS_MAX HAVM_E_UNAVAILABLE
 
 struct wire_hdr {
 	uint32_t magic;
