@@ -13,7 +13,6 @@
 # corosync: token 1000 ms, token_coefficient 0 (conf/corosync.conf.example).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-. "$here/../cluster/harness.sh"
 . "$here/../cluster/checks.sh"
 runs=${1:-5}
 harness_require_root

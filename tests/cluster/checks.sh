@@ -1,7 +1,11 @@
 # shellcheck shell=bash
 # checks.sh -- what scenarios assert about havm, read from `havm status --json`
-# on a host (jq does the reading). Sourced after harness.sh. Every function
-# returns its status explicitly: wait_until runs them with set -e ignored.
+# on a host (jq does the reading). Sourcing it sources harness.sh too. Every
+# function returns its status explicitly: wait_until runs them with set -e
+# ignored.
+
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+[ -n "${HARNESS_DIR:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # status_json i: host i's status as JSON (fails if havm fails).
 status_json() { havm_on "$1" status --json; }
@@ -83,4 +87,12 @@ start_cluster() {
 	host_start "${hosts[@]}" || harness_fail "starting hosts ${hosts[*]}"
 	wait_until "${CLUSTER_FORM_TIMEOUT:-40}" all_agree_online "$n" 1 "${hosts[@]}" ||
 		harness_fail "cluster of $n did not form: every host online, quorate, coordinator 1"
+}
+
+# scenario_cluster N: the usual opening of a scenario: root check, N hosts
+# set up, started, and the cluster formed.
+scenario_cluster() {
+	harness_require_root
+	harness_init "$1"
+	start_cluster "$1"
 }

@@ -6,7 +6,6 @@
 # DEMO_PAUSE=N pauses N seconds between steps (default 0).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-. "$here/harness.sh"
 . "$here/checks.sh"
 pause() { sleep "${DEMO_PAUSE:-0}"; }
 if [ -t 1 ]; then

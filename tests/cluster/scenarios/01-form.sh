@@ -4,11 +4,8 @@
 # each host marks itself as local. `havm node list` and the human-readable
 # status agree.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 harness_pass "3 hosts online and quorate on every host, coordinator 1 everywhere"
 
 ring1=$(jq_on 1 '"\(.ring_id.nodeid).\(.ring_id.seq)"')

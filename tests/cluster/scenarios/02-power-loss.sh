@@ -3,11 +3,8 @@
 # offline by the others, which stay quorate with the same coordinator;
 # powered on again, it rejoins and is online everywhere.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 host_poweroff 3
 wait_until 20 all_see_state offline 3 1 2 || harness_fail "survivors do not show node3 offline"

@@ -2,11 +2,8 @@
 # Killing the coordinator's host moves the coordinator to the next-lowest
 # node id, on every survivor, without any election.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 host_poweroff 1
 wait_until 20 all_agree_online 2 2 2 3 || harness_fail "coordinator did not move to node 2 on hosts 2 and 3"

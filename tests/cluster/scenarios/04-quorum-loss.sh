@@ -2,11 +2,8 @@
 # With 2 of 3 hosts gone the last one reports no quorum and no coordinator,
 # in JSON and in words; when a peer returns, quorum comes back.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 host_poweroff 2
 host_poweroff 3

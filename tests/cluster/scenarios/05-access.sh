@@ -3,7 +3,6 @@
 # user is refused (exit 4, a log line naming uid and gid); a user whose
 # group is haclient gets the status.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_require_root
 getent group haclient >/dev/null || groupadd -r haclient

@@ -3,11 +3,8 @@
 # logged by every daemon, which keep running and keep a correct view;
 # a message claiming another node's id is dropped too.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 inject=$HARNESS_REPO/tests/cluster/cpg_inject
 kinds=(garbage short badmagic badversion badlength trailing spoof unknowntype)

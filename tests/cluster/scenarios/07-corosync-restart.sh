@@ -3,11 +3,8 @@
 # corosync is disconnected (claiming no members), the others show the host
 # offline; when corosync returns, havmd reconnects by itself.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 host_kill_proc 2 corosync
 disconnected() { [ "$(jq_on 2 .corosync)" = disconnected ]; }

@@ -3,11 +3,8 @@
 # the others show the host as "no-havmd" (corosync still runs there), not
 # online and not offline. `havm` on that host then exits 3 (not running).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 3
-start_cluster 3
+scenario_cluster 3
 
 host_signal 3 TERM havmd || harness_fail "no havmd on host 3"
 wait_until 10 all_see_state no-havmd 3 1 2 || harness_fail "others do not show node3 as no-havmd"

@@ -3,11 +3,8 @@
 # running one) and disturbs nothing; SIGHUP is logged and ignored, not
 # fatal; the CLI's --help works on every command without a daemon call.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_require_root
-harness_init 2
-start_cluster 2
+scenario_cluster 2
 
 first=$(host_procs 1 havmd)
 rc=0

@@ -3,7 +3,6 @@
 # partition as quorate. havmd must not believe it: no quorum, no
 # coordinator, and an error in the log telling the operator what to fix.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() {
 	sed -i '/provider: corosync_votequorum/d' "$(harness_host_path "$1" /etc/corosync/corosync.conf)"
