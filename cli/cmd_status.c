@@ -90,6 +90,8 @@ static void print_human(const struct wire_status_reply *m)
 		printf("Ring id:     %u.%" PRIu64 "\n", m->ring_nodeid, m->ring_seq);
 		if (coord)
 			printf("Coordinator: %s (node id %u)\n", coord->name, coord->nodeid);
+		else if (m->flags & WIRE_STATUS_SETTLING)
+			printf("Coordinator: none while the membership settles\n");
 		else
 			printf("Coordinator: none\n");
 	}
@@ -137,9 +139,10 @@ static void print_json(const struct wire_status_reply *m)
 
 	printf("{\"cluster\":");
 	json_put_string(stdout, m->cluster_name);
-	printf(",\"local_nodeid\":%u,\"corosync\":\"%s\",\"quorate\":%s,", m->local_nodeid,
-	       up ? "connected" : "disconnected",
-	       m->flags & WIRE_STATUS_QUORATE ? "true" : "false");
+	printf(",\"local_nodeid\":%u,\"corosync\":\"%s\",\"quorate\":%s,\"settling\":%s,",
+	       m->local_nodeid, up ? "connected" : "disconnected",
+	       m->flags & WIRE_STATUS_QUORATE ? "true" : "false",
+	       m->flags & WIRE_STATUS_SETTLING ? "true" : "false");
 	if (up)
 		printf("\"ring_id\":{\"nodeid\":%u,\"seq\":%" PRIu64 "},", m->ring_nodeid,
 		       m->ring_seq);

@@ -71,6 +71,8 @@ int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, s
 			fprintf(stderr, "havm: malformed error reply from havmd\n");
 			return HAVM_EXIT_PROTOCOL;
 		}
+		if (er.status == HAVM_E_DENIED)
+			return connect_error(EACCES);
 		fprintf(stderr, "havm: havmd: %s (%s)\n", er.message, wire_status_text(er.status));
 		return HAVM_EXIT_ERROR;
 	}

@@ -3,10 +3,20 @@
  *
  * Two handles: a CPG group "havm:<cluster>" joined by every havmd, and a
  * libquorum tracker (model v1, which gives corosync's ring id). Both file
- * descriptors are dispatched from the main loop. When corosync goes away
- * both handles are closed, the view is cleared (we no longer know anything
- * about the others, so we claim nothing), and a timer retries every
- * reconnect_ms: no busy loop, and the CLI keeps getting answers.
+ * descriptors are dispatched from the main loop. The callbacks only record
+ * what corosync says; the coordinator is recomputed once a dispatch is
+ * done, from both halves of the view (membership.h explains why both).
+ *
+ * When corosync goes away both handles are closed, the view is cleared (we
+ * no longer know anything about the others, so we claim nothing), and a
+ * timer retries every reconnect_ms: no busy loop, and the CLI keeps getting
+ * answers.
+ *
+ * Accepted blocking: the corosync library calls (initialize, join, leave,
+ * trackstart) are synchronous IPC to the local corosync with no timeout.
+ * They answer at once from a live corosync and fail at once without one; a
+ * corosync that is alive but hung would stall the loop, and with it
+ * membership, which is then unknowable anyway.
  */
 #include "cluster.h"
 
@@ -29,11 +39,6 @@ static void schedule_reconnect(struct havmd *h);
 /* Say a failed reconnect again only this often, not every attempt. */
 #define RECONNECT_LOG_EVERY 30
 
-static const char *cs_text(cs_error_t e)
-{
-	return cs_strerror(e);
-}
-
 static void log_reason(const char *what, const struct cpg_address *a, size_t n)
 {
 	static const char *const reasons[] = { "undefined", "join", "leave", "nodedown",
@@ -47,23 +52,6 @@ static void log_reason(const char *what, const struct cpg_address *a, size_t n)
 	}
 }
 
-/* Recompute the coordinator after any change and say when it moves. */
-static void coordinator_update(struct havmd *h)
-{
-	struct cluster *cl = &h->cluster;
-	uint32_t c = cl->up ? membership_coordinator(cl->cpg_members, cl->n_cpg, cl->quorate) : 0;
-
-	if (c == cl->coordinator)
-		return;
-	if (c == 0)
-		log_notice("cluster: no coordinator quorate=%d members=%zu", cl->quorate,
-			   cl->n_cpg);
-	else
-		log_notice("cluster: coordinator nodeid=%u previous=%u local=%s", c,
-			   cl->coordinator, c == cl->local_nodeid ? "yes" : "no");
-	cl->coordinator = c;
-}
-
 static void systemd_status(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
@@ -75,12 +63,56 @@ static void systemd_status(struct havmd *h)
 			   cl->n_cpg, cl->quorate ? "quorate" : "not quorate");
 }
 
+/* After any change: recompute the coordinator and say when it moves. */
+static void view_changed(struct havmd *h)
+{
+	struct cluster *cl = &h->cluster;
+	struct cluster_view v;
+	uint32_t c;
+	bool settled;
+
+	cluster_view_get(h, &v);
+	settled = membership_settled(&v);
+	c = membership_coordinator(&v);
+	if (settled != cl->settled && cl->up)
+		log_debug("cluster: membership %s cpg_ring=%u.%llu quorum_ring=%u.%llu",
+			  settled ? "settled" : "settling", v.cpg_ring.nodeid,
+			  (unsigned long long)v.cpg_ring.seq, v.quorum_ring.nodeid,
+			  (unsigned long long)v.quorum_ring.seq);
+	cl->settled = settled;
+	if (c != cl->coordinator) {
+		if (c == 0)
+			log_notice("cluster: no coordinator quorate=%d settled=%d members=%zu",
+				   cl->quorate, settled, cl->n_cpg);
+		else
+			log_notice("cluster: coordinator nodeid=%u previous=%u local=%s", c,
+				   cl->coordinator, c == cl->local_nodeid ? "yes" : "no");
+		cl->coordinator = c;
+	}
+	systemd_status(h);
+}
+
 static void announce_retry(void *data)
 {
 	struct havmd *h = data;
 
 	h->cluster.announce_timer = 0;
-	cluster_announce(h);
+	if (h->cluster.announce_pending)
+		cluster_announce(h);
+}
+
+static void announce_later(struct havmd *h, uint32_t ms)
+{
+	struct cluster *cl = &h->cluster;
+	int rc;
+
+	if (cl->announce_timer)
+		return;
+	rc = qb_loop_timer_add(h->loop, QB_LOOP_MED, (uint64_t)ms * QB_TIME_NS_IN_MSEC, h,
+			       announce_retry, &cl->announce_timer);
+	if (rc < 0)
+		log_err("cluster: cannot schedule a retry of our node state error=\"%s\"",
+			strerror(-rc));
 }
 
 void cluster_announce(struct havmd *h)
@@ -92,32 +124,35 @@ void cluster_announce(struct havmd *h)
 		.state = (uint8_t)h->state,
 		.start_time = h->start_time,
 	};
-	uint8_t buf[256];
+	uint8_t buf[WIRE_NODE_STATE_MAX_LEN];
 	struct iovec iov;
 	cs_error_t e;
 	int len;
 
 	cl->announce_pending = true;
 	if (!cl->up || cl->announce_timer)
-		return;
+		return; /* sent on (re)connect, or by the pending retry */
 	me = config_host_by_nodeid(&h->cfg, cl->local_nodeid);
 	snprintf(m.name, sizeof(m.name), "%s", me ? me->name : "unconfigured");
 	snprintf(m.version, sizeof(m.version), "%s", PACKAGE_VERSION);
 	len = wire_node_state_encode(buf, sizeof(buf), &m);
 	if (len < 0) {
-		log_err("cluster: cannot encode node state: %s", strerror(-len));
+		/* Our own fields are checked at start; this is a bug. */
+		log_err("cluster: cannot encode our node state error=\"%s\"", strerror(-len));
+		cl->announce_pending = false;
 		return;
 	}
 	iov = (struct iovec){ .iov_base = buf, .iov_len = (size_t)len };
 	e = cpg_mcast_joined(cl->cpg, CPG_TYPE_AGREED, &iov, 1);
 	if (e == CS_ERR_TRY_AGAIN) {
 		/* Flow control: corosync's queue is full; try again shortly. */
-		qb_loop_timer_add(h->loop, QB_LOOP_MED, ANNOUNCE_RETRY_MS * QB_TIME_NS_IN_MSEC, h,
-				  announce_retry, &cl->announce_timer);
+		announce_later(h, ANNOUNCE_RETRY_MS);
 		return;
 	}
 	if (e != CS_OK) {
-		log_warn("cluster: cannot send node state: %s", cs_text(e));
+		log_warn("cluster: cannot send our node state error=\"%s\" retry_ms=%u",
+			 cs_strerror(e), h->cfg.reconnect_ms);
+		announce_later(h, h->cfg.reconnect_ms);
 		return;
 	}
 	cl->announce_pending = false;
@@ -131,6 +166,7 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 	struct havmd *h = NULL;
 	struct wire_node_state m;
 	struct wire_hdr hdr;
+	bool known;
 	int rc;
 
 	(void)group;
@@ -145,19 +181,39 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 		rc = -EBADMSG;
 	if (rc) {
 		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
-			 "reason=%s",
-			 nodeid, pid, len, strerror(-rc));
+			 "reason=\"%s\"",
+			 nodeid, pid, len,
+			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
 		return;
 	}
+	known = node_states_find(&h->states, m.nodeid) != NULL;
 	if (node_states_update(&h->states, &m) < 0) {
 		log_warn("cluster: too many daemons, ignored state from nodeid=%u", nodeid);
 		return;
 	}
 	log_debug("cluster: node state nodeid=%u name=%s state=%s version=%s", m.nodeid, m.name,
 		  wire_daemon_state_name(m.state), m.version);
-	if (!config_host_by_nodeid(&h->cfg, m.nodeid))
-		log_warn("cluster: daemon on nodeid=%u name=%s is not in %s", m.nodeid, m.name,
-			 h->config_path);
+	/* Once per arrival, not at every re-announcement. */
+	if (!known && !config_host_by_nodeid(&h->cfg, m.nodeid))
+		log_warn("cluster: daemon nodeid=%u name=%s is not in %s; add it to hosts there "
+			 "or fix its corosync nodeid",
+			 m.nodeid, m.name, h->config_path);
+}
+
+static void copy_ids(uint32_t *dst, size_t *n, const uint32_t *src, size_t count,
+		     const char *what)
+{
+	*n = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (membership_contains(dst, *n, src[i]))
+			continue; /* one entry per node, whatever its processes */
+		if (*n == WIRE_NODES_MAX) {
+			log_err("cluster: %s has more than %d nodes; the rest are ignored", what,
+				WIRE_NODES_MAX);
+			return;
+		}
+		dst[(*n)++] = src[i];
+	}
 }
 
 static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
@@ -167,16 +223,17 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 {
 	struct havmd *h = NULL;
 	struct cluster *cl;
+	uint32_t ids[WIRE_NODES_MAX * 2];
+	size_t n = 0;
 
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
 	cl = &h->cluster;
 	log_reason("joined", joined, n_joined);
 	log_reason("left", left, n_left);
-	cl->n_cpg = 0;
-	for (size_t i = 0; i < n_members && cl->n_cpg < WIRE_NODES_MAX; i++)
-		if (!membership_contains(cl->cpg_members, cl->n_cpg, members[i].nodeid))
-			cl->cpg_members[cl->n_cpg++] = members[i].nodeid;
+	for (size_t i = 0; i < n_members && n < sizeof(ids) / sizeof(ids[0]); i++)
+		ids[n++] = members[i].nodeid;
+	copy_ids(cl->cpg_members, &cl->n_cpg, ids, n, "the havm group");
 	for (size_t i = 0; i < n_left; i++)
 		if (!membership_contains(cl->cpg_members, cl->n_cpg, left[i].nodeid))
 			node_states_forget(&h->states, left[i].nodeid);
@@ -185,8 +242,18 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	 * every member's table is complete without a state-transfer protocol. */
 	if (n_joined > 0)
 		cluster_announce(h);
-	coordinator_update(h);
-	systemd_status(h);
+}
+
+static void on_totem_confchg(cpg_handle_t handle, struct cpg_ring_id ring, uint32_t n_members,
+			     const uint32_t *members)
+{
+	struct havmd *h = NULL;
+
+	(void)members;
+	cpg_context_get(handle, (void **)&h);
+	h->cluster.cpg_ring = (struct ring_id){ .nodeid = ring.nodeid, .seq = ring.seq };
+	log_debug("cluster: totem ring=%u.%llu members=%u", ring.nodeid,
+		  (unsigned long long)ring.seq, n_members);
 }
 
 static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ring_id ring,
@@ -194,7 +261,7 @@ static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ri
 {
 	struct havmd *h = NULL;
 	struct cluster *cl;
-	bool was = false;
+	bool was;
 
 	quorum_context_get(handle, (const void **)&h);
 	cl = &h->cluster;
@@ -202,11 +269,8 @@ static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ri
 	/* Without a provider corosync calls every partition quorate; both
 	 * halves of a split would then act. Never believe that. */
 	cl->quorate = quorate != 0 && cl->has_quorum_provider;
-	cl->ring_nodeid = ring.nodeid;
-	cl->ring_seq = ring.seq;
-	cl->n_quorum = 0;
-	for (uint32_t i = 0; i < n_members && cl->n_quorum < WIRE_NODES_MAX; i++)
-		cl->quorum_members[cl->n_quorum++] = members[i];
+	cl->quorum_ring = (struct ring_id){ .nodeid = ring.nodeid, .seq = ring.seq };
+	copy_ids(cl->quorum_members, &cl->n_quorum, members, n_members, "corosync's membership");
 	if (was != cl->quorate)
 		log_notice("cluster: quorum %s members=%u ring=%u.%llu",
 			   cl->quorate ? "gained" : "lost", n_members, ring.nodeid,
@@ -214,8 +278,6 @@ static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ri
 	else
 		log_info("cluster: membership members=%u quorate=%d ring=%u.%llu", n_members,
 			 cl->quorate, ring.nodeid, (unsigned long long)ring.seq);
-	coordinator_update(h);
-	systemd_status(h);
 }
 
 static int32_t on_cpg_fd(int32_t fd, int32_t revents, void *data)
@@ -230,9 +292,10 @@ static int32_t on_cpg_fd(int32_t fd, int32_t revents, void *data)
 	}
 	e = cpg_dispatch(h->cluster.cpg, CS_DISPATCH_ALL);
 	if (e != CS_OK && e != CS_ERR_TRY_AGAIN) {
-		cluster_disconnect(h, cs_text(e));
+		cluster_disconnect(h, cs_strerror(e));
 		return 0;
 	}
+	view_changed(h);
 	return 0;
 }
 
@@ -248,9 +311,10 @@ static int32_t on_quorum_fd(int32_t fd, int32_t revents, void *data)
 	}
 	e = quorum_dispatch(h->cluster.quorum, CS_DISPATCH_ALL);
 	if (e != CS_OK && e != CS_ERR_TRY_AGAIN) {
-		cluster_disconnect(h, cs_text(e));
+		cluster_disconnect(h, cs_strerror(e));
 		return 0;
 	}
+	view_changed(h);
 	return 0;
 }
 
@@ -286,18 +350,23 @@ static void view_clear(struct havmd *h)
 
 	cl->n_cpg = cl->n_quorum = 0;
 	cl->quorate = false;
+	cl->has_quorum_provider = false;
+	cl->quorum_ring = cl->cpg_ring = (struct ring_id){ 0, 0 };
 	h->states.n = 0;
-	coordinator_update(h);
+	view_changed(h);
 }
 
-/* One attempt: 0, or a static description of the step that failed. */
-static const char *try_connect(struct havmd *h, cs_error_t *err)
+/* One attempt: 0, or -errno after logging nothing; *STEP names what failed
+ * and *ERR holds corosync's error for the caller's (rate-limited) log. */
+static int try_connect(struct havmd *h, const char **step, cs_error_t *err)
 {
 	struct cluster *cl = &h->cluster;
 	cpg_model_v1_data_t cpg_model = {
 		.model = CPG_MODEL_V1,
 		.cpg_deliver_fn = on_deliver,
 		.cpg_confchg_fn = on_confchg,
+		.cpg_totem_confchg_fn = on_totem_confchg,
+		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
 	quorum_model_v1_data_t q_model = {
 		.model = QUORUM_MODEL_V1,
@@ -308,9 +377,17 @@ static const char *try_connect(struct havmd *h, cs_error_t *err)
 
 #define STEP(call, what)                 \
 	do {                             \
+		*step = what;            \
 		*err = (call);           \
 		if (*err != CS_OK)       \
-			return what;     \
+			return -ENOTCONN; \
+	} while (0)
+#define LOOP_STEP(call, what)            \
+	do {                             \
+		*step = what;            \
+		*err = CS_ERR_LIBRARY;   \
+		if ((call) < 0)          \
+			return -ENOMEM;  \
 	} while (0)
 
 	STEP(cpg_model_initialize(&cl->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&cpg_model, h),
@@ -330,32 +407,35 @@ static const char *try_connect(struct havmd *h, cs_error_t *err)
 			"quorum { provider: corosync_votequorum } in corosync.conf");
 	}
 	STEP(cpg_fd_get(cl->cpg, &fd), "cpg fd");
-	qb_loop_poll_add(h->loop, QB_LOOP_HIGH, fd, POLLIN, h, on_cpg_fd);
+	LOOP_STEP(qb_loop_poll_add(h->loop, QB_LOOP_HIGH, fd, POLLIN, h, on_cpg_fd),
+		  "add cpg fd to the main loop");
 	STEP(quorum_fd_get(cl->quorum, &fd), "quorum fd");
-	qb_loop_poll_add(h->loop, QB_LOOP_HIGH, fd, POLLIN, h, on_quorum_fd);
+	LOOP_STEP(qb_loop_poll_add(h->loop, QB_LOOP_HIGH, fd, POLLIN, h, on_quorum_fd),
+		  "add quorum fd to the main loop");
 	cl->up = true; /* callbacks from here on may use the view */
 	STEP(quorum_trackstart(cl->quorum, CS_TRACK_CURRENT | CS_TRACK_CHANGES), "quorum track");
 	STEP(cpg_join(cl->cpg, &cl->group), "cpg join");
 	cl->joined = true;
 #undef STEP
-	return NULL;
+#undef LOOP_STEP
+	return 0;
 }
 
 static void on_reconnect_timer(void *data)
 {
 	struct havmd *h = data;
 	struct cluster *cl = &h->cluster;
-	const char *failed;
+	const char *step = "";
 	cs_error_t e = CS_OK;
 
 	cl->reconnect_timer = 0;
-	failed = try_connect(h, &e);
-	if (failed) {
+	if (try_connect(h, &step, &e) < 0) {
 		close_handles(h);
+		cl->has_quorum_provider = false;
 		if (cl->failed_attempts % RECONNECT_LOG_EVERY == 0)
 			log_warn("cluster: cannot connect to corosync step=\"%s\" error=\"%s\" "
 				 "attempt=%u retry_ms=%u",
-				 failed, cs_text(e), cl->failed_attempts + 1, h->cfg.reconnect_ms);
+				 step, cs_strerror(e), cl->failed_attempts + 1, h->cfg.reconnect_ms);
 		cl->failed_attempts++;
 		schedule_reconnect(h);
 		return;
@@ -364,16 +444,22 @@ static void on_reconnect_timer(void *data)
 		   cl->local_nodeid, cl->group.value, cl->failed_attempts + 1);
 	cl->failed_attempts = 0;
 	cluster_announce(h);
-	systemd_status(h);
+	view_changed(h);
 }
 
 static void schedule_reconnect(struct havmd *h)
 {
+	int rc;
+
 	if (h->cluster.reconnect_timer || h->state == HAVM_DAEMON_STOPPING)
 		return;
-	qb_loop_timer_add(h->loop, QB_LOOP_MED,
-			  (uint64_t)h->cfg.reconnect_ms * QB_TIME_NS_IN_MSEC, h,
-			  on_reconnect_timer, &h->cluster.reconnect_timer);
+	rc = qb_loop_timer_add(h->loop, QB_LOOP_MED,
+			       (uint64_t)h->cfg.reconnect_ms * QB_TIME_NS_IN_MSEC, h,
+			       on_reconnect_timer, &h->cluster.reconnect_timer);
+	if (rc < 0)
+		log_err("cluster: cannot schedule a reconnect to corosync error=\"%s\"; "
+			"restart havmd",
+			strerror(-rc));
 }
 
 static void cluster_disconnect(struct havmd *h, const char *why)
@@ -385,7 +471,6 @@ static void cluster_disconnect(struct havmd *h, const char *why)
 		why, h->cfg.reconnect_ms);
 	close_handles(h);
 	view_clear(h);
-	systemd_status(h);
 	schedule_reconnect(h);
 }
 
@@ -419,8 +504,8 @@ void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 		.corosync_up = cl->up,
 		.quorate = cl->quorate,
 		.local_nodeid = cl->local_nodeid,
-		.ring_nodeid = cl->ring_nodeid,
-		.ring_seq = cl->ring_seq,
+		.quorum_ring = cl->quorum_ring,
+		.cpg_ring = cl->cpg_ring,
 		.cpg_members = cl->cpg_members,
 		.n_cpg = cl->n_cpg,
 		.quorum_members = cl->quorum_members,

@@ -2,8 +2,12 @@
  * ctl_server.c: the control socket ("havm", libqb IPC) that the CLI uses.
  *
  * Access: root, or a peer whose primary or supplementary groups include
- * haclient (the group Pacemaker also uses for this). Everyone else is
- * refused at connect time, with a log line naming uid and gid.
+ * haclient (the group Pacemaker also uses for this). Root and a primary
+ * haclient group are known at connect time. Supplementary groups are read
+ * from the client's /proc entry once the connection is set up (libqb gives
+ * the client's pid only then), so such a peer is admitted provisionally and
+ * a peer found not to belong gets "permission denied" for every request and
+ * a log line naming uid and gid; no request of it reaches a handler.
  *
  * Requests are a libqb request header followed by one havm message
  * (wire.h). A malformed request gets an error reply and a log line; it never
@@ -17,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <qb/qbipc_common.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,39 +61,61 @@ static int32_t dispatch_del(int32_t fd)
 	return qb_loop_poll_del(ctl_loop, fd);
 }
 
-/* Is UID (primary group GID) root or in haclient? getgrouplist reads the
- * local group database; it runs once per CLI connection, not per event. */
-static bool peer_allowed(const struct ctl_server *s, uid_t uid, gid_t gid)
+/*
+ * Does the "Groups:" line of /proc/PID/status list GID? That is the set the
+ * kernel gives the client now, so it needs no name-service lookup (which
+ * could block the loop on LDAP) and counts a group added with newgrp or
+ * setpriv as well as one from /etc/group.
+ */
+static bool proc_has_group(pid_t pid, uid_t *uid, gid_t *gid, gid_t want)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-	gid_t groups[256];
-	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
 
-	if (uid == 0)
-		return true;
-	if (!s->have_haclient)
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
 		return false;
-	if (gid == s->haclient_gid)
-		return true;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-		return false;
-	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == s->haclient_gid)
-			return true;
-	return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+
+		if (strncmp(line, "Uid:", 4) == 0) {
+			*uid = (uid_t)strtoul(line + 4, &end, 10);
+		} else if (strncmp(line, "Gid:", 4) == 0) {
+			*gid = (gid_t)strtoul(line + 4, &end, 10);
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			for (p = line + 7;; p = end) {
+				unsigned long v = strtoul(p, &end, 10);
+				if (end == p)
+					break;
+				if (v == (unsigned long)want)
+					found = true;
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Per-connection verdict, kept as the connection's libqb context. */
+static char peer_ok, peer_denied;
+
+static void log_refusal(uid_t uid, gid_t gid)
+{
+	log_warn("ctl: refused connection uid=%u gid=%u reason=\"not root and not in group "
+		 "%s\"",
+		 (unsigned)uid, (unsigned)gid, HACLIENT_GROUP);
 }
 
 static int32_t on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct havmd *h = qb_ipcs_connection_service_context_get(c);
 
-	if (!peer_allowed(&h->ctl, uid, gid)) {
-		log_warn("ctl: refused connection uid=%u gid=%u reason=\"not root and not in "
-			 "group %s\"",
-			 (unsigned)uid, (unsigned)gid, HACLIENT_GROUP);
+	if (uid == 0 || (h->ctl.have_haclient && gid == h->ctl.haclient_gid)) {
+		qb_ipcs_context_set(c, &peer_ok);
+	} else if (!h->ctl.have_haclient) {
+		log_refusal(uid, gid);
 		return -EACCES;
 	}
 	/* Let a non-root client open the connection's shared files. */
@@ -100,63 +125,99 @@ static int32_t on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	return 0;
 }
 
-static void send_reply(qb_ipcs_connection_t *c, uint32_t id, const uint8_t *body, int len)
+/* Set up: now the client's pid is known, judge its supplementary groups. */
+static void on_created(qb_ipcs_connection_t *c)
 {
-	static uint8_t buf[sizeof(struct qb_ipc_response_header) + HAVM_WIRE_MSG_MAX];
+	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	struct qb_ipcs_connection_stats_2 *st;
+	pid_t pid = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	bool ok = false;
+
+	if (qb_ipcs_context_get(c) == &peer_ok)
+		return;
+	st = qb_ipcs_connection_stats_get_2(c, 0);
+	if (st) {
+		pid = st->client_pid;
+		free(st);
+	}
+	if (pid > 0)
+		ok = proc_has_group(pid, &uid, &gid, h->ctl.haclient_gid);
+	qb_ipcs_context_set(c, ok ? &peer_ok : &peer_denied);
+	if (!ok)
+		log_refusal(uid, gid);
+}
+
+static void send_reply(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
+		       const uint8_t *body, int len)
+{
+	uint8_t *buf = s->reply;
 	struct qb_ipc_response_header *rh = (struct qb_ipc_response_header *)buf;
 	ssize_t rc;
 
+	_Static_assert(sizeof(s->reply) >= sizeof(*rh) + HAVM_WIRE_MSG_MAX, "reply buffer");
 	rh->id = (int32_t)id;
 	rh->size = (int32_t)(sizeof(*rh) + (size_t)len);
 	rh->error = 0;
 	memcpy(buf + sizeof(*rh), body, (size_t)len);
 	rc = qb_ipcs_response_send(c, buf, (size_t)rh->size);
 	if (rc < 0)
-		log_warn("ctl: cannot send reply: %s", strerror((int)-rc));
+		log_warn("ctl: cannot send reply error=\"%s\"", strerror((int)-rc));
 }
 
-static void reply_error(qb_ipcs_connection_t *c, uint32_t id, enum havm_status st,
-			const char *text)
+/* Every request gets an answer: a client must never wait out its timeout
+ * because we could not say what went wrong. */
+static void reply_error(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
+			enum havm_status st, const char *text)
 {
 	struct wire_error_reply m = { .status = st };
-	uint8_t body[HAVM_WIRE_HDR_LEN + 2 + WIRE_TEXT_MAX];
+	uint8_t body[WIRE_ERROR_REPLY_MAX_LEN];
 	int len;
 
 	snprintf(m.message, sizeof(m.message), "%s", text);
 	len = wire_error_reply_encode(body, sizeof(body), &m);
+	if (len < 0) {
+		log_err("ctl: cannot encode error reply error=\"%s\"", strerror(-len));
+		m.status = HAVM_E_INTERNAL;
+		snprintf(m.message, sizeof(m.message), "internal error; see havmd's log");
+		len = wire_error_reply_encode(body, sizeof(body), &m);
+	}
 	if (len > 0)
-		send_reply(c, id, body, len);
+		send_reply(s, c, id, body, len);
 }
 
 static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
-	static struct wire_status_reply m;
-	static uint8_t body[HAVM_WIRE_MSG_MAX];
+	struct ctl_server *s = &h->ctl;
 	struct cluster_view view;
 	int len;
 
 	cluster_view_get(h, &view);
-	nodes_status_build(&h->cfg, &view, &h->states, (uint64_t)time(NULL), &m);
-	len = wire_status_reply_encode(body, sizeof(body), &m);
+	nodes_status_build(&h->cfg, &view, &h->states, (uint64_t)time(NULL), &s->status);
+	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
-		log_err("ctl: cannot encode status: %s", strerror(-len));
-		reply_error(c, id, HAVM_E_INTERNAL, "cannot encode status");
+		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));
+		reply_error(s, c, id, HAVM_E_INTERNAL, "cannot encode status; see havmd's log");
 		return;
 	}
-	send_reply(c, id, body, len);
+	send_reply(s, c, id, s->body, len);
 }
 
-/* Write the debug ring to a fixed file via a temporary one, so a reader
- * never sees half a dump; the CLI prints it. */
+/*
+ * Write the debug ring to a fixed file via a temporary one, so a reader
+ * never sees half a dump; the CLI prints it. Accepted blocking: a write of
+ * at most log.blackbox_kb to the local disk, on an operator's request.
+ */
 static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
 	struct wire_debug_dump_reply m;
-	uint8_t body[HAVM_WIRE_HDR_LEN + 2 + WIRE_PATH_MAX];
+	uint8_t body[WIRE_DEBUG_DUMP_REPLY_MAX_LEN];
 	char tmp[sizeof(m.path) + 8];
 	int len, rc;
 
 	if (h->cfg.blackbox_kb == 0) {
-		reply_error(c, id, HAVM_E_UNAVAILABLE,
+		reply_error(&h->ctl, c, id, HAVM_E_UNAVAILABLE,
 			    "the debug ring is off (log.blackbox_kb = 0 in havm.conf)");
 		return;
 	}
@@ -171,8 +232,9 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	}
 	if (rc) {
 		unlink(tmp);
-		log_err("ctl: cannot write debug dump path=%s: %s", m.path, strerror(-rc));
-		reply_error(c, id, HAVM_E_INTERNAL, "cannot write the debug dump; see havmd's log");
+		log_err("ctl: cannot write debug dump path=%s error=\"%s\"", m.path, strerror(-rc));
+		reply_error(&h->ctl, c, id, HAVM_E_INTERNAL,
+			    "cannot write the debug dump; see havmd's log");
 		return;
 	}
 	/* haclient members may run `havm debug dump`: let them read it. */
@@ -184,7 +246,7 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	log_info("ctl: debug dump written path=%s", m.path);
 	len = wire_debug_dump_reply_encode(body, sizeof(body), &m);
 	if (len > 0)
-		send_reply(c, id, body, len);
+		send_reply(&h->ctl, c, id, body, len);
 }
 
 static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
@@ -195,15 +257,28 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	uint16_t type = 0;
 	int rc = -EBADMSG;
 
+	if (qb_ipcs_context_get(c) != &peer_ok) {
+		reply_error(&h->ctl, c, size >= sizeof(*rq) ? (uint32_t)rq->id : 0, HAVM_E_DENIED,
+			    "permission denied: havm needs root or membership of the "
+			    "haclient group");
+		return 0;
+	}
 	if (size >= sizeof(*rq)) {
 		id = (uint32_t)rq->id;
 		if ((size_t)rq->size == size)
 			rc = wire_request_decode((const uint8_t *)data + sizeof(*rq),
 						 size - sizeof(*rq), &type);
 	}
+	if (rc == -EPROTONOSUPPORT) {
+		log_warn("ctl: dropped request of another wire version len=%zu", size);
+		reply_error(&h->ctl, c, id, HAVM_E_VERSION,
+			    "havm and havmd versions differ; install the same version of both");
+		return 0;
+	}
 	if (rc) {
-		log_warn("ctl: dropped malformed request len=%zu reason=%s", size, strerror(-rc));
-		reply_error(c, id, HAVM_E_BADMSG, "malformed request");
+		log_warn("ctl: dropped malformed request len=%zu reason=\"%s\"", size,
+			 strerror(-rc));
+		reply_error(&h->ctl, c, id, HAVM_E_BADMSG, "malformed request");
 		return 0;
 	}
 	switch (type) {
@@ -215,7 +290,8 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);
-		reply_error(c, id, HAVM_E_UNKNOWN, "unknown request (is havm newer than havmd?)");
+		reply_error(&h->ctl, c, id, HAVM_E_UNKNOWN,
+			    "unknown request (is havm newer than havmd?)");
 	}
 	return 0;
 }
@@ -224,6 +300,7 @@ int ctl_server_start(struct havmd *h)
 {
 	static struct qb_ipcs_service_handlers handlers = {
 		.connection_accept = on_accept,
+		.connection_created = on_created,
 		.msg_process = on_msg,
 	};
 	struct qb_ipcs_poll_handlers poll = {

@@ -6,6 +6,7 @@
 #define HAVMD_H
 
 #include "config.h"
+#include "membership.h"
 #include "nodes.h"
 #include "wire.h"
 
@@ -32,12 +33,13 @@ struct cluster {
 	qb_loop_timer_handle reconnect_timer;
 	qb_loop_timer_handle announce_timer;
 	bool announce_pending; /* our state still to be multicast */
+	bool settled;          /* last logged: both membership views agree */
 	struct cpg_name group;
 	uint32_t local_nodeid;
 	bool has_quorum_provider; /* corosync runs votequorum (or another provider) */
 	bool quorate;
-	uint32_t ring_nodeid;
-	uint64_t ring_seq;
+	struct ring_id quorum_ring;
+	struct ring_id cpg_ring;
 	uint32_t cpg_members[WIRE_NODES_MAX];
 	size_t n_cpg;
 	uint32_t quorum_members[WIRE_NODES_MAX];
@@ -49,6 +51,10 @@ struct ctl_server {
 	qb_ipcs_service_t *service;
 	gid_t haclient_gid;
 	bool have_haclient;
+	/* One request is handled at a time, from the loop: one set of buffers. */
+	struct wire_status_reply status;
+	uint8_t body[HAVM_WIRE_MSG_MAX];
+	uint8_t reply[HAVM_WIRE_MSG_MAX + 64]; /* + libqb's response header */
 };
 
 struct havmd {

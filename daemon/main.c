@@ -65,8 +65,9 @@ static int lock_single_instance(void)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		fprintf(stderr, "havmd: cannot open %s: %s\n", path, strerror(errno));
-		return -errno;
+		int err = errno;
+		fprintf(stderr, "havmd: cannot open %s: %s\n", path, strerror(err));
+		return -err;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		ssize_t n = read(fd, pid, sizeof(pid) - 1);

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Config names travel in wire strings: a longer one would be cut. */
+_Static_assert(HAVM_NAME_MAX == WIRE_NAME_MAX, "config and wire agree on name length");
+
 int node_states_update(struct node_states *t, const struct wire_node_state *m)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -106,10 +109,11 @@ void nodes_status_build(const struct havm_config *cfg, const struct cluster_view
 		out->flags |= WIRE_STATUS_COROSYNC_UP;
 		if (view->quorate)
 			out->flags |= WIRE_STATUS_QUORATE;
-		out->ring_nodeid = view->ring_nodeid;
-		out->ring_seq = view->ring_seq;
-		out->coordinator =
-			membership_coordinator(view->cpg_members, view->n_cpg, view->quorate);
+		if (!membership_settled(view))
+			out->flags |= WIRE_STATUS_SETTLING;
+		out->ring_nodeid = view->quorum_ring.nodeid;
+		out->ring_seq = view->quorum_ring.seq;
+		out->coordinator = membership_coordinator(view);
 	}
 	for (size_t i = 0; i < cfg->n_hosts && out->n_nodes < WIRE_NODES_MAX; i++)
 		fill_node(&out->nodes[out->n_nodes++], cfg->hosts[i].nodeid, cfg->hosts[i].name,

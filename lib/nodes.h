@@ -13,6 +13,7 @@
 #define HAVM_NODES_H
 
 #include "config.h"
+#include "membership.h"
 #include "wire.h"
 
 struct node_states {
@@ -26,18 +27,6 @@ int node_states_update(struct node_states *t, const struct wire_node_state *m);
 /* Forget a node whose daemon left the group: its state is no longer known. */
 void node_states_forget(struct node_states *t, uint32_t nodeid);
 const struct wire_node_state *node_states_find(const struct node_states *t, uint32_t nodeid);
-
-struct cluster_view {
-	bool corosync_up;
-	bool quorate;
-	uint32_t local_nodeid;
-	uint32_t ring_nodeid;
-	uint64_t ring_seq;
-	const uint32_t *cpg_members;    /* havmd daemons in the group */
-	size_t n_cpg;
-	const uint32_t *quorum_members; /* corosync membership */
-	size_t n_quorum;
-};
 
 /*
  * Fill OUT for a status reply: one entry per configured host in config

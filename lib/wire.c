@@ -237,7 +237,8 @@ int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *
 {
 	struct wbuf w;
 
-	if (m->nodeid == 0 || m->state == 0 || m->state > HAVM_DAEMON_STATE_MAX)
+	if (m->nodeid == 0 || m->state == 0 || m->state > HAVM_DAEMON_STATE_MAX ||
+	    m->name[0] == '\0')
 		return -EINVAL;
 	hdr_begin(&w, buf, cap, HAVM_MSG_NODE_STATE);
 	put_u32(&w, m->nodeid);
@@ -283,7 +284,9 @@ int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_rep
 	put_u16(&w, m->n_nodes);
 	for (uint16_t i = 0; i < m->n_nodes; i++) {
 		const struct wire_status_node *n = &m->nodes[i];
-		if (n->flags & ~WIRE_NODE_FLAGS_ALL)
+		if (n->nodeid == 0 || (n->flags & ~WIRE_NODE_FLAGS_ALL) ||
+		    ((n->flags & WIRE_NODE_HAVE_STATE) &&
+		     (n->state == 0 || n->state > HAVM_DAEMON_STATE_MAX)))
 			return -EINVAL;
 		put_u32(&w, n->nodeid);
 		put_u8(&w, n->flags);
@@ -332,6 +335,8 @@ int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_
 {
 	struct wbuf w;
 
+	if (m->path[0] != '/')
+		return -EINVAL;
 	hdr_begin(&w, buf, cap, HAVM_MSG_DEBUG_DUMP_REPLY);
 	put_str(&w, m->path, WIRE_PATH_MAX);
 	return hdr_end(&w);
@@ -392,6 +397,8 @@ const char *wire_status_text(uint32_t status)
 	case HAVM_E_UNKNOWN: return "unknown request";
 	case HAVM_E_INTERNAL: return "internal error";
 	case HAVM_E_UNAVAILABLE: return "unavailable";
+	case HAVM_E_VERSION: return "havm and havmd versions differ";
+	case HAVM_E_DENIED: return "permission denied";
 	}
 	return "unknown status";
 }

@@ -42,6 +42,21 @@
 #define WIRE_PATH_MAX 1023
 #define WIRE_NODES_MAX 64
 
+/* Largest encoding of each message, for callers' buffers (a string costs
+ * its 2-byte length plus its maximum). */
+#define WIRE_STR_MAX_LEN(max) (2 + (max))
+#define WIRE_NODE_STATE_MAX_LEN \
+	(HAVM_WIRE_HDR_LEN + 4 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + \
+	 WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
+#define WIRE_STATUS_NODE_MAX_LEN \
+	(4 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
+#define WIRE_STATUS_REPLY_MAX_LEN \
+	(HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + 1 + 4 + 4 + 4 + 8 + 8 + 2 + \
+	 WIRE_NODES_MAX * WIRE_STATUS_NODE_MAX_LEN)
+#define WIRE_DEBUG_DUMP_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_PATH_MAX))
+#define WIRE_ERROR_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
+_Static_assert(WIRE_STATUS_REPLY_MAX_LEN <= HAVM_WIRE_MSG_MAX, "status reply fits a message");
+
 enum havm_msg_type {
 	/* CPG */
 	HAVM_MSG_NODE_STATE = 1,
@@ -69,8 +84,10 @@ enum havm_status {
 	HAVM_E_UNKNOWN = 2,   /* unknown request type */
 	HAVM_E_INTERNAL = 3,  /* havmd failed to do it; see its log */
 	HAVM_E_UNAVAILABLE = 4, /* switched off by configuration */
+	HAVM_E_VERSION = 5,   /* the request's wire version is not ours */
+	HAVM_E_DENIED = 6,    /* the peer is neither root nor in haclient */
 };
-#define HAVM_STATUS_MAX HAVM_E_UNAVAILABLE
+#define HAVM_STATUS_MAX HAVM_E_DENIED
 
 struct wire_hdr {
 	uint32_t magic;
@@ -108,7 +125,8 @@ struct wire_status_node {
 
 #define WIRE_STATUS_COROSYNC_UP 0x01 /* havmd is connected to corosync */
 #define WIRE_STATUS_QUORATE     0x02
-#define WIRE_STATUS_FLAGS_ALL   0x03
+#define WIRE_STATUS_SETTLING    0x04 /* membership views not yet agreeing */
+#define WIRE_STATUS_FLAGS_ALL   0x07
 struct wire_status_reply {
 	char cluster_name[WIRE_NAME_MAX + 1];
 	uint8_t flags;

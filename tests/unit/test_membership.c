@@ -1,6 +1,7 @@
 /*
- * test_membership.c: the coordinator rule and the status assembly
- * (nodes_status_build), which decide what every daemon and the CLI report.
+ * test_membership.c: the coordinator rule, the settled-view rule, and the
+ * status assembly (nodes_status_build), which decide what every daemon
+ * and the CLI report.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,30 +15,80 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RING ((struct ring_id){ .nodeid = 1, .seq = 8 })
+
+/* A settled, quorate view of CPG members M (all also quorum members). */
+static struct cluster_view view(const uint32_t *m, size_t n)
+{
+	return (struct cluster_view){ .corosync_up = true, .quorate = true, .local_nodeid = m[0],
+				      .quorum_ring = RING, .cpg_ring = RING,
+				      .cpg_members = m, .n_cpg = n,
+				      .quorum_members = m, .n_quorum = n };
+}
+
 static void coordinator_is_lowest_member(void **state)
 {
 	uint32_t m[] = { 7, 3, 12 };
+	struct cluster_view v = view(m, 3);
 
 	(void)state;
-	assert_int_equal(membership_coordinator(m, 3, true), 3);
-	assert_int_equal(membership_coordinator(m + 2, 1, true), 12);
+	assert_int_equal(membership_coordinator(&v), 3);
+	v = view(m + 2, 1);
+	assert_int_equal(membership_coordinator(&v), 12);
 }
 
 static void no_coordinator_without_quorum(void **state)
 {
 	uint32_t m[] = { 1, 2 };
+	struct cluster_view v = view(m, 2);
 
 	(void)state;
-	assert_int_equal(membership_coordinator(m, 2, false), 0);
-	assert_int_equal(membership_coordinator(m, 0, true), 0);
+	v.quorate = false;
+	assert_int_equal(membership_coordinator(&v), 0);
+	v = view(m, 2);
+	v.n_cpg = 0;
+	assert_int_equal(membership_coordinator(&v), 0);
+	v = view(m, 2);
+	v.corosync_up = false;
+	assert_int_equal(membership_coordinator(&v), 0);
 }
 
 static void same_answer_whatever_the_order(void **state)
 {
 	uint32_t a[] = { 5, 2, 9, 4 }, b[] = { 9, 4, 2, 5 };
+	struct cluster_view va = view(a, 4), vb = view(b, 4);
 
 	(void)state;
-	assert_int_equal(membership_coordinator(a, 4, true), membership_coordinator(b, 4, true));
+	assert_int_equal(membership_coordinator(&va), membership_coordinator(&vb));
+}
+
+/* The split case the rule exists for: node 3's new CPG group {3} arrives
+ * before the quorum notification of the new ring, so it still holds the
+ * old ring's quorum. It must not name itself coordinator. */
+static void no_coordinator_while_views_disagree(void **state)
+{
+	uint32_t cpg[] = { 3 }, q_old[] = { 1, 2, 3 };
+	struct cluster_view v = view(cpg, 1);
+
+	(void)state;
+	v.quorum_members = q_old;
+	v.n_quorum = 3;
+	v.cpg_ring = (struct ring_id){ .nodeid = 3, .seq = 12 };
+	assert_false(membership_settled(&v));
+	assert_int_equal(membership_coordinator(&v), 0);
+	/* same ring, but a daemon outside the quorate membership */
+	v.cpg_ring = RING;
+	v.quorum_members = q_old + 1;
+	v.n_quorum = 1;
+	uint32_t cpg2[] = { 1, 2 };
+	v.cpg_members = cpg2;
+	v.n_cpg = 2;
+	assert_false(membership_settled(&v));
+	assert_int_equal(membership_coordinator(&v), 0);
+	/* no quorum notification yet */
+	v = view(cpg, 1);
+	v.quorum_ring = (struct ring_id){ 0, 0 };
+	assert_false(membership_settled(&v));
 }
 
 static struct havm_config three_hosts(void)
@@ -68,18 +119,21 @@ static void status_marks_online_member_and_offline(void **state)
 	struct havm_config c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 2, 1 }, q[] = { 1, 2, 3 };
-	struct cluster_view v = { .corosync_up = true, .quorate = true, .local_nodeid = 2,
-				  .cpg_members = cpg, .n_cpg = 2,
-				  .quorum_members = q, .n_quorum = 3 };
+	struct cluster_view v = view(cpg, 2);
 	static struct wire_status_reply r;
 
 	(void)state;
+	v.local_nodeid = 2;
+	v.quorum_members = q;
+	v.n_quorum = 3;
 	add_state(&st, 1, "kvm1");
 	add_state(&st, 2, "kvm2");
 	nodes_status_build(&c, &v, &st, 200, &r);
 	assert_int_equal(r.n_nodes, 3);
 	assert_int_equal(r.coordinator, 1);
 	assert_true(r.flags & WIRE_STATUS_QUORATE);
+	assert_false(r.flags & WIRE_STATUS_SETTLING);
+	assert_int_equal(r.ring_seq, 8);
 	assert_true(r.nodes[0].flags & WIRE_NODE_COORDINATOR);
 	assert_true(r.nodes[0].flags & WIRE_NODE_HAVE_STATE);
 	assert_true(r.nodes[1].flags & WIRE_NODE_LOCAL);
@@ -89,16 +143,33 @@ static void status_marks_online_member_and_offline(void **state)
 	assert_false(r.nodes[2].flags & WIRE_NODE_HAVE_STATE);
 }
 
+static void status_shows_settling(void **state)
+{
+	struct havm_config c = three_hosts();
+	struct node_states st = { .n = 0 };
+	uint32_t cpg[] = { 1, 2, 3 };
+	struct cluster_view v = view(cpg, 3);
+	static struct wire_status_reply r;
+
+	(void)state;
+	v.cpg_ring.seq = 9;
+	nodes_status_build(&c, &v, &st, 200, &r);
+	assert_true(r.flags & WIRE_STATUS_SETTLING);
+	assert_int_equal(r.coordinator, 0);
+	for (int i = 0; i < 3; i++)
+		assert_false(r.nodes[i].flags & WIRE_NODE_COORDINATOR);
+}
+
 static void status_without_corosync_claims_nothing(void **state)
 {
 	struct havm_config c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 2, 3 };
-	struct cluster_view v = { .corosync_up = false, .quorate = true, .local_nodeid = 1,
-				  .cpg_members = cpg, .n_cpg = 3 };
+	struct cluster_view v = view(cpg, 3);
 	static struct wire_status_reply r;
 
 	(void)state;
+	v.corosync_up = false;
 	add_state(&st, 1, "kvm1");
 	nodes_status_build(&c, &v, &st, 200, &r);
 	assert_int_equal(r.flags, 0);
@@ -112,9 +183,7 @@ static void status_lists_unconfigured_members(void **state)
 	struct havm_config c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 9 };
-	struct cluster_view v = { .corosync_up = true, .quorate = true, .local_nodeid = 1,
-				  .cpg_members = cpg, .n_cpg = 2,
-				  .quorum_members = cpg, .n_quorum = 2 };
+	struct cluster_view v = view(cpg, 2);
 	static struct wire_status_reply r;
 
 	(void)state;
@@ -153,7 +222,9 @@ int main(void)
 		cmocka_unit_test(coordinator_is_lowest_member),
 		cmocka_unit_test(no_coordinator_without_quorum),
 		cmocka_unit_test(same_answer_whatever_the_order),
+		cmocka_unit_test(no_coordinator_while_views_disagree),
 		cmocka_unit_test(status_marks_online_member_and_offline),
+		cmocka_unit_test(status_shows_settling),
 		cmocka_unit_test(status_without_corosync_claims_nothing),
 		cmocka_unit_test(status_lists_unconfigured_members),
 		cmocka_unit_test(states_update_forget),

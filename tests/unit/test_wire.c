@@ -172,7 +172,17 @@ static void encoder_refuses_what_decoder_would(void **state)
 	m.state = 0;
 	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
 	m = sample_state();
+	m.name[0] = '\0';
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
 	assert_int_equal(wire_node_state_encode(buf, 20, &m), -EMSGSIZE);
+	/* the largest node state fits the advertised maximum */
+	memset(m.name, 'n', WIRE_NAME_MAX);
+	m.name[WIRE_NAME_MAX] = '\0';
+	memset(m.version, 'v', WIRE_VERSION_STR_MAX);
+	m.version[WIRE_VERSION_STR_MAX] = '\0';
+	assert_int_equal(wire_node_state_encode(buf, WIRE_NODE_STATE_MAX_LEN, &m),
+			 WIRE_NODE_STATE_MAX_LEN);
 }
 
 static void status_reply_round_trip(void **state)
@@ -199,7 +209,7 @@ static void status_reply_round_trip(void **state)
 		strcpy(in.nodes[i].version, "0.1.0");
 	}
 	len = wire_status_reply_encode(buf, sizeof(buf), &in);
-	assert_true(len > 0);
+	assert_true(len > 0 && len <= WIRE_STATUS_REPLY_MAX_LEN);
 	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), 0);
 	assert_string_equal(out.cluster_name, "prod");
 	assert_int_equal(out.n_nodes, WIRE_NODES_MAX);
@@ -231,6 +241,12 @@ static void status_reply_rejects(void **state)
 	len = wire_status_reply_encode(buf, sizeof(buf), &in);
 	buf[HAVM_WIRE_HDR_LEN + 3] = 0x80; /* unknown flag */
 	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	in.nodes[0].flags = WIRE_NODE_HAVE_STATE; /* with no valid state */
+	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.nodes[0].flags = 0;
+	in.nodes[0].nodeid = 0;
+	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.nodes[0].nodeid = 1;
 	in.n_nodes = WIRE_NODES_MAX + 1;
 	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
 }
@@ -260,6 +276,10 @@ static void error_and_dump_replies(void **state)
 	int len;
 
 	(void)state;
+	memset(e.message, 'x', WIRE_TEXT_MAX); /* the longest message fits */
+	e.message[WIRE_TEXT_MAX] = '\0';
+	assert_int_equal(wire_error_reply_encode(buf, WIRE_ERROR_REPLY_MAX_LEN, &e),
+			 WIRE_ERROR_REPLY_MAX_LEN);
 	strcpy(e.message, "unknown request");
 	len = wire_error_reply_encode(buf, sizeof(buf), &e);
 	assert_true(len > 0);
@@ -275,9 +295,10 @@ static void error_and_dump_replies(void **state)
 	len = wire_debug_dump_reply_encode(buf, sizeof(buf), &d);
 	assert_int_equal(wire_debug_dump_reply_decode(buf, (size_t)len, &dout), 0);
 	assert_string_equal(dout.path, d.path);
-	strcpy(d.path, "relative");
-	len = wire_debug_dump_reply_encode(buf, sizeof(buf), &d);
+	buf[HAVM_WIRE_HDR_LEN + 2] = 'x'; /* a relative path */
 	assert_int_equal(wire_debug_dump_reply_decode(buf, (size_t)len, &dout), -EBADMSG);
+	strcpy(d.path, "relative");
+	assert_int_equal(wire_debug_dump_reply_encode(buf, sizeof(buf), &d), -EINVAL);
 }
 
 int main(void)
