@@ -30,6 +30,7 @@ int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, s
 int cmd_status(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
+int cmd_storage(int argc, char **argv);
 
 /* For commands: true if ARG is -h/--help. */
 bool cli_is_help(const char *arg);

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "show the cluster: quorum, coordinator, hosts" },
 	{ "node", cmd_node, "node list: the cluster's hosts" },
 	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },
+	{ "storage", cmd_storage, "storage init: prepare the shared storage (once)" },
 };
 
 bool cli_is_help(const char *arg)

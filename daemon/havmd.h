@@ -9,6 +9,7 @@
 #include "membership.h"
 #include "nodes.h"
 #include "wire.h"
+#include "worker.h"
 
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
@@ -67,6 +68,7 @@ struct havmd {
 	struct cluster cluster;
 	struct node_states states;
 	struct ctl_server ctl;
+	struct workers workers;
 };
 
 #endif

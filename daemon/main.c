@@ -168,6 +168,11 @@ int main(int argc, char **argv)
 	qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGINT, &h, on_signal, &sigs[1]);
 	qb_loop_signal_add(h.loop, QB_LOOP_HIGH, SIGHUP, &h, on_sighup, &sigs[2]);
 
+	rc = workers_init(&h);
+	if (rc) {
+		log_err("havmd: cannot watch child processes: %s", strerror(-rc));
+		return 1;
+	}
 	rc = ctl_server_start(&h);
 	if (rc) {
 		log_err("havmd: cannot open the control socket: %s", strerror(-rc));
@@ -182,6 +187,7 @@ int main(int argc, char **argv)
 	qb_loop_run(h.loop);
 
 	cluster_stop(&h);
+	workers_stop(&h);
 	ctl_server_stop(&h);
 	qb_loop_destroy(h.loop);
 	log_notice("havmd: stopped");

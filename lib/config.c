@@ -40,6 +40,7 @@ enum config_key_type {
 	KEY_U32,      /* integer in [min, max] into uint32_t */
 	KEY_BOOL,     /* libconfig boolean into bool */
 	KEY_FACILITY, /* syslog facility name into int (LOG_DAEMON...) */
+	KEY_PATH,     /* absolute path into char[HAVM_PATH_MAX + 1] */
 };
 
 struct config_group;
@@ -59,6 +60,9 @@ struct config_group {
 	const char *where;
 	const struct config_key *keys;
 	size_t n_keys;
+	/* An absent group leaves its fields zeroed: the feature is off. Its
+	 * required keys are required only when the group is written. */
+	bool absent_means_off;
 };
 
 /*
@@ -109,7 +113,16 @@ static const struct config_key log_keys[] = {
 	  .offset = FIELD(struct havm_config, blackbox_kb, uint32_t) },
 };
 
+static const struct config_key storage_keys[] = {
+	{ .name = "path", .type = KEY_PATH, .required = true,
+	  .offset = FIELD(struct havm_config, storage_path, char *) },
+};
+
 static const struct config_group host_group = GROUP(" in host entry", host_keys);
+static const struct config_group storage_group = {
+	.where = " in group \"storage\"", .keys = storage_keys,
+	.n_keys = ARRAY_SIZE(storage_keys), .absent_means_off = true,
+};
 static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
 static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
 static const struct config_group log_group = GROUP(" in group \"log\"", log_keys);
@@ -119,6 +132,7 @@ static const struct config_key top_keys[] = {
 	{ .name = "hosts", .type = KEY_HOSTS, .required = true },
 	{ .name = "timers", .type = KEY_GROUP, .group = &timers_group },
 	{ .name = "log", .type = KEY_GROUP, .group = &log_group },
+	{ .name = "storage", .type = KEY_GROUP, .group = &storage_group },
 };
 
 static const struct config_group top_group = GROUP("", top_keys);
@@ -127,6 +141,7 @@ _Static_assert(ARRAY_SIZE(host_keys) <= CONFIG_GROUP_KEYS_MAX, "host_keys");
 _Static_assert(ARRAY_SIZE(cluster_keys) <= CONFIG_GROUP_KEYS_MAX, "cluster_keys");
 _Static_assert(ARRAY_SIZE(timers_keys) <= CONFIG_GROUP_KEYS_MAX, "timers_keys");
 _Static_assert(ARRAY_SIZE(log_keys) <= CONFIG_GROUP_KEYS_MAX, "log_keys");
+_Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");
 
 static const struct {
@@ -302,6 +317,28 @@ static int config_parse_name(struct config_ctx *c, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * An absolute path of printable characters. sanlock takes the path as it
+ * is, so a relative one would depend on the daemon's working directory.
+ */
+static int config_parse_path(struct config_ctx *c, const struct config_key *k,
+			     const config_setting_t *s, char *dst)
+{
+	char q[CONFIG_QUOTE_SIZE];
+	const char *v = config_setting_get_string(s);
+	size_t len = strlen(v), i;
+
+	if (len < 2 || len > HAVM_PATH_MAX || v[0] != '/')
+		return config_error(c, s, "\"%s\" is \"%s\", must be an absolute path of at most %d "
+				    "characters",
+				    k->name, config_quote(q, sizeof(q), v, 64), HAVM_PATH_MAX);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return config_error(c, s, "\"%s\" contains a control character", k->name);
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
 static int config_parse_facility(struct config_ctx *c, const struct config_key *k,
 				 const config_setting_t *s, int *dst)
 {
@@ -419,6 +456,7 @@ static const char *config_type_name(enum config_key_type t)
 		return "a list";
 	case KEY_NAME:
 	case KEY_FACILITY:
+	case KEY_PATH:
 		return "a string";
 	case KEY_U32:
 		return "an integer";
@@ -440,6 +478,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 		return st == CONFIG_TYPE_LIST;
 	case KEY_NAME:
 	case KEY_FACILITY:
+	case KEY_PATH:
 		return st == CONFIG_TYPE_STRING;
 	case KEY_U32:
 		return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64;
@@ -474,6 +513,8 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 		return 0;
 	case KEY_NAME:
 		return config_parse_name(c, k, s, field);
+	case KEY_PATH:
+		return config_parse_path(c, k, s, field);
 	case KEY_U32:
 		return config_parse_u32(c, k, s, (uint32_t *)field);
 	case KEY_BOOL:
@@ -492,6 +533,8 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 
 	switch (k->type) {
 	case KEY_GROUP:
+		if (k->group->absent_means_off)
+			return 0; /* config_load zeroed everything */
 		return config_parse_group(c, k->group, NULL, dst);
 	case KEY_FENCE:
 		*(size_t *)field = 0;
@@ -507,6 +550,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 		return 0;
 	case KEY_HOSTS:
 	case KEY_NAME:
+	case KEY_PATH:
 		break; /* always required: a table bug if we get here */
 	}
 	return -EINVAL;

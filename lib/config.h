@@ -16,6 +16,7 @@
 #define HAVM_CONFIG_DEFAULT_PATH "/etc/havm/havm.conf"
 #define HAVM_NAME_MAX 63    /* cluster and host names, without the NUL */
 #define HAVM_HOSTS_MAX 32   /* corosync's practical limit for one cluster */
+#define HAVM_PATH_MAX 1023  /* sanlock's path limit, without the NUL */
 
 struct havm_host {
 	char name[HAVM_NAME_MAX + 1];
@@ -33,6 +34,8 @@ struct havm_config {
 	int syslog_facility;   /* LOG_DAEMON etc. */
 	bool debug;            /* debug messages to syslog/stderr too */
 	uint32_t blackbox_kb;  /* size of the in-memory debug ring */
+	/* storage: empty when havm.conf has no storage group */
+	char storage_path[HAVM_PATH_MAX + 1];
 };
 
 /*

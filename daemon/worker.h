@@ -1,0 +1,62 @@
+/*
+ * worker.h: run slow or hang-prone work off the main loop.
+ *
+ * Storage I/O, IPMI and fence agents can hang (a dead NFS server, a BMC
+ * that never answers). Each job runs in a forked child with a deadline; its
+ * result comes back through a pipe dispatched by the loop, so the loop
+ * never waits for it. A child past its deadline is killed and the job
+ * reports -ETIMEDOUT. Children are reaped on SIGCHLD without waiting, even
+ * one stuck in uninterruptible I/O that outlives its SIGKILL for a while.
+ */
+#ifndef HAVMD_WORKER_H
+#define HAVMD_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct havmd;
+
+#define WORKER_OUT_MAX 4096 /* result bytes a job can return */
+#define WORKERS_MAX 16      /* jobs at once */
+
+/* Runs in the child: fill OUT (at most WORKER_OUT_MAX bytes), set *LEN,
+ * return 0 or -errno. It must not touch the loop, corosync or the log. */
+typedef int (*worker_fn)(void *arg, void *out, size_t *len);
+/* Runs on the loop when the job ends. STATUS: the job's return, or
+ * -ETIMEDOUT (killed at its deadline), or -ECHILD (it died without a
+ * result). OUT is valid during the call only. */
+typedef void (*worker_done_fn)(struct havmd *h, void *ctx, int status, const void *out,
+			       size_t len);
+
+struct worker {
+	struct havmd *h; /* back-pointer: libqb timers carry one pointer */
+	bool busy;
+	char what[48];
+	pid_t pid;
+	int fd;
+	uint64_t started_ms;
+	uint64_t timer; /* qb_loop_timer_handle */
+	worker_done_fn done;
+	void *ctx;
+	uint8_t buf[sizeof(int32_t) + WORKER_OUT_MAX];
+	size_t got;
+};
+
+struct workers {
+	struct worker w[WORKERS_MAX];
+	uint64_t sigchld; /* qb_loop_signal_handle */
+};
+
+/* Install the SIGCHLD reaper. 0 or -errno. */
+int workers_init(struct havmd *h);
+/* Start FN(ARG) in a child, DONE(h, CTX, ...) when it ends. 0, or -EAGAIN
+ * when WORKERS_MAX jobs run, or -errno from pipe/fork. WHAT names the job
+ * in logs. */
+int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_fn fn,
+		 void *arg, worker_done_fn done, void *ctx);
+/* Kill every running job (shutdown); their DONE callbacks are not called. */
+void workers_stop(struct havmd *h);
+
+#endif

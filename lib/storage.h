@@ -1,0 +1,68 @@
+/*
+ * storage.h: havm's area on the shared storage, through sanlock.
+ *
+ * One file (NFS) or block device (iSCSI), laid out in 1 MiB units (sanlock's
+ * alignment for 512-byte sectors, up to 2000 hosts):
+ *
+ *   0 MiB       lockspace "havm": one delta lease per host id (= corosync
+ *               node id), the storage heartbeat
+ *   1 MiB       paxos lease "tiebreaker" (the quorum device's vote)
+ *   2 MiB + k   paxos lease of VM slot k, k < STORAGE_VM_SLOTS
+ *
+ * Every call goes to the local sanlock daemon and may wait on the storage:
+ * they are for the CLI and for havmd's workers (daemon/worker.h), never for
+ * the main loop. Returns are 0 or -errno (sanlock's own negative codes are
+ * mapped: see storage_strerror).
+ */
+#ifndef HAVM_STORAGE_H
+#define HAVM_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORAGE_LOCKSPACE "havm"
+#define STORAGE_ALIGN (1024 * 1024)
+#define STORAGE_TIEBREAKER "tiebreaker"
+#define STORAGE_TIEBREAKER_OFFSET ((uint64_t)1 * STORAGE_ALIGN)
+#define STORAGE_VM_SLOTS 1024
+#define STORAGE_VM_OFFSET(slot) ((uint64_t)(2 + (slot)) * STORAGE_ALIGN)
+#define STORAGE_SIZE STORAGE_VM_OFFSET(STORAGE_VM_SLOTS)
+#define STORAGE_HOST_ID_MAX 2000 /* sanlock's limit with 1 MiB alignment */
+
+/*
+ * What the area looks like. 0: initialised by havm; -ENOENT: the path does
+ * not exist; -ENODATA: it exists but holds no havm lockspace (never
+ * initialised, or something else's); -EIO or other: unreachable or broken.
+ */
+int storage_probe(const char *path);
+
+/*
+ * Initialise the area: the lockspace and the tiebreaker lease (VM slots are
+ * written when a VM is protected). A regular file is extended, sparsely, to
+ * STORAGE_SIZE. Refuses (-EEXIST) an
+ * area that already holds a havm lockspace unless FORCE: rewriting it under
+ * running hosts would break their leases.
+ */
+int storage_init(const char *path, bool force);
+
+/* Lease NAME at OFFSET: (re)write it empty. */
+int lease_create(const char *path, const char *name, uint64_t offset);
+
+/* Owner of lease NAME at OFFSET: *HOST_ID 0 when free. */
+int lease_owner(const char *path, const char *name, uint64_t offset, uint64_t *host_id,
+		uint64_t *generation);
+
+/*
+ * Free lease NAME at OFFSET held by FENCED_HOST_ID, a host verified powered
+ * off, so recovery need not wait out sanlock's host-dead timeout. Refuses
+ * (-EBUSY) if another host owns it now: only the fenced host's hold is
+ * broken. Safe only because the caller has proof the host is off.
+ */
+int lease_reclaim_fenced(const char *path, const char *name, uint64_t offset,
+			 uint64_t fenced_host_id);
+
+/* Text for a return of the functions above, sanlock codes included. */
+const char *storage_strerror(int rc);
+
+#endif
