@@ -15,6 +15,10 @@ static const char *host_state(const struct wire_status_node *n)
 {
 	if (n->flags & WIRE_NODE_ONLINE)
 		return "online";
+	/* Gone from the membership but still renewing its storage lease: cut
+	 * off from the network, not dead. The difference decides fencing. */
+	if (!(n->flags & WIRE_NODE_MEMBER) && n->heartbeat == HAVM_HB_LIVE)
+		return "isolated";
 	/* corosync sees the host but its havmd is not in the group: it is
 	 * not taking part, and saying "online" would be a lie. */
 	if (n->flags & WIRE_NODE_MEMBER)
@@ -46,7 +50,8 @@ static const struct wire_status_node *find_node(const struct wire_status_reply *
 
 static void print_hosts_table(const struct wire_status_reply *m)
 {
-	printf("%-16s %-8s %-9s %-22s %s\n", "HOST", "NODEID", "STATE", "HAVMD", "ROLE");
+	printf("%-16s %-8s %-9s %-10s %-22s %s\n", "HOST", "NODEID", "STATE", "HEARTBEAT", "HAVMD",
+	       "ROLE");
 	for (uint16_t i = 0; i < m->n_nodes; i++) {
 		const struct wire_status_node *n = &m->nodes[i];
 		char daemon[96] = "-", up[24];
@@ -65,8 +70,9 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			strcat(role, "NOT-IN-CONFIG ");
 		if (role[0] && role[strlen(role) - 1] == ' ')
 			role[strlen(role) - 1] = '\0';
-		printf("%-16s %-8u %-9s %-22s %s\n", n->name, n->nodeid, host_state(n), daemon,
-		       role);
+		printf("%-16s %-8u %-9s %-10s %-22s %s\n", n->name, n->nodeid, host_state(n),
+		       n->heartbeat == HAVM_HB_UNKNOWN ? "-" : wire_heartbeat_name(n->heartbeat),
+		       daemon, role);
 	}
 }
 
@@ -95,6 +101,11 @@ static void print_human(const struct wire_status_reply *m)
 		else
 			printf("Coordinator: none\n");
 	}
+	if (m->storage == HAVM_STORAGE_OFF)
+		printf("Storage:     not configured (no storage heartbeat, no leases)\n");
+	else
+		printf("Storage:     %s (%s)\n", wire_storage_state_name(m->storage),
+		       m->storage_path);
 	printf("Hosts:       %u of %u online\n\n", online, m->n_nodes);
 	print_hosts_table(m);
 }
@@ -104,12 +115,13 @@ static void json_node(const struct wire_status_reply *m, const struct wire_statu
 	printf("{\"name\":");
 	json_put_string(stdout, n->name);
 	printf(",\"nodeid\":%u,\"state\":\"%s\",\"online\":%s,\"member\":%s,"
-	       "\"coordinator\":%s,\"local\":%s,\"configured\":%s,\"daemon\":",
+	       "\"coordinator\":%s,\"local\":%s,\"configured\":%s,\"heartbeat\":\"%s\","
+	       "\"daemon\":",
 	       n->nodeid, host_state(n), n->flags & WIRE_NODE_ONLINE ? "true" : "false",
 	       n->flags & WIRE_NODE_MEMBER ? "true" : "false",
 	       n->flags & WIRE_NODE_COORDINATOR ? "true" : "false",
 	       n->flags & WIRE_NODE_LOCAL ? "true" : "false",
-	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false");
+	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false", wire_heartbeat_name(n->heartbeat));
 	if (n->flags & WIRE_NODE_HAVE_STATE) {
 		printf("{\"version\":");
 		json_put_string(stdout, n->version);
@@ -152,7 +164,14 @@ static void print_json(const struct wire_status_reply *m)
 		printf("\"coordinator\":%u,", m->coordinator);
 	else
 		printf("\"coordinator\":null,");
-	printf("\"time\":%" PRIu64 ",\"hosts\":", m->now);
+	printf("\"storage\":{\"state\":");
+	json_put_string(stdout, wire_storage_state_name(m->storage));
+	printf(",\"path\":");
+	if (m->storage == HAVM_STORAGE_OFF)
+		printf("null");
+	else
+		json_put_string(stdout, m->storage_path);
+	printf("},\"time\":%" PRIu64 ",\"hosts\":", m->now);
 	json_nodes(m);
 	printf("}\n");
 }

@@ -65,13 +65,14 @@ int cmd_storage(int argc, char **argv)
 			config);
 		return HAVM_EXIT_ERROR;
 	}
-	rc = storage_init(cfg.storage_path, force);
+	rc = storage_init(cfg.storage_path, cfg.storage_io_timeout, force);
 	if (rc < 0) {
 		fprintf(stderr, "havm: cannot initialise %s: %s\n", cfg.storage_path,
 			storage_strerror(rc));
 		return HAVM_EXIT_ERROR;
 	}
-	printf("havm: initialised %s: lockspace \"%s\" and the tiebreaker lease\n",
-	       cfg.storage_path, STORAGE_LOCKSPACE);
+	printf("havm: initialised %s: lockspace \"%s\" (io_timeout %u s) and the tiebreaker "
+	       "lease\n",
+	       cfg.storage_path, STORAGE_LOCKSPACE, cfg.storage_io_timeout);
 	return HAVM_EXIT_OK;
 }

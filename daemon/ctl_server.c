@@ -4,10 +4,12 @@
  * Access: root, or a peer whose primary or supplementary groups include
  * haclient (the group Pacemaker also uses for this). Root and a primary
  * haclient group are known at connect time. Supplementary groups are read
- * from the client's /proc entry once the connection is set up (libqb gives
- * the client's pid only then), so such a peer is admitted provisionally and
- * a peer found not to belong gets "permission denied" for every request and
- * a log line naming uid and gid; no request of it reaches a handler.
+ * from the client's /proc entry at its first request (libqb gives the
+ * client's pid only once the connection is set up, and at a request the
+ * client is certainly there, waiting), so such a peer is admitted
+ * provisionally; one found not to belong gets "permission denied" for every
+ * request and one log line naming uid and gid; no request of it reaches a
+ * handler. The check fails closed: no pid, no /proc entry, no access.
  *
  * Requests are a libqb request header followed by one havm message
  * (wire.h). A malformed request gets an error reply and a log line; it never
@@ -98,55 +100,78 @@ static bool proc_has_group(pid_t pid, uid_t *uid, gid_t *gid, gid_t want)
 	return found;
 }
 
-/* Per-connection verdict, kept as the connection's libqb context. */
-static char peer_ok, peer_denied;
+/* Per connection, as its libqb context: who connected, and the verdict. */
+enum peer_verdict { PEER_PENDING, PEER_OK, PEER_DENIED };
+struct ctl_peer {
+	uid_t uid;
+	gid_t gid;
+	enum peer_verdict verdict;
+};
 
-static void log_refusal(uid_t uid, gid_t gid)
+static void log_refusal(uid_t uid, gid_t gid, pid_t pid)
 {
-	log_warn("ctl: refused connection uid=%u gid=%u reason=\"not root and not in group "
-		 "%s\"",
-		 (unsigned)uid, (unsigned)gid, HACLIENT_GROUP);
+	log_warn("ctl: refused connection uid=%u gid=%u pid=%ld reason=\"not root and not in "
+		 "group %s\"",
+		 (unsigned)uid, (unsigned)gid, (long)pid, HACLIENT_GROUP);
 }
 
 static int32_t on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	struct ctl_peer *p;
 
-	if (uid == 0 || (h->ctl.have_haclient && gid == h->ctl.haclient_gid)) {
-		qb_ipcs_context_set(c, &peer_ok);
-	} else if (!h->ctl.have_haclient) {
-		log_refusal(uid, gid);
+	if (uid != 0 && !h->ctl.have_haclient) {
+		log_refusal(uid, gid, 0);
 		return -EACCES;
 	}
-	/* Let a non-root client open the connection's shared files. */
-	if (h->ctl.have_haclient)
-		qb_ipcs_connection_auth_set(c, -1, h->ctl.haclient_gid, 0660);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->uid = uid;
+	p->gid = gid;
+	p->verdict = uid == 0 || gid == h->ctl.haclient_gid ? PEER_OK : PEER_PENDING;
+	qb_ipcs_context_set(c, p);
+	/* The connection's shared files belong to the peer, so that every
+	 * accepted peer gets as far as its first request, where a pending one
+	 * is judged, and a refusal is answered and logged, not a silent
+	 * failure to open a file. */
+	qb_ipcs_connection_auth_set(c, uid, h->ctl.have_haclient ? h->ctl.haclient_gid : gid, 0660);
 	log_debug("ctl: accepted connection uid=%u gid=%u", (unsigned)uid, (unsigned)gid);
 	return 0;
 }
 
-/* Set up: now the client's pid is known, judge its supplementary groups. */
-static void on_created(qb_ipcs_connection_t *c)
+static void on_destroyed(qb_ipcs_connection_t *c)
 {
-	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	free(qb_ipcs_context_get(c));
+	qb_ipcs_context_set(c, NULL);
+}
+
+/* Judge a pending peer by its supplementary groups; true if it may talk. */
+static bool peer_admitted(struct havmd *h, qb_ipcs_connection_t *c)
+{
+	struct ctl_peer *p = qb_ipcs_context_get(c);
 	struct qb_ipcs_connection_stats_2 *st;
 	pid_t pid = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	bool ok = false;
 
-	if (qb_ipcs_context_get(c) == &peer_ok)
-		return;
+	if (!p)
+		return false;
+	if (p->verdict != PEER_PENDING)
+		return p->verdict == PEER_OK;
 	st = qb_ipcs_connection_stats_get_2(c, 0);
 	if (st) {
 		pid = st->client_pid;
 		free(st);
 	}
-	if (pid > 0)
-		ok = proc_has_group(pid, &uid, &gid, h->ctl.haclient_gid);
-	qb_ipcs_context_set(c, ok ? &peer_ok : &peer_denied);
-	if (!ok)
-		log_refusal(uid, gid);
+	/* The /proc entry must still be the peer's: same uid as it connected with. */
+	if (pid > 0 && proc_has_group(pid, &uid, &gid, h->ctl.haclient_gid) && uid == p->uid)
+		p->verdict = PEER_OK;
+	else
+		p->verdict = PEER_DENIED;
+	if (p->verdict == PEER_DENIED)
+		log_refusal(p->uid, p->gid, pid);
+	return p->verdict == PEER_OK;
 }
 
 static void send_reply(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
@@ -191,10 +216,12 @@ static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
 	struct ctl_server *s = &h->ctl;
 	struct cluster_view view;
+	struct storage_view sv;
 	int len;
 
 	cluster_view_get(h, &view);
-	nodes_status_build(&h->cfg, &view, &h->states, (uint64_t)time(NULL), &s->status);
+	storage_view_get(h, &sv);
+	nodes_status_build(&h->cfg, &view, &h->states, &sv, (uint64_t)time(NULL), &s->status);
 	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
 		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));
@@ -257,7 +284,7 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	uint16_t type = 0;
 	int rc = -EBADMSG;
 
-	if (qb_ipcs_context_get(c) != &peer_ok) {
+	if (!peer_admitted(h, c)) {
 		reply_error(&h->ctl, c, size >= sizeof(*rq) ? (uint32_t)rq->id : 0, HAVM_E_DENIED,
 			    "permission denied: havm needs root or membership of the "
 			    "haclient group");
@@ -300,7 +327,7 @@ int ctl_server_start(struct havmd *h)
 {
 	static struct qb_ipcs_service_handlers handlers = {
 		.connection_accept = on_accept,
-		.connection_created = on_created,
+		.connection_destroyed = on_destroyed,
 		.msg_process = on_msg,
 	};
 	struct qb_ipcs_poll_handlers poll = {

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "membership.h"
 #include "nodes.h"
+#include "storage_watch.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -69,6 +70,7 @@ struct havmd {
 	struct node_states states;
 	struct ctl_server ctl;
 	struct workers workers;
+	struct storage_watch storage;
 };
 
 #endif

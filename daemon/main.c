@@ -7,6 +7,7 @@
 
 #include "cluster.h"
 #include "ctl_server.h"
+#include "storage_watch.h"
 #include "havmd.h"
 #include "log.h"
 
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
 	}
 	h.state = HAVM_DAEMON_RUNNING;
 	cluster_start(&h);
+	storage_watch_start(&h);
 	/* Ready means: the CLI can ask us what is going on. Corosync may still
 	 * be absent; status says so rather than systemd waiting for it. */
 	sd_notify(0, "READY=1");
@@ -187,6 +189,7 @@ int main(int argc, char **argv)
 	qb_loop_run(h.loop);
 
 	cluster_stop(&h);
+	storage_watch_stop(&h);
 	workers_stop(&h);
 	ctl_server_stop(&h);
 	qb_loop_destroy(h.loop);

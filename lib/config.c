@@ -116,6 +116,13 @@ static const struct config_key log_keys[] = {
 static const struct config_key storage_keys[] = {
 	{ .name = "path", .type = KEY_PATH, .required = true,
 	  .offset = FIELD(struct havm_config, storage_path, char *) },
+	/*
+	 * sanlock's io_timeout: a host is seen failing about 8 of these after
+	 * its last heartbeat. sanlock's default is 10; below 1 s storage
+	 * latency spikes would look like dead hosts.
+	 */
+	{ .name = "io_timeout", .type = KEY_U32, .min = 1, .max = 60, .def = 10,
+	  .offset = FIELD(struct havm_config, storage_io_timeout, uint32_t) },
 };
 
 static const struct config_group host_group = GROUP(" in host entry", host_keys);

@@ -36,6 +36,7 @@ struct havm_config {
 	uint32_t blackbox_kb;  /* size of the in-memory debug ring */
 	/* storage: empty when havm.conf has no storage group */
 	char storage_path[HAVM_PATH_MAX + 1];
+	uint32_t storage_io_timeout; /* seconds; sanlock's io_timeout */
 };
 
 /*

@@ -97,9 +97,20 @@ static void add_unconfigured(struct wire_status_reply *out, const uint32_t *ids,
 	}
 }
 
+static uint8_t heartbeat_of(const struct storage_view *sv, uint32_t nodeid)
+{
+	for (size_t i = 0; sv && i < sv->n_hb; i++)
+		if (sv->hb_ids[i] == nodeid)
+			return sv->hb_states[i];
+	/* Joined, and sanlock has no record of it: it never wrote one. */
+	if (sv && sv->state == HAVM_STORAGE_JOINED)
+		return HAVM_HB_NONE;
+	return HAVM_HB_UNKNOWN;
+}
+
 void nodes_status_build(const struct havm_config *cfg, const struct cluster_view *view,
-			const struct node_states *states, uint64_t now,
-			struct wire_status_reply *out)
+			const struct node_states *states, const struct storage_view *storage,
+			uint64_t now, struct wire_status_reply *out)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->cluster_name, sizeof(out->cluster_name), "%s", cfg->cluster_name);
@@ -115,6 +126,11 @@ void nodes_status_build(const struct havm_config *cfg, const struct cluster_view
 		out->ring_seq = view->quorum_ring.seq;
 		out->coordinator = membership_coordinator(view);
 	}
+	if (storage) {
+		out->storage = storage->state;
+		if (storage->path)
+			snprintf(out->storage_path, sizeof(out->storage_path), "%s", storage->path);
+	}
 	for (size_t i = 0; i < cfg->n_hosts && out->n_nodes < WIRE_NODES_MAX; i++)
 		fill_node(&out->nodes[out->n_nodes++], cfg->hosts[i].nodeid, cfg->hosts[i].name,
 			  true, view, states, out->coordinator);
@@ -122,4 +138,6 @@ void nodes_status_build(const struct havm_config *cfg, const struct cluster_view
 		add_unconfigured(out, view->cpg_members, view->n_cpg, view, states);
 		add_unconfigured(out, view->quorum_members, view->n_quorum, view, states);
 	}
+	for (uint16_t i = 0; i < out->n_nodes; i++)
+		out->nodes[i].heartbeat = heartbeat_of(storage, out->nodes[i].nodeid);
 }

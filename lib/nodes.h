@@ -28,13 +28,22 @@ int node_states_update(struct node_states *t, const struct wire_node_state *m);
 void node_states_forget(struct node_states *t, uint32_t nodeid);
 const struct wire_node_state *node_states_find(const struct node_states *t, uint32_t nodeid);
 
+/* The shared storage as this daemon sees it (all zero: not configured). */
+struct storage_view {
+	uint8_t state;            /* enum havm_storage_state */
+	const char *path;         /* NULL when not configured */
+	const uint32_t *hb_ids;   /* host ids (= node ids) sanlock reports on */
+	const uint8_t *hb_states; /* enum havm_heartbeat, one per id */
+	size_t n_hb;
+};
+
 /*
  * Fill OUT for a status reply: one entry per configured host in config
  * order, then any member not in the configuration (a misconfiguration the
  * operator should see). NOW is the daemon's clock.
  */
 void nodes_status_build(const struct havm_config *cfg, const struct cluster_view *view,
-			const struct node_states *states, uint64_t now,
-			struct wire_status_reply *out);
+			const struct node_states *states, const struct storage_view *storage,
+			uint64_t now, struct wire_status_reply *out);
 
 #endif

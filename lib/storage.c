@@ -90,6 +90,9 @@ int storage_probe(const char *path)
 	if (rc)
 		return rc;
 	rc = sanlock_read_lockspace(&ls, 0, &io_timeout);
+	/* The path exists: a missing or refusing socket is sanlock's absence. */
+	if (rc == -ENOENT || rc == -ECONNREFUSED)
+		return -ENOTCONN;
 	if (rc == 0 && strncmp(ls.name, STORAGE_LOCKSPACE, sizeof(ls.name)) != 0)
 		return -ENODATA;
 	return map_rc(rc);
@@ -114,7 +117,7 @@ static int extend_file(const char *path)
 	return rc;
 }
 
-int storage_init(const char *path, bool force)
+int storage_init(const char *path, uint32_t io_timeout, bool force)
 {
 	struct sanlk_lockspace ls;
 	int rc = storage_probe(path);
@@ -129,7 +132,7 @@ int storage_init(const char *path, bool force)
 	rc = lockspace_of(&ls, path);
 	if (rc)
 		return rc;
-	rc = map_rc(sanlock_write_lockspace(&ls, 0, 0, 0));
+	rc = map_rc(sanlock_write_lockspace(&ls, 0, 0, io_timeout));
 	if (rc)
 		return rc;
 	/* VM slots are written when a VM is protected: each is 1 MiB of I/O,
@@ -196,7 +199,7 @@ const char *storage_strerror(int rc)
 	case -EIO: return "the storage cannot be read or written";
 	case -EBUSY: return "the lease is held by another host";
 	case -ECONNREFUSED:
-	case -ENOTCONN: return "sanlock is not running";
+	case -ENOTCONN: return "sanlock is not running on this host";
 	}
 	return strerror(-rc);
 }

@@ -33,18 +33,20 @@
 /*
  * What the area looks like. 0: initialised by havm; -ENOENT: the path does
  * not exist; -ENODATA: it exists but holds no havm lockspace (never
- * initialised, or something else's); -EIO or other: unreachable or broken.
+ * initialised, or something else's); -ENOTCONN: sanlock is not running;
+ * -EIO or other: unreachable or broken.
  */
 int storage_probe(const char *path);
 
 /*
  * Initialise the area: the lockspace and the tiebreaker lease (VM slots are
  * written when a VM is protected). A regular file is extended, sparsely, to
- * STORAGE_SIZE. Refuses (-EEXIST) an
+ * STORAGE_SIZE. IO_TIMEOUT (seconds) is written into the lockspace: every
+ * host uses it for its heartbeat. Refuses (-EEXIST) an
  * area that already holds a havm lockspace unless FORCE: rewriting it under
  * running hosts would break their leases.
  */
-int storage_init(const char *path, bool force);
+int storage_init(const char *path, uint32_t io_timeout, bool force);
 
 /* Lease NAME at OFFSET: (re)write it empty. */
 int lease_create(const char *path, const char *name, uint64_t offset);

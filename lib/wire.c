@@ -271,7 +271,8 @@ int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_rep
 {
 	struct wbuf w;
 
-	if (m->n_nodes > WIRE_NODES_MAX || (m->flags & ~WIRE_STATUS_FLAGS_ALL))
+	if (m->n_nodes > WIRE_NODES_MAX || (m->flags & ~WIRE_STATUS_FLAGS_ALL) ||
+	    m->storage > HAVM_STORAGE_STATE_MAX)
 		return -EINVAL;
 	hdr_begin(&w, buf, cap, HAVM_MSG_STATUS_REPLY);
 	put_str(&w, m->cluster_name, WIRE_NAME_MAX);
@@ -281,16 +282,19 @@ int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_rep
 	put_u32(&w, m->ring_nodeid);
 	put_u64(&w, m->ring_seq);
 	put_u64(&w, m->now);
+	put_u8(&w, m->storage);
+	put_str(&w, m->storage_path, WIRE_PATH_MAX);
 	put_u16(&w, m->n_nodes);
 	for (uint16_t i = 0; i < m->n_nodes; i++) {
 		const struct wire_status_node *n = &m->nodes[i];
-		if (n->nodeid == 0 || (n->flags & ~WIRE_NODE_FLAGS_ALL) ||
+		if (n->nodeid == 0 || (n->flags & ~WIRE_NODE_FLAGS_ALL) || n->heartbeat > HAVM_HB_MAX ||
 		    ((n->flags & WIRE_NODE_HAVE_STATE) &&
 		     (n->state == 0 || n->state > HAVM_DAEMON_STATE_MAX)))
 			return -EINVAL;
 		put_u32(&w, n->nodeid);
 		put_u8(&w, n->flags);
 		put_u8(&w, n->state);
+		put_u8(&w, n->heartbeat);
 		put_u64(&w, n->start_time);
 		put_str(&w, n->name, WIRE_NAME_MAX);
 		put_str(&w, n->version, WIRE_VERSION_STR_MAX);
@@ -312,19 +316,24 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 	m->ring_nodeid = get_u32(&r);
 	m->ring_seq = get_u64(&r);
 	m->now = get_u64(&r);
+	m->storage = get_u8(&r);
+	get_str(&r, m->storage_path, WIRE_PATH_MAX);
 	m->n_nodes = get_u16(&r);
 	check(&r, !(m->flags & ~WIRE_STATUS_FLAGS_ALL));
+	check(&r, m->storage <= HAVM_STORAGE_STATE_MAX);
 	check(&r, m->n_nodes <= WIRE_NODES_MAX);
 	for (uint16_t i = 0; i < m->n_nodes && !r.err; i++) {
 		struct wire_status_node *n = &m->nodes[i];
 		n->nodeid = get_u32(&r);
 		n->flags = get_u8(&r);
 		n->state = get_u8(&r);
+		n->heartbeat = get_u8(&r);
 		n->start_time = get_u64(&r);
 		get_str(&r, n->name, WIRE_NAME_MAX);
 		get_str(&r, n->version, WIRE_VERSION_STR_MAX);
 		check(&r, n->nodeid != 0);
 		check(&r, !(n->flags & ~WIRE_NODE_FLAGS_ALL));
+		check(&r, n->heartbeat <= HAVM_HB_MAX);
 		check(&r, !(n->flags & WIRE_NODE_HAVE_STATE) ||
 				  (n->state >= 1 && n->state <= HAVM_DAEMON_STATE_MAX));
 	}
@@ -385,6 +394,34 @@ const char *wire_daemon_state_name(uint8_t state)
 	case HAVM_DAEMON_STARTING: return "starting";
 	case HAVM_DAEMON_RUNNING: return "running";
 	case HAVM_DAEMON_STOPPING: return "stopping";
+	}
+	return "unknown";
+}
+
+const char *wire_storage_state_name(uint8_t state)
+{
+	switch (state) {
+	case HAVM_STORAGE_OFF: return "not configured";
+	case HAVM_STORAGE_PROBING: return "checking";
+	case HAVM_STORAGE_MISSING: return "missing";
+	case HAVM_STORAGE_UNINITIALISED: return "not initialised";
+	case HAVM_STORAGE_UNREACHABLE: return "unreachable";
+	case HAVM_STORAGE_NO_SANLOCK: return "sanlock not running";
+	case HAVM_STORAGE_JOINING: return "joining storage";
+	case HAVM_STORAGE_JOINED: return "joined";
+	case HAVM_STORAGE_FAILED: return "join failed";
+	}
+	return "unknown";
+}
+
+const char *wire_heartbeat_name(uint8_t hb)
+{
+	switch (hb) {
+	case HAVM_HB_UNKNOWN: return "unknown";
+	case HAVM_HB_LIVE: return "live";
+	case HAVM_HB_FAILING: return "failing";
+	case HAVM_HB_DEAD: return "dead";
+	case HAVM_HB_NONE: return "none";
 	}
 	return "unknown";
 }

@@ -49,10 +49,10 @@
 	(HAVM_WIRE_HDR_LEN + 4 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + \
 	 WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
 #define WIRE_STATUS_NODE_MAX_LEN \
-	(4 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
+	(4 + 1 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
 #define WIRE_STATUS_REPLY_MAX_LEN \
-	(HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + 1 + 4 + 4 + 4 + 8 + 8 + 2 + \
-	 WIRE_NODES_MAX * WIRE_STATUS_NODE_MAX_LEN)
+	(HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + 1 + 4 + 4 + 4 + 8 + 8 + 1 + \
+	 WIRE_STR_MAX_LEN(WIRE_PATH_MAX) + 2 + WIRE_NODES_MAX * WIRE_STATUS_NODE_MAX_LEN)
 #define WIRE_DEBUG_DUMP_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_PATH_MAX))
 #define WIRE_ERROR_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
 _Static_assert(WIRE_STATUS_REPLY_MAX_LEN <= HAVM_WIRE_MSG_MAX, "status reply fits a message");
@@ -76,6 +76,30 @@ enum havm_daemon_state {
 	HAVM_DAEMON_STOPPING = 3,
 };
 #define HAVM_DAEMON_STATE_MAX HAVM_DAEMON_STOPPING
+
+/* The shared storage as havmd on the answering host sees it. */
+enum havm_storage_state {
+	HAVM_STORAGE_OFF = 0,           /* no storage group in havm.conf */
+	HAVM_STORAGE_PROBING = 1,       /* being checked */
+	HAVM_STORAGE_MISSING = 2,       /* the path does not exist */
+	HAVM_STORAGE_UNINITIALISED = 3, /* no havm lockspace there: havm storage init */
+	HAVM_STORAGE_UNREACHABLE = 4,   /* I/O fails or hangs */
+	HAVM_STORAGE_NO_SANLOCK = 5,    /* sanlock is not running on this host */
+	HAVM_STORAGE_JOINING = 6,       /* joining the lockspace (about 20 s) */
+	HAVM_STORAGE_JOINED = 7,        /* our heartbeat is being written */
+	HAVM_STORAGE_FAILED = 8,        /* the join failed; retrying */
+};
+#define HAVM_STORAGE_STATE_MAX HAVM_STORAGE_FAILED
+
+/* A host's storage heartbeat (sanlock delta lease) as sanlock sees it. */
+enum havm_heartbeat {
+	HAVM_HB_UNKNOWN = 0, /* not known here (storage off, not joined yet) */
+	HAVM_HB_LIVE = 1,    /* renewed recently */
+	HAVM_HB_FAILING = 2, /* renewals stopped; not yet dead */
+	HAVM_HB_DEAD = 3,    /* stopped long enough that sanlock calls it dead */
+	HAVM_HB_NONE = 4,    /* never written (the host never joined) */
+};
+#define HAVM_HB_MAX HAVM_HB_NONE
 
 /* Typed status codes carried in error replies. */
 enum havm_status {
@@ -118,6 +142,7 @@ struct wire_status_node {
 	uint32_t nodeid;
 	uint8_t flags;
 	uint8_t state;       /* enum havm_daemon_state, valid with HAVE_STATE */
+	uint8_t heartbeat;   /* enum havm_heartbeat */
 	uint64_t start_time;
 	char name[WIRE_NAME_MAX + 1];
 	char version[WIRE_VERSION_STR_MAX + 1];
@@ -135,6 +160,8 @@ struct wire_status_reply {
 	uint32_t ring_nodeid; /* ring id as corosync reports it */
 	uint64_t ring_seq;
 	uint64_t now;         /* the daemon's clock, for uptimes */
+	uint8_t storage;      /* enum havm_storage_state */
+	char storage_path[WIRE_PATH_MAX + 1];
 	uint16_t n_nodes;
 	struct wire_status_node nodes[WIRE_NODES_MAX];
 };
@@ -169,6 +196,8 @@ int wire_error_reply_encode(void *buf, size_t cap, const struct wire_error_reply
 int wire_error_reply_decode(const void *buf, size_t len, struct wire_error_reply *m);
 
 const char *wire_daemon_state_name(uint8_t state);
+const char *wire_storage_state_name(uint8_t state);
+const char *wire_heartbeat_name(uint8_t hb);
 const char *wire_status_text(uint32_t status);
 
 #endif

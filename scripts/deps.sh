@@ -13,8 +13,10 @@ packages=(
 	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	libvirt-sanlock qemu-system-x86 qemu-utils freeipmi-tools ipmitool openipmi
 	snmp snmptrapd
-	# test tooling: namespaces, JSON, fuzzing, unit checks, man pages
+	# test tooling: namespaces, JSON, fuzzing, unit checks, man pages, and
+	# fence-agents' metadata schema with xmllint to validate our agent
 	iproute2 util-linux procps jq clang systemd groff-base man-db
+	fence-agents libxml2-utils
 )
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: run as root (it installs Debian packages)" >&2

@@ -72,10 +72,75 @@
 #                           which otherwise get only PATH, HOME and LANG
 #                           (default: ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 #                           TSAN_OPTIONS)
+#   HARNESS_SANLOCK=1       per-host sanlock + shared storage (see below)
+#   HARNESS_SANLOCK_IO_TIMEOUT=2  io_timeout of the lockspace (init and join)
+#   HARNESS_SANLOCK_WAIT=10 seconds a host boot waits for sanlock to answer
+#   HARNESS_SANLOCK_SLOTS=16  1 MiB resource lease slots in <shared>/leases
+#   HARNESS_SANLOCK_LOCKSPACE=havm  lockspace name
+#   HARNESS_SANLOCK_PRELOAD the setrlimit shim to use (default: the one
+#                           `make check` built in tests/cluster, else built
+#                           into the run dir with $CC/cc)
+#   HARNESS_BMC=1           a simulated BMC per host (see below)
 #   HARNESS_DUMP_ON_FAIL=1  print log tails when the script exits non-zero
 #   HAVMD, HAVM             havmd / havm binaries (default: <repo>/daemon/havmd,
 #                           <repo>/cli/havm, the repo found relative to this file)
 #   HAVM_HARNESS_NO_HAVMD=1 do not start havmd (harness development only)
+#
+# sanlock (HARNESS_SANLOCK=1 before harness_init; otherwise none of this):
+#   Shared storage: harness_init creates $(harness_shared_path)
+#   (<run dir>/shared; every host sees it at that same absolute path) holding
+#   `lockspace` (1 MiB, `sanlock direct init -o 2 -s havm:0:PATH:0`) and
+#   `leases` (HARNESS_SANLOCK_SLOTS slots of 1 MiB, zeroed). Each host boot
+#   starts, after corosync and before the pre-havmd hook and havmd,
+#     sanlock daemon -D -w 0 -U root -G root -l 0 -h 0 -o 2 -L -1 -S -1
+#   with LD_PRELOAD=setrlimit_preload.so (tests/cluster/setrlimit_preload.c:
+#   the sandbox cannot raise RLIMIT_MEMLOCK/RTPRIO), socket and pid in the
+#   host's private /run/sanlock, log in n<i>/sanlock.log; the boot waits until
+#   `sanlock client status` answers. Hosts do not join the lockspace by
+#   themselves (havmd's job); host_sanlock_join does it for tests.
+#   harness_shared_path           the shared directory
+#   harness_sanlock_lockspace [ID]  "havm:ID:<shared>/lockspace:0" (ID 0 if omitted)
+#   harness_sanlock_resource NAME SLOT
+#                                 "havm:NAME:<shared>/leases:SLOT*1MiB"; init a
+#                                 slot with `sanlock direct init -r ...`
+#   host_sanlock i ARGS...        host_exec i sanlock ARGS (talks to host i's daemon)
+#   host_sanlock_join i [ID]      add_lockspace -o $HARNESS_SANLOCK_IO_TIMEOUT with
+#                                 host id ID (default i); ~5 s with io_timeout 2
+#   sanlock_host_state i ID       LIVE/FAIL/DEAD/FREE/UNKNOWN: host i's sanlock's
+#                                 view of host id ID (`sanlock client gets -h 1`)
+#   host_start_sanlock i          restart sanlock alone on a running host
+#   sanlock_log i                 path of host i's sanlock log
+#
+# Simulated BMCs (HARNESS_BMC=1 before harness_init; at most 100 hosts):
+#   Host i's BMC is an OpenIPMI ipmi_sim (IPMI 1.5/2.0 on UDP) that runs in
+#   the hub namespace, not in the host's: it answers while the host is off,
+#   and hosts reach it over the test network. It listens on
+#   $(host_bmc_addr i) = 192.0.2.(100+i) (an address of the hub's bridge),
+#   port 623, nowhere else. User "admin", a random 16-character password per
+#   host in $(host_bmc_password_file i) (mode 0600). Files from
+#   tests/cluster/bmc/ (lan.conf.in, emu.cmd); chassis control is
+#   tests/cluster/bmc/chassis-control.sh: power off = host_poweroff i (SIGKILL
+#   to all of the host's processes at once), power on = a full host boot as
+#   host_start i (detached: the BMC answers at once, the boot goes on),
+#   status = host_is_running i, reset = off then on. Every power action is
+#   logged with its time in $(host_bmc_power_log i) (n<i>/bmc-power.log):
+#     YYYY-MM-DD HH:MM:SS.mmm EPOCH_MS ACTION RESULT [DETAIL]
+#   ACTION power-off|power-on|reset|soft-off, RESULT done|noop|failed, then
+#   for power-on/reset ready|boot-failed|boot-timeout|boot-aborted. BMCs start
+#   at harness_init (before any host) and die at harness_cleanup.
+#   BMC files of host i: <run dir>/bmc/n<i>/ (lan.conf, emu.cmd, state/,
+#   password, ipmi_sim.log, chassis.log = every chassis-control call).
+#   host_bmc_addr i, host_bmc_port i (623), host_bmc_user i (admin),
+#   host_bmc_password_file i, host_bmc_password i, host_bmc_power_log i, bmc_log i
+#   bmc_stop i / bmc_start i      kill / restart host i's ipmi_sim only (BMC
+#                                 unreachable; the host is untouched)
+#   bmc_is_running i, bmc_pid i
+#   host_ipmitool i j ARGS...     ipmitool -I lanplus -C 3 on host i against host
+#                                 j's BMC (password from the file)
+#   bmc_ipmitool j ARGS...        the same from the hub namespace (no host needed)
+#   FreeIPMI (ipmi-power, libfreeipmi) needs the "opensesspriv" workaround
+#   for ipmi_sim over IPMI 2.0: ipmi-power -D LAN_2_0 -I 3 -W opensesspriv ...
+#   (without it: "privilege level cannot be obtained for this user").
 #
 # Hooks a scenario may define before harness_init:
 #   harness_extra_config i    called after host i's default config is written;
@@ -104,6 +169,8 @@
 #   ~2 s here): "gone" means out of the namespace (zombie or reaped). Use
 #   HARNESS_LAST_POWEROFF_MS to time from the kill itself.
 # - host_exec i CMD runs CMD directly (no shell): host_exec i sh -c '...'.
+# - A BMC power-on boots the host with the harness settings the scenario had
+#   when it last started a host (or at harness_init): <run dir>/boot.env.
 
 # --------------------------------------------------------------------------
 # Locations and tools
@@ -112,6 +179,8 @@ HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 HARNESS_REPO=$(cd "$HARNESS_DIR/../.." && pwd -P)
 HARNESS_NET_PREFIX=192.0.2          # TEST-NET-1 (RFC 5737), never routed out
 HARNESS_BASE_BIND_DIRS="/run /etc/corosync /var/lib/corosync /var/log/corosync /etc/havm /var/lib/havm"
+_HARNESS_BMC_MAX=100                # BMC i listens on $HARNESS_NET_PREFIX.(100+i)
+_HARNESS_MIB=1048576                # sanlock lease size (512-byte sectors, 1M align)
 
 HARNESS_RUNID=${HARNESS_RUNID:-}
 HARNESS_RUNDIR=${HARNESS_RUNDIR:-}
@@ -241,6 +310,10 @@ harness_init() {
 		_harness_err "harness_init: N must be 1..200"
 		return 1
 	fi
+	if [ "${HARNESS_BMC:-0}" = 1 ] && [ "$n" -gt "$_HARNESS_BMC_MAX" ]; then
+		_harness_err "harness_init: HARNESS_BMC=1 allows at most $_HARNESS_BMC_MAX hosts (BMC addresses are $HARNESS_NET_PREFIX.(100+i))"
+		return 1
+	fi
 	if [ -n "$HARNESS_RUNID" ]; then
 		_harness_err "harness_init called twice (run $HARNESS_RUNID)"
 		return 1
@@ -284,6 +357,10 @@ harness_init() {
 	mkdir -p "$HARNESS_RUNDIR"
 	printf 'runid=%s\nowner=%s\nhosts=%s\n' "$HARNESS_RUNID" "$$" "$n" >"$HARNESS_RUNDIR/run.info"
 
+	if [ "${HARNESS_SANLOCK:-0}" = 1 ]; then
+		_harness_sanlock_setup || return 1
+	fi
+
 	local hub ns br=${HARNESS_RUNID}br hif
 	hub=$(_harness_hub)
 	_harness_ip netns add "$hub" || return 1
@@ -305,6 +382,10 @@ harness_init() {
 		mkdir -p "$(_harness_hostdir "$i")" || return 1
 		harness_write_config "$i" || return 1
 	done
+	_harness_write_boot_env || return 1
+	if [ "${HARNESS_BMC:-0}" = 1 ]; then
+		_harness_bmc_setup || return 1
+	fi
 	_harness_info "run $HARNESS_RUNID: $n hosts, run dir $HARNESS_RUNDIR"
 }
 
@@ -554,6 +635,13 @@ _host_launch() {
 		_harness_err "havmd not found at $HAVMD (build it, set HAVMD=, or HAVM_HARNESS_NO_HAVMD=1 for harness development)"
 		return 1
 	fi
+	if [ "${HARNESS_SANLOCK:-0}" = 1 ]; then
+		_harness_sanlock_tools || return 1
+		if [ ! -f "$(_harness_sanlock_preload)" ]; then
+			_harness_err "HARNESS_SANLOCK=1 but harness_init did not set up sanlock (set HARNESS_SANLOCK=1 before harness_init)"
+			return 1
+		fi
+	fi
 	for d in $(_harness_bind_dirs); do
 		case $d in /*) ;; *) _harness_err "bind dir '$d' is not absolute"; return 1 ;; esac
 		mkdir -p "$(harness_host_path "$i" "$d")"
@@ -573,7 +661,16 @@ _host_launch() {
 		printf 'HV_HAVMD=%q\n' "$HAVMD"
 		printf 'HV_NO_HAVMD=%q\n' "${HAVM_HARNESS_NO_HAVMD:-0}"
 		printf 'HV_COROSYNC_WAIT=%q\n' "${HARNESS_COROSYNC_WAIT:-20}"
+		printf 'HV_SANLOCK=%q\n' "${HARNESS_SANLOCK:-0}"
+		if [ "${HARNESS_SANLOCK:-0}" = 1 ]; then
+			printf 'HV_SANLOCK_BIN=%q\n' "$_H_SANLOCK"
+			printf 'HV_SANLOCK_PRELOAD=%q\n' "$(_harness_sanlock_preload)"
+			printf 'HV_SANLOCK_IO_TIMEOUT=%q\n' "${HARNESS_SANLOCK_IO_TIMEOUT:-2}"
+			printf 'HV_SANLOCK_WAIT=%q\n' "${HARNESS_SANLOCK_WAIT:-10}"
+		fi
 	} >"$h/host.env"
+	# What a BMC power-on needs to boot this host the same way.
+	_harness_write_boot_env || return 1
 	echo "=== $(date '+%F %T') host_start $i" >>"$h/init.log"
 	# Daemons get a small, clean environment (as under systemd), plus the
 	# variables named in HARNESS_HOST_ENV (sanitizer options by default).
@@ -640,7 +737,8 @@ harness_dump_logs() {
 	[ -n "$HARNESS_RUNDIR" ] || return 0
 	for ((i = 1; i <= HARNESS_N; i++)); do
 		h=$(_harness_hostdir "$i")
-		for f in "$h/init.log" "$h/corosync.out" "$(corosync_log "$i")" "$(host_log "$i")"; do
+		for f in "$h/init.log" "$h/corosync.out" "$(corosync_log "$i")" "$h/sanlock.log" \
+			"$h/bmc-power.log" "$HARNESS_RUNDIR/bmc/n$i/chassis.log" "$(host_log "$i")"; do
 			[ -s "$f" ] || continue
 			printf '=== node%s: %s\n' "$i" "$f"
 			tail -n "$lines" "$f"
@@ -799,6 +897,317 @@ host_unisolate() {
 	_harness_check_index "${1:-}" || return 1
 	_harness_ip -n "$(_harness_hub)" link set "$(_harness_hubif "$1")" up || return 1
 	echo "=== $(date '+%F %T.%3N') host_unisolate $1" >>"$(_harness_hostdir "$1")/init.log"
+}
+
+# --------------------------------------------------------------------------
+# sanlock and the shared storage (HARNESS_SANLOCK=1)
+
+# harness_shared_path: the run's shared storage directory. Every host sees
+# it at this same absolute path (the run dir is not inside any per-host
+# private directory), like a shared disk mounted everywhere.
+harness_shared_path() { printf '%s/shared\n' "$HARNESS_RUNDIR"; }
+
+_harness_sanlock_ls() { printf '%s\n' "${HARNESS_SANLOCK_LOCKSPACE:-havm}"; }
+
+# harness_sanlock_lockspace [HOSTID]: sanlock's LOCKSPACE argument for the
+# run's lockspace, "havm:HOSTID:<shared>/lockspace:0" (HOSTID 0 if omitted).
+harness_sanlock_lockspace() {
+	printf '%s:%s:%s/lockspace:0\n' "$(_harness_sanlock_ls)" "${1:-0}" "$(harness_shared_path)"
+}
+
+# harness_sanlock_resource NAME SLOT: sanlock's RESOURCE argument for slot
+# SLOT (0 .. HARNESS_SANLOCK_SLOTS-1, 1 MiB each) of the shared lease file
+# <shared>/leases. Slots start zeroed: `sanlock direct init -r RESOURCE`.
+harness_sanlock_resource() {
+	local name=${1:-} slot=${2:-} slots=${HARNESS_SANLOCK_SLOTS:-16}
+	case $slot in '' | *[!0-9]*)
+		_harness_err "usage: harness_sanlock_resource NAME SLOT"
+		return 1 ;;
+	esac
+	if [ -z "$name" ] || [ "$slot" -ge "$slots" ]; then
+		_harness_err "harness_sanlock_resource: need a name and a slot 0..$((slots - 1))"
+		return 1
+	fi
+	printf '%s:%s:%s/leases:%s\n' "$(_harness_sanlock_ls)" "$name" "$(harness_shared_path)" \
+		"$((slot * _HARNESS_MIB))"
+}
+
+sanlock_log() { printf '%s/n%s/sanlock.log\n' "$HARNESS_RUNDIR" "$1"; }
+
+_harness_sanlock_preload() { printf '%s/setrlimit_preload.so\n' "$HARNESS_RUNDIR"; }
+
+_harness_sanlock_tools() {
+	[ -n "${_H_SANLOCK:-}" ] && return 0
+	_H_SANLOCK=$(_harness_bin sanlock) || { _H_SANLOCK=; return 1; }
+}
+
+# The LD_PRELOAD shim goes into the run dir: HARNESS_SANLOCK_PRELOAD if set,
+# else the one `make check` built next to this file (unless older than its
+# source), else it is compiled now.
+_harness_sanlock_build_preload() {
+	local dst src=$HARNESS_DIR/setrlimit_preload.c so=$HARNESS_DIR/setrlimit_preload.so cc=${CC:-cc}
+	dst=$(_harness_sanlock_preload)
+	if [ -n "${HARNESS_SANLOCK_PRELOAD:-}" ]; then
+		cp -- "$HARNESS_SANLOCK_PRELOAD" "$dst" || return 1
+	elif [ -f "$so" ] && ! [ "$src" -nt "$so" ]; then
+		cp -- "$so" "$dst" || return 1
+	elif ! "$cc" -shared -fPIC -O2 -Wall -Wextra -o "$dst" "$src" -ldl \
+		>"$HARNESS_RUNDIR/preload-build.log" 2>&1; then
+		_harness_err "cannot build $src with $cc (see $HARNESS_RUNDIR/preload-build.log); run make check or set HARNESS_SANLOCK_PRELOAD"
+		return 1
+	fi
+}
+
+# Shared storage: the lockspace file (1 MiB, initialised for up to 2000
+# host ids) and the lease file (HARNESS_SANLOCK_SLOTS x 1 MiB, zeroed).
+_harness_sanlock_setup() {
+	local sh slots=${HARNESS_SANLOCK_SLOTS:-16} out
+	case $slots in '' | *[!0-9]* | 0)
+		_harness_err "HARNESS_SANLOCK_SLOTS must be a positive number"
+		return 1 ;;
+	esac
+	_harness_sanlock_tools || return 1
+	_harness_sanlock_build_preload || return 1
+	sh=$(harness_shared_path)
+	mkdir -p "$sh" || return 1
+	dd if=/dev/zero of="$sh/lockspace" bs=1M count=1 status=none || return 1
+	dd if=/dev/zero of="$sh/leases" bs=1M count="$slots" status=none || return 1
+	# -o: the io_timeout written in the host_id leases. Without it they say
+	# 10 (the default) and hosts renew every 20 s whatever the daemon's -o.
+	if ! out=$("$_H_SANLOCK" direct init -o "${HARNESS_SANLOCK_IO_TIMEOUT:-2}" \
+		-s "$(harness_sanlock_lockspace 0)" 2>&1); then
+		_harness_err "sanlock direct init -s $(harness_sanlock_lockspace 0) failed: $out"
+		return 1
+	fi
+}
+
+# host_sanlock i ARGS...: the sanlock command on host i; its client talks to
+# host i's daemon (socket in host i's private /run/sanlock).
+host_sanlock() {
+	local i=${1:-}
+	shift || true
+	_harness_sanlock_tools || return 1
+	host_exec "$i" "$_H_SANLOCK" "$@"
+}
+
+# host_sanlock_join i [HOSTID]: host i joins the run's lockspace with host
+# id HOSTID (default i) and io_timeout HARNESS_SANLOCK_IO_TIMEOUT (add_lockspace
+# -o: the io_timeout is the joining host's, written in its delta lease; the
+# daemon has no such option). Blocks until joined.
+host_sanlock_join() {
+	_harness_check_index "${1:-}" || return 1
+	host_sanlock "$1" client add_lockspace -o "${HARNESS_SANLOCK_IO_TIMEOUT:-2}" \
+		-s "$(harness_sanlock_lockspace "${2:-$1}")"
+}
+
+# sanlock_host_state i HOSTID: how host i's sanlock sees HOSTID's delta lease
+# in the run's lockspace (`sanlock client gets -h 1`): LIVE, FAIL, DEAD,
+# FREE or UNKNOWN; status 1 and no output if HOSTID is not listed (yet: a
+# host lists the others from its first renewal after joining).
+sanlock_host_state() {
+	local out
+	out=$(host_sanlock "$1" client gets -h 1 2>/dev/null) || return 1
+	printf '%s\n' "$out" | awk -v ls="$(_harness_sanlock_ls)" -v id="$2" '
+		$1 == "s" { split($2, f, ":"); cur = f[1] }
+		$1 == "h" && cur == ls && $2 == id { print $NF; found = 1; exit }
+		END { exit !found }'
+}
+
+# host_start_sanlock i: (re)start sanlock alone on a running host.
+host_start_sanlock() {
+	_harness_check_index "${1:-}" || return 1
+	if [ "${HARNESS_SANLOCK:-0}" != 1 ]; then
+		_harness_err "host_start_sanlock: set HARNESS_SANLOCK=1 before harness_init"
+		return 1
+	fi
+	if _host_has_proc "$1" sanlock; then
+		_harness_err "host $1: sanlock is already running"
+		return 1
+	fi
+	_host_request "$1" $((${HARNESS_SANLOCK_WAIT:-10} + 5)) sanlock || {
+		_harness_err "host $1: sanlock did not come back"
+		_harness_tail "$(sanlock_log "$1")" 5
+		return 1
+	}
+}
+
+# --------------------------------------------------------------------------
+# Simulated BMCs (HARNESS_BMC=1)
+
+host_bmc_addr() { printf '%s.%s\n' "$HARNESS_NET_PREFIX" "$((100 + $1))"; }
+host_bmc_port() { echo 623; }
+host_bmc_user() { echo admin; }
+_harness_bmcdir() { printf '%s/bmc/n%s\n' "$HARNESS_RUNDIR" "$1"; }
+host_bmc_password_file() { printf '%s/password\n' "$(_harness_bmcdir "$1")"; }
+host_bmc_password() { cat "$(host_bmc_password_file "$1")"; }
+host_bmc_power_log() { printf '%s/bmc-power.log\n' "$(_harness_hostdir "$1")"; }
+bmc_log() { printf '%s/chassis.log\n' "$(_harness_bmcdir "$1")"; }
+
+_harness_bmc_tools() {
+	[ -n "${_H_IPMISIM:-}" ] && return 0
+	_H_IPMISIM=$(_harness_bin ipmi_sim) || { _H_IPMISIM=; return 1; }
+}
+
+_harness_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# Per host: an address on the hub's bridge, a password, lan.conf and the
+# emulator commands from tests/cluster/bmc/, a state dir; then the BMC runs.
+_harness_bmc_setup() {
+	local i d hub br=${HARNESS_RUNID}br pw p
+	_harness_bmc_tools || return 1
+	# ipmi_sim runs chassis_control through sh -c, unquoted
+	for p in "$HARNESS_DIR" "$HARNESS_RUNDIR" "$_H_BASH"; do
+		case $p in *[!A-Za-z0-9_./+-]*)
+			_harness_err "HARNESS_BMC=1: path '$p' has characters ipmi_sim's chassis_control cannot take"
+			return 1 ;;
+		esac
+	done
+	hub=$(_harness_hub)
+	for ((i = 1; i <= HARNESS_N; i++)); do
+		d=$(_harness_bmcdir "$i")
+		mkdir -p "$d/state" || return 1
+		_harness_ip -n "$hub" addr add "$(host_bmc_addr "$i")/24" dev "$br" || return 1
+		pw=$(_harness_hex 8) # 16 characters: IPMI 1.5 passwords have at most 16
+		[ "${#pw}" = 16 ] || { _harness_err "cannot make a BMC password"; return 1; }
+		(
+			umask 077
+			printf '%s\n' "$pw" >"$d/password"
+			sed -e "s|@NAME@|bmc-$HARNESS_RUNID-n$i|" \
+				-e "s|@ADDR@|$(host_bmc_addr "$i")|" \
+				-e "s|@PORT@|$(host_bmc_port "$i")|" \
+				-e "s|@GUID@|$(_harness_hex 16)|" \
+				-e "s|@CHASSIS@|$_H_BASH $HARNESS_DIR/bmc/chassis-control.sh|" \
+				-e "s|@USER@|$(host_bmc_user "$i")|" \
+				-e "s|@PASSWORD@|$pw|" \
+				"$HARNESS_DIR/bmc/lan.conf.in" >"$d/lan.conf"
+		) || return 1
+		cp "$HARNESS_DIR/bmc/emu.cmd" "$d/emu.cmd" || return 1
+		bmc_start "$i" || return 1
+	done
+}
+
+# bmc_pid i: pid of host i's ipmi_sim (status 1 if it is not running).
+bmc_pid() {
+	local p d
+	d=$(_harness_bmcdir "$1")
+	for p in $(_harness_ns_pids "$(_harness_hub)"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ipmi_sim ] || continue
+		case " $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" in
+		*" -c $d/lan.conf "*) printf '%s\n' "$p"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+bmc_is_running() { bmc_pid "$1" >/dev/null; }
+
+# Host i's ipmi_sim has its UDP port bound (read from its own netns' table).
+_bmc_listening() {
+	local pid want a b c d
+	pid=$(bmc_pid "$1") || return 1
+	IFS=. read -r a b c d <<<"$(host_bmc_addr "$1")"
+	want=$(printf '%02X%02X%02X%02X:%04X' "$d" "$c" "$b" "$a" "$(host_bmc_port "$1")")
+	awk -v w="$want" '$2 == w { found = 1 } END { exit !found }' "/proc/$pid/net/udp" 2>/dev/null
+}
+
+# bmc_start i: start host i's BMC (ipmi_sim in the hub namespace, detached)
+# and wait until it listens.
+bmc_start() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 d deadline
+	d=$(_harness_bmcdir "$i")
+	if [ ! -f "$d/lan.conf" ]; then
+		_harness_err "host $i has no BMC (set HARNESS_BMC=1 before harness_init)"
+		return 1
+	fi
+	_harness_bmc_tools || return 1
+	if bmc_is_running "$i"; then
+		_harness_err "BMC of host $i is already running"
+		return 1
+	fi
+	echo "=== $(date '+%F %T.%3N') bmc_start $i" >>"$d/ipmi_sim.log"
+	# Clean environment; HV_BMC_* tell chassis-control.sh whose BMC it is.
+	# (A lone command, not a list: the subshell must not stay around waiting
+	# for it, or it would report "Killed" on our stderr at bmc_stop.)
+	(
+		"$_H_ENV" -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 HV_BMC_RUNDIR="$HARNESS_RUNDIR" \
+			HV_BMC_RUNID="$HARNESS_RUNID" HV_BMC_HOST="$i" \
+			"$_H_SETSID" "$_H_IP" netns exec "$(_harness_hub)" \
+			"$_H_IPMISIM" -n -c "$d/lan.conf" -f "$d/emu.cmd" -s "$d/state" \
+			</dev/null >>"$d/ipmi_sim.log" 2>&1 {_HARNESS_ERRFD}>&- &
+	)
+	deadline=$((SECONDS + 10))
+	until _bmc_listening "$i"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			_harness_err "BMC of host $i does not listen on $(host_bmc_addr "$i"):$(host_bmc_port "$i")"
+			_harness_tail "$d/ipmi_sim.log" 10
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# bmc_stop i: SIGKILL host i's ipmi_sim (the BMC becomes unreachable; the
+# host itself is untouched).
+bmc_stop() {
+	_harness_check_index "${1:-}" || return 1
+	local i=$1 pid deadline
+	pid=$(bmc_pid "$i") || {
+		_harness_err "BMC of host $i is not running"
+		return 1
+	}
+	kill -KILL "$pid" 2>/dev/null || true
+	deadline=$((SECONDS + 10))
+	while bmc_is_running "$i"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			_harness_err "BMC of host $i (pid $pid) still running after SIGKILL"
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "=== $(date '+%F %T.%3N') bmc_stop $i: killed $pid" >>"$(_harness_bmcdir "$i")/ipmi_sim.log"
+}
+
+_harness_ipmitool_args() {
+	printf '%s\n' -I lanplus -C 3 -H "$(host_bmc_addr "$1")" -p "$(host_bmc_port "$1")" \
+		-U "$(host_bmc_user "$1")" -f "$(host_bmc_password_file "$1")"
+}
+
+# host_ipmitool i j ARGS...: ipmitool on host i talking to host j's BMC
+# (lanplus, cipher suite 3), e.g. host_ipmitool 1 2 chassis power status.
+host_ipmitool() {
+	local i=${1:-} j=${2:-}
+	_harness_check_index "$j" || return 1
+	shift 2
+	local -a a
+	mapfile -t a < <(_harness_ipmitool_args "$j")
+	host_exec "$i" ipmitool "${a[@]}" "$@"
+}
+
+# bmc_ipmitool j ARGS...: the same from the hub namespace (an operator's
+# console that is not one of the hosts; works with every host off).
+bmc_ipmitool() {
+	local j=${1:-}
+	_harness_check_index "$j" || return 1
+	shift
+	local -a a
+	mapfile -t a < <(_harness_ipmitool_args "$j")
+	"$_H_IP" netns exec "$(_harness_hub)" ipmitool "${a[@]}" "$@"
+}
+
+# The harness variables a later host boot depends on, for the BMC's
+# chassis-control.sh (rewritten at harness_init and at each host start).
+_harness_write_boot_env() {
+	local v f=$HARNESS_RUNDIR/boot.env
+	{
+		for v in HAVMD HAVM HAVM_HARNESS_NO_HAVMD HARNESS_EXTRA_BIND_DIRS HARNESS_HOST_ENV \
+			HARNESS_COROSYNC_WAIT HARNESS_START_TIMEOUT HARNESS_SANLOCK HARNESS_SANLOCK_IO_TIMEOUT \
+			HARNESS_SANLOCK_WAIT HARNESS_SANLOCK_LOCKSPACE HARNESS_SANLOCK_SLOTS HARNESS_BMC \
+			${HARNESS_HOST_ENV:-ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS}; do
+			if [ -n "${!v+set}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
+		done
+	} >"$f.tmp" && mv -f "$f.tmp" "$f"
 }
 
 # --------------------------------------------------------------------------

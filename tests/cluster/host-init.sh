@@ -10,12 +10,17 @@
 #      /run, /etc/corosync, /var/lib/corosync, ... and a tmpfs on /dev/shm;
 #   2. sets the hostname;
 #   3. starts `corosync -f` and waits until its IPC answers;
+#   3b. with HARNESS_SANLOCK=1 (HV_SANLOCK=1), starts `sanlock daemon` with
+#      the setrlimit LD_PRELOAD shim and waits until `sanlock client status`
+#      answers (socket and pid in the private /run/sanlock, log in
+#      RUNDIR/n<i>/sanlock.log);
 #   4. runs the optional hook RUNDIR/n<i>/pre-havmd.sh (sourced, so daemons it
 #      starts with `&` are children of this process);
 #   5. starts `havmd -f -c /etc/havm/havm.conf` (unless HAVM_HARNESS_NO_HAVMD=1);
 #   6. writes "ready" to RUNDIR/n<i>/state and then serves control requests
 #      from the FIFO RUNDIR/n<i>/ctl, one per line: "ID VERB ARGS...".
-#      VERB is corosync | havmd | spawn LOGFILE CMD ARGS... (ARGS %q-quoted).
+#      VERB is corosync | havmd | sanlock | spawn LOGFILE CMD ARGS...
+#      (ARGS %q-quoted).
 #      The exit status of each request is written to RUNDIR/n<i>/ack.ID.
 # Every daemon of the host is a child of this process, so this process reaps
 # them when they die (host_kill_proc). It never exits on its own; the harness
@@ -31,7 +36,9 @@ H=$RUNDIR/n$I
 
 # shellcheck source=/dev/null
 . "$H/host.env"     # HV_NODE_NAME HV_BIND_DIRS HV_COROSYNC HV_QUORUMTOOL
-                    # HV_HAVMD HV_NO_HAVMD HV_COROSYNC_WAIT
+                    # HV_HAVMD HV_NO_HAVMD HV_COROSYNC_WAIT HV_SANLOCK
+                    # [HV_SANLOCK_BIN HV_SANLOCK_PRELOAD HV_SANLOCK_IO_TIMEOUT
+                    #  HV_SANLOCK_WAIT]
 
 log() { printf '%s anchor[%d] %s\n' "$(date +%H:%M:%S.%3N)" "$$" "$*"; }
 
@@ -85,6 +92,40 @@ start_corosync() {
 	done
 }
 
+# sanlock without a watchdog (-w 0), real-time priority (-h 0) or mlockall
+# (-l 0). -o HV_SANLOCK_IO_TIMEOUT is as TESTBED.md has it, but sanlock 3.8
+# takes a lockspace's io_timeout from `add_lockspace -o` (written in the
+# joining host's delta lease; 10 without it). -D logs everything to stderr
+# (our sanlock.log); -L -1 -S -1: no /var/log/sanlock.log (shared with the
+# machine and every host) and no syslog. The preload shim makes its
+# setrlimit(RLIMIT_MEMLOCK/RTPRIO) succeed: no CAP_SYS_RESOURCE here.
+start_sanlock() {
+	local pid rc deadline
+	LD_PRELOAD=$HV_SANLOCK_PRELOAD "$HV_SANLOCK_BIN" daemon -D -w 0 -U root -G root \
+		-l 0 -h 0 -o "$HV_SANLOCK_IO_TIMEOUT" -L -1 -S -1 >>"$H/sanlock.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$H/sanlock.pid"
+	log "started sanlock pid $pid"
+	deadline=$((SECONDS + HV_SANLOCK_WAIT))
+	while :; do
+		rc=0
+		"$HV_SANLOCK_BIN" client status >/dev/null 2>&1 || rc=$?
+		if [ "$rc" = 0 ]; then
+			log "sanlock answers"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "sanlock pid $pid exited before answering; see $H/sanlock.log"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "sanlock did not answer within ${HV_SANLOCK_WAIT}s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 start_havmd() {
 	local pid
 	if [ ! -x "$HV_HAVMD" ]; then
@@ -112,6 +153,10 @@ mkdir -p /run/lock
 hostname "$HV_NODE_NAME" || die "hostname $HV_NODE_NAME"
 
 start_corosync || die "corosync did not start"
+
+if [ "${HV_SANLOCK:-0}" = 1 ]; then
+	start_sanlock || die "sanlock did not start"
+fi
 
 if [ -f "$H/pre-havmd.sh" ]; then
 	log "sourcing $H/pre-havmd.sh"
@@ -141,6 +186,9 @@ while :; do
 	case $verb in
 	corosync) start_corosync || rc=$? ;;
 	havmd) start_havmd || rc=$? ;;
+	sanlock)
+		if [ "${HV_SANLOCK:-0}" = 1 ]; then start_sanlock || rc=$?; else rc=2; fi
+		;;
 	spawn)
 		eval "set -- $rest"
 		if [ $# -lt 2 ]; then

@@ -60,6 +60,16 @@ static void full_sets_every_key(void **state)
 	assert_int_equal(cfg.blackbox_kb, 4096);
 }
 
+static void storage_group(void **state)
+{
+	(void)state;
+	load("minimal.conf");
+	assert_string_equal(cfg.storage_path, ""); /* absent group: storage off */
+	load("storage.conf");
+	assert_string_equal(cfg.storage_path, "/var/lib/havm-shared/havm.leases");
+	assert_int_equal(cfg.storage_io_timeout, 10);
+}
+
 static void lookups(void **state)
 {
 	(void)state;
@@ -102,6 +112,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimal_gets_defaults),
 		cmocka_unit_test(full_sets_every_key),
+		cmocka_unit_test(storage_group),
 		cmocka_unit_test(lookups),
 		cmocka_unit_test(missing_file_is_enoent),
 		cmocka_unit_test(content_error_is_einval_and_err_fits),

@@ -128,7 +128,7 @@ static void status_marks_online_member_and_offline(void **state)
 	v.n_quorum = 3;
 	add_state(&st, 1, "kvm1");
 	add_state(&st, 2, "kvm2");
-	nodes_status_build(&c, &v, &st, 200, &r);
+	nodes_status_build(&c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 3);
 	assert_int_equal(r.coordinator, 1);
 	assert_true(r.flags & WIRE_STATUS_QUORATE);
@@ -143,6 +143,32 @@ static void status_marks_online_member_and_offline(void **state)
 	assert_false(r.nodes[2].flags & WIRE_NODE_HAVE_STATE);
 }
 
+static void status_carries_heartbeats(void **state)
+{
+	struct havm_config c = three_hosts();
+	struct node_states st = { .n = 0 };
+	uint32_t cpg[] = { 1, 2 }, ids[] = { 1, 3 };
+	uint8_t hbs[] = { HAVM_HB_LIVE, HAVM_HB_LIVE };
+	struct cluster_view v = view(cpg, 2);
+	struct storage_view sv = { .state = HAVM_STORAGE_JOINED, .path = "/s/havm.leases",
+				   .hb_ids = ids, .hb_states = hbs, .n_hb = 2 };
+	static struct wire_status_reply r;
+
+	(void)state;
+	nodes_status_build(&c, &v, &st, &sv, 200, &r);
+	assert_int_equal(r.storage, HAVM_STORAGE_JOINED);
+	assert_string_equal(r.storage_path, "/s/havm.leases");
+	assert_int_equal(r.nodes[0].heartbeat, HAVM_HB_LIVE);
+	assert_int_equal(r.nodes[1].heartbeat, HAVM_HB_NONE); /* never joined */
+	/* node3: out of the membership but writing its heartbeat: isolated */
+	assert_false(r.nodes[2].flags & WIRE_NODE_ONLINE);
+	assert_int_equal(r.nodes[2].heartbeat, HAVM_HB_LIVE);
+	sv.state = HAVM_STORAGE_JOINING;
+	sv.n_hb = 0;
+	nodes_status_build(&c, &v, &st, &sv, 200, &r);
+	assert_int_equal(r.nodes[1].heartbeat, HAVM_HB_UNKNOWN);
+}
+
 static void status_shows_settling(void **state)
 {
 	struct havm_config c = three_hosts();
@@ -153,7 +179,7 @@ static void status_shows_settling(void **state)
 
 	(void)state;
 	v.cpg_ring.seq = 9;
-	nodes_status_build(&c, &v, &st, 200, &r);
+	nodes_status_build(&c, &v, &st, NULL, 200, &r);
 	assert_true(r.flags & WIRE_STATUS_SETTLING);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -171,7 +197,7 @@ static void status_without_corosync_claims_nothing(void **state)
 	(void)state;
 	v.corosync_up = false;
 	add_state(&st, 1, "kvm1");
-	nodes_status_build(&c, &v, &st, 200, &r);
+	nodes_status_build(&c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.flags, 0);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -188,7 +214,7 @@ static void status_lists_unconfigured_members(void **state)
 
 	(void)state;
 	add_state(&st, 9, "stray");
-	nodes_status_build(&c, &v, &st, 200, &r);
+	nodes_status_build(&c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 4);
 	assert_int_equal(r.nodes[3].nodeid, 9);
 	assert_string_equal(r.nodes[3].name, "stray");
@@ -225,6 +251,7 @@ int main(void)
 		cmocka_unit_test(no_coordinator_while_views_disagree),
 		cmocka_unit_test(status_marks_online_member_and_offline),
 		cmocka_unit_test(status_shows_settling),
+		cmocka_unit_test(status_carries_heartbeats),
 		cmocka_unit_test(status_without_corosync_claims_nothing),
 		cmocka_unit_test(status_lists_unconfigured_members),
 		cmocka_unit_test(states_update_forget),

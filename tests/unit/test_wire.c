@@ -199,8 +199,12 @@ static void status_reply_round_trip(void **state)
 	in.ring_nodeid = 1;
 	in.ring_seq = 0x100000001ULL;
 	in.now = 1790000100;
+	in.storage = HAVM_STORAGE_JOINED;
+	memset(in.storage_path, 'p', WIRE_PATH_MAX);
+	in.storage_path[0] = '/';
 	in.n_nodes = WIRE_NODES_MAX;
 	for (int i = 0; i < WIRE_NODES_MAX; i++) {
+		in.nodes[i].heartbeat = HAVM_HB_LIVE;
 		in.nodes[i].nodeid = (uint32_t)i + 1;
 		in.nodes[i].flags = WIRE_NODE_CONFIGURED | WIRE_NODE_ONLINE | WIRE_NODE_HAVE_STATE;
 		in.nodes[i].state = HAVM_DAEMON_RUNNING;
@@ -215,6 +219,9 @@ static void status_reply_round_trip(void **state)
 	assert_int_equal(out.n_nodes, WIRE_NODES_MAX);
 	assert_true(out.ring_seq == 0x100000001ULL);
 	assert_int_equal(out.nodes[63].nodeid, 64);
+	assert_int_equal(out.nodes[63].heartbeat, HAVM_HB_LIVE);
+	assert_int_equal(out.storage, HAVM_STORAGE_JOINED);
+	assert_string_equal(out.storage_path, in.storage_path);
 	assert_string_equal(out.nodes[63].name, in.nodes[63].name);
 }
 
@@ -232,8 +239,9 @@ static void status_reply_rejects(void **state)
 	strcpy(in.nodes[0].name, "a");
 	len = wire_status_reply_encode(buf, sizeof(buf), &in);
 	assert_true(len > 0);
-	/* node count field: after header, name (2+1), flags, 3 ids, seq, now */
-	count_off = HAVM_WIRE_HDR_LEN + 3 + 1 + 4 + 4 + 4 + 8 + 8;
+	/* node count field: after header, name (2+1), flags, 3 ids, seq, now,
+	 * storage state, storage path (2+0) */
+	count_off = HAVM_WIRE_HDR_LEN + 3 + 1 + 4 + 4 + 4 + 8 + 8 + 1 + 2;
 	buf[count_off + 1] = 2; /* claims two nodes, carries one */
 	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
 	buf[count_off] = 0xff; /* beyond WIRE_NODES_MAX */

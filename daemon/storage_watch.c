@@ -1,0 +1,289 @@
+/*
+ * storage_watch.c: the lockspace join and the heartbeat watch (see
+ * storage_watch.h; the layout and lease calls are lib/storage.h).
+ *
+ * A tick every STORAGE_TICK_MS drives a small state machine. Every sanlock
+ * call runs in a worker (daemon/worker.h), even the queries sanlock answers
+ * from memory: a hung sanlock or storage must never stall the loop.
+ *
+ *   probe+join job: storage_probe, then sanlock_add_lockspace(ASYNC): the
+ *       join itself takes ~20 s inside sanlock (it makes sure no other host
+ *       uses our host id) and we are told by polling.
+ *   poll job: sanlock_inq_lockspace (joined yet? still joined?) and
+ *       sanlock_get_hosts (every host's delta lease state).
+ *
+ * havmd leaves the lockspace joined when it stops: VM leases held by qemu
+ * live in it, and removing it would make sanlock kill those VMs.
+ */
+#include "storage_watch.h"
+
+#include "havmd.h"
+#include "log.h"
+#include "storage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sanlock.h>
+#include <sanlock_admin.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STORAGE_TICK_MS 1000
+#define STORAGE_RETRY_MS 10000 /* probe again after a failure */
+#define STORAGE_JOB_TIMEOUT_MS 15000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct havmd *h, uint8_t st, int rc)
+{
+	struct storage_watch *s = &h->storage;
+
+	if (s->state == st)
+		return;
+	if (st == HAVM_STORAGE_JOINED)
+		log_notice("storage: joined lockspace=%s host_id=%u path=%s join_ms=%llu",
+			   STORAGE_LOCKSPACE, h->cluster.local_nodeid, h->cfg.storage_path,
+			   (unsigned long long)(now_ms() - s->join_started_ms));
+	else if (st == HAVM_STORAGE_JOINING || st == HAVM_STORAGE_PROBING)
+		log_info("storage: %s path=%s host_id=%u", wire_storage_state_name(st),
+			 h->cfg.storage_path, h->cluster.local_nodeid);
+	else
+		log_err("storage: %s path=%s error=\"%s\"; retrying every %d s",
+			wire_storage_state_name(st), h->cfg.storage_path,
+			rc ? storage_strerror(rc) : "", STORAGE_RETRY_MS / 1000);
+	s->state = st;
+	if (st != HAVM_STORAGE_JOINED)
+		s->n_hb = 0; /* heartbeats are only known while joined */
+}
+
+static uint8_t state_of_probe(int rc)
+{
+	switch (rc) {
+	case 0: return HAVM_STORAGE_JOINING;
+	case -ENOENT: return HAVM_STORAGE_MISSING;
+	case -ENODATA: return HAVM_STORAGE_UNINITIALISED;
+	case -ENOTCONN:
+	case -ECONNREFUSED: return HAVM_STORAGE_NO_SANLOCK;
+	}
+	return HAVM_STORAGE_UNREACHABLE;
+}
+
+struct join_arg {
+	const char *path;
+	uint32_t host_id;
+	uint32_t io_timeout;
+};
+
+/* Worker: probe, then ask sanlock to join without waiting for it. */
+static int job_probe_join(void *arg, void *out, size_t *len)
+{
+	struct join_arg *a = arg;
+	struct sanlk_lockspace ls;
+	int rc;
+
+	(void)out;
+	*len = 0;
+	rc = storage_probe(a->path);
+	if (rc)
+		return rc;
+	memset(&ls, 0, sizeof(ls));
+	snprintf(ls.name, sizeof(ls.name), "%s", STORAGE_LOCKSPACE);
+	ls.host_id = a->host_id;
+	snprintf(ls.host_id_disk.path, sizeof(ls.host_id_disk.path), "%s", a->path);
+	rc = sanlock_add_lockspace_timeout(&ls, SANLK_ADD_ASYNC, a->io_timeout);
+	/* Already joined or joining (havmd restarted under a running sanlock). */
+	if (rc == -EEXIST || rc == -EINPROGRESS)
+		rc = 0;
+	return rc < 0 ? rc : 0;
+}
+
+static void on_probe_join(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	struct storage_watch *s = &h->storage;
+
+	(void)ctx;
+	(void)out;
+	(void)len;
+	s->job_running = false;
+	if (status == -ETIMEDOUT)
+		status = -EIO; /* the storage or sanlock did not answer in time */
+	set_state(h, state_of_probe(status), status);
+	if (status)
+		s->retry_at_ms = now_ms() + STORAGE_RETRY_MS;
+}
+
+/* Poll result: inq status, then (id, state) pairs. */
+struct poll_result {
+	int32_t inq;
+	uint32_t n;
+	struct {
+		uint32_t id;
+		uint8_t hb;
+	} h[WIRE_NODES_MAX];
+};
+
+static uint8_t hb_of_flags(uint32_t flags)
+{
+	switch (flags & SANLK_HOST_MASK) {
+	case SANLK_HOST_LIVE: return HAVM_HB_LIVE;
+	case SANLK_HOST_FAIL: return HAVM_HB_FAILING;
+	case SANLK_HOST_DEAD: return HAVM_HB_DEAD;
+	case SANLK_HOST_FREE: return HAVM_HB_NONE;
+	}
+	return HAVM_HB_UNKNOWN;
+}
+
+static int job_poll(void *arg, void *out, size_t *len)
+{
+	struct join_arg *a = arg;
+	struct poll_result *r = out;
+	struct sanlk_lockspace ls;
+	struct sanlk_host *hosts = NULL;
+	int n = 0;
+
+	_Static_assert(sizeof(struct poll_result) <= WORKER_OUT_MAX, "poll result fits");
+	memset(r, 0, sizeof(*r));
+	*len = sizeof(*r);
+	memset(&ls, 0, sizeof(ls));
+	snprintf(ls.name, sizeof(ls.name), "%s", STORAGE_LOCKSPACE);
+	ls.host_id = a->host_id;
+	snprintf(ls.host_id_disk.path, sizeof(ls.host_id_disk.path), "%s", a->path);
+	r->inq = sanlock_inq_lockspace(&ls, 0);
+	if (r->inq != 0)
+		return 0;
+	if (sanlock_get_hosts(STORAGE_LOCKSPACE, 0, &hosts, &n, 0) < 0)
+		return 0;
+	for (int i = 0; i < n && r->n < WIRE_NODES_MAX; i++) {
+		r->h[r->n].id = (uint32_t)hosts[i].host_id;
+		r->h[r->n].hb = hb_of_flags(hosts[i].flags);
+		r->n++;
+	}
+	free(hosts);
+	return 0;
+}
+
+static void on_poll(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	struct storage_watch *s = &h->storage;
+	struct poll_result r;
+
+	(void)ctx;
+	s->job_running = false;
+	if (status || len != sizeof(r)) {
+		log_warn("storage: cannot ask sanlock for the lockspace state error=\"%s\"",
+			 status == -ETIMEDOUT ? "no answer in time" : storage_strerror(status));
+		return;
+	}
+	memcpy(&r, out, sizeof(r));
+	if (r.inq == -EINPROGRESS)
+		return; /* still joining */
+	if (r.inq != 0) {
+		/* Joining failed, or sanlock dropped the lockspace (it does when
+		 * it cannot renew our lease on the storage). */
+		set_state(h, HAVM_STORAGE_FAILED, r.inq);
+		s->retry_at_ms = now_ms() + STORAGE_RETRY_MS;
+		return;
+	}
+	set_state(h, HAVM_STORAGE_JOINED, 0);
+	s->n_hb = 0;
+	for (uint32_t i = 0; i < r.n && i < WIRE_NODES_MAX; i++) {
+		uint8_t old = HAVM_HB_UNKNOWN;
+		for (size_t j = 0; j < WIRE_NODES_MAX; j++)
+			if (s->hb_ids[j] == r.h[i].id)
+				old = s->hb_states[j];
+		if (old != r.h[i].hb && old != HAVM_HB_UNKNOWN)
+			log_notice("storage: heartbeat host_id=%u %s -> %s", r.h[i].id,
+				   wire_heartbeat_name(old), wire_heartbeat_name(r.h[i].hb));
+		s->hb_ids[s->n_hb] = r.h[i].id;
+		s->hb_states[s->n_hb] = r.h[i].hb;
+		s->n_hb++;
+	}
+}
+
+static void tick(void *data);
+
+static void schedule_tick(struct havmd *h)
+{
+	qb_loop_timer_handle t;
+
+	if (qb_loop_timer_add(h->loop, QB_LOOP_LOW, (uint64_t)STORAGE_TICK_MS * QB_TIME_NS_IN_MSEC,
+			      h, tick, &t) < 0) {
+		log_err("storage: cannot schedule the storage watch; restart havmd");
+		return;
+	}
+	h->storage.timer = t;
+}
+
+static void tick(void *data)
+{
+	struct havmd *h = data;
+	struct storage_watch *s = &h->storage;
+	static struct join_arg arg; /* read by the child after fork: a copy */
+	uint32_t id = h->cluster.local_nodeid;
+	int rc = 0;
+
+	s->timer = 0;
+	schedule_tick(h);
+	if (s->job_running || id == 0)
+		return; /* a job is out, or corosync has not told us our id yet */
+	if (id > STORAGE_HOST_ID_MAX) {
+		set_state(h, HAVM_STORAGE_FAILED, -ERANGE);
+		return;
+	}
+	arg = (struct join_arg){ .path = h->cfg.storage_path, .host_id = id,
+				 .io_timeout = h->cfg.storage_io_timeout };
+	if (s->state == HAVM_STORAGE_JOINING || s->state == HAVM_STORAGE_JOINED) {
+		rc = worker_start(h, "storage poll", STORAGE_JOB_TIMEOUT_MS, job_poll, &arg, on_poll,
+				  NULL);
+	} else if (now_ms() >= s->retry_at_ms) {
+		if (s->state == HAVM_STORAGE_PROBING || s->state == HAVM_STORAGE_FAILED ||
+		    s->state == HAVM_STORAGE_OFF)
+			s->join_started_ms = now_ms();
+		set_state(h, HAVM_STORAGE_PROBING, 0);
+		rc = worker_start(h, "storage probe and join", STORAGE_JOB_TIMEOUT_MS,
+				  job_probe_join, &arg, on_probe_join, NULL);
+	} else {
+		return;
+	}
+	if (rc < 0)
+		log_warn("storage: cannot start a job error=\"%s\"", strerror(-rc));
+	else
+		s->job_running = true;
+}
+
+int storage_watch_start(struct havmd *h)
+{
+	if (!h->cfg.storage_path[0])
+		return 0;
+	h->storage.state = HAVM_STORAGE_PROBING;
+	h->storage.join_started_ms = now_ms();
+	schedule_tick(h);
+	return 0;
+}
+
+void storage_watch_stop(struct havmd *h)
+{
+	if (h->storage.timer)
+		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->storage.timer);
+	h->storage.timer = 0;
+}
+
+void storage_view_get(const struct havmd *h, struct storage_view *v)
+{
+	const struct storage_watch *s = &h->storage;
+
+	*v = (struct storage_view){
+		.state = h->cfg.storage_path[0] ? s->state : HAVM_STORAGE_OFF,
+		.path = h->cfg.storage_path[0] ? h->cfg.storage_path : NULL,
+		.hb_ids = s->hb_ids,
+		.hb_states = s->hb_states,
+		.n_hb = s->state == HAVM_STORAGE_JOINED ? s->n_hb : 0,
+	};
+}

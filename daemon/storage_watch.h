@@ -1,0 +1,33 @@
+/*
+ * storage_watch.h: havmd's use of the shared storage: join the sanlock lockspace
+ * with host id = our corosync node id, and watch every host's storage
+ * heartbeat, so that status can tell a dead host from an isolated one.
+ */
+#ifndef HAVMD_STORAGE_WATCH_H
+#define HAVMD_STORAGE_WATCH_H
+
+#include "nodes.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct havmd;
+
+struct storage_watch {
+	uint8_t state;          /* enum havm_storage_state */
+	bool job_running;       /* a probe/join or poll worker is out */
+	uint64_t retry_at_ms;   /* next probe after a failure */
+	uint64_t join_started_ms;
+	uint64_t timer;         /* qb_loop_timer_handle of the tick */
+	uint32_t hb_ids[WIRE_NODES_MAX];
+	uint8_t hb_states[WIRE_NODES_MAX];
+	size_t n_hb;
+};
+
+/* Start watching (no-op when havm.conf has no storage). 0 or -errno. */
+int storage_watch_start(struct havmd *h);
+void storage_watch_stop(struct havmd *h);
+void storage_view_get(const struct havmd *h, struct storage_view *v);
+
+#endif

@@ -1,0 +1,66 @@
+#!/bin/bash
+# Shared storage through real sanlock: havmd reports storage that is not
+# initialised; `havm storage init` on one host prepares it; every havmd
+# then joins the lockspace with its node id as host id (status shows
+# "joining storage" meanwhile) and sees every host's heartbeat live. A
+# host that loses power leaves the membership at once; until its heartbeat
+# is seen to stop it cannot be told from an isolated host, and status says
+# "isolated"; then its heartbeat fails and it is "offline".
+set -euo pipefail
+export HARNESS_SANLOCK=1
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
+harness_extra_config() {
+	printf 'storage: { path = "%s/havm.leases"; io_timeout = %s; };\n' "$(harness_shared_path)" \
+		"${HARNESS_SANLOCK_IO_TIMEOUT:-2}" \
+		>>"$(harness_host_path "$1" /etc/havm/havm.conf)"
+}
+harness_require_root
+harness_init 3
+touch "$(harness_shared_path)/havm.leases" # the LUN exists, blank
+start_cluster 3
+
+storage_is() { [ "$(jq_on "$1" .storage.state)" = "$2" ]; }
+wait_until 30 storage_is 1 "not initialised" || harness_fail "blank storage not reported"
+havm_on 1 status | grep -q '^Storage:     not initialised' || harness_fail "human status lacks it"
+log_has 1 'storage: not initialised' || harness_fail "not logged"
+harness_pass "blank storage reported as not initialised (status and log)"
+
+out=$(havm_on 1 storage init 2>&1) || harness_fail "havm storage init failed: $out"
+rc=0
+havm_on 2 storage init >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || harness_fail "a second storage init exited $rc, want 1 (refuse)"
+harness_pass "storage init works once, then refuses without --force"
+
+wait_until 30 storage_is 2 "joining storage" || harness_fail "status never said joining storage"
+harness_pass "status shows joining storage while sanlock acquires the host id"
+all_live() {
+	local i j
+	for i in 1 2 3; do
+		storage_is "$i" joined || return 1
+		for j in 1 2 3; do
+			[ "$(jq_on "$i" ".hosts[] | select(.nodeid == $j) | .heartbeat")" = live ] || return 1
+		done
+	done
+	return 0
+}
+t0=$(harness_now_ms)
+wait_until 90 all_live || harness_fail "hosts did not all join with live heartbeats"
+harness_pass "all 3 joined; every host sees 3 live heartbeats ($(($(harness_now_ms) - t0)) ms after init)"
+log_has 2 'storage: joined lockspace=havm host_id=2' || harness_fail "join not logged"
+
+host_poweroff 3
+gone() {
+	local st
+	st=$(host_state_on 1 3)
+	[ "$st" = isolated ] || [ "$st" = offline ]
+}
+wait_until 20 gone || harness_fail "node3 still online after power loss"
+harness_pass "node3 out of the membership: $(host_state_on 1 3) (heartbeat $(jq_on 1 '.hosts[] | select(.nodeid == 3) | .heartbeat'))"
+hb_stopped() {
+	local hb
+	hb=$(jq_on 1 '.hosts[] | select(.nodeid == 3) | .heartbeat')
+	{ [ "$hb" = failing ] || [ "$hb" = dead ]; } && [ "$(host_state_on 1 3)" = offline ]
+}
+wait_until 120 hb_stopped || harness_fail "node3's heartbeat still live after power loss"
+harness_pass "node3's heartbeat $(jq_on 1 '.hosts[] | select(.nodeid == 3) | .heartbeat') $(($(harness_now_ms) - HARNESS_LAST_POWEROFF_MS)) ms after power loss; status offline"
+
