@@ -20,6 +20,8 @@
  */
 #include "cluster.h"
 
+#include "fence.h"
+
 #include "log.h"
 #include "membership.h"
 
@@ -80,6 +82,7 @@ static void view_changed(struct havmd *h)
 			  (unsigned long long)v.cpg_ring.seq, v.quorum_ring.nodeid,
 			  (unsigned long long)v.quorum_ring.seq);
 	cl->settled = settled;
+	fence_membership(h, &v);
 	if (c != cl->coordinator) {
 		if (c == 0)
 			log_notice("cluster: no coordinator quorate=%d settled=%d members=%zu",
@@ -172,8 +175,16 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
 	rc = wire_hdr_decode(msg, len, &hdr);
-	if (rc == 0 && hdr.type != HAVM_MSG_NODE_STATE)
+	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_RESULT) {
+		struct wire_fence_result fr;
+		rc = wire_fence_result_decode(msg, len, &fr);
+		if (rc == 0) {
+			fence_on_result(h, &fr, nodeid);
+			return;
+		}
+	} else if (rc == 0 && hdr.type != HAVM_MSG_NODE_STATE) {
 		rc = -EBADMSG;
+	}
 	if (rc == 0)
 		rc = wire_node_state_decode(msg, len, &m);
 	/* A message must speak for the node that sent it. */
@@ -494,6 +505,19 @@ void cluster_stop(struct havmd *h)
 	/* The STOPPING announcement was queued by the signal handler; leaving
 	 * the group tells the others we are gone cleanly (reason=leave). */
 	close_handles(h);
+}
+
+int cluster_send(struct havmd *h, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	cs_error_t e;
+
+	if (!h->cluster.up)
+		return -ENOTCONN;
+	e = cpg_mcast_joined(h->cluster.cpg, CPG_TYPE_AGREED, &iov, 1);
+	if (e == CS_ERR_TRY_AGAIN)
+		return -EAGAIN;
+	return e == CS_OK ? 0 : -EIO;
 }
 
 void cluster_view_get(const struct havmd *h, struct cluster_view *v)

@@ -13,6 +13,9 @@ void cluster_start(struct havmd *h);
 void cluster_stop(struct havmd *h);
 /* Our own state changed: tell the group. */
 void cluster_announce(struct havmd *h);
+/* Multicast an encoded message to the group. 0, -EAGAIN (corosync's flow
+ * control: try again later), -ENOTCONN (no corosync), or -EIO. */
+int cluster_send(struct havmd *h, const void *buf, size_t len);
 /* The current view, for the status reply. */
 void cluster_view_get(const struct havmd *h, struct cluster_view *view);
 

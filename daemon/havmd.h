@@ -6,6 +6,7 @@
 #define HAVMD_H
 
 #include "config.h"
+#include "fence.h"
 #include "membership.h"
 #include "nodes.h"
 #include "storage_watch.h"
@@ -71,6 +72,7 @@ struct havmd {
 	struct ctl_server ctl;
 	struct workers workers;
 	struct storage_watch storage;
+	struct fence_state fence;
 };
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "cluster.h"
 #include "ctl_server.h"
+#include "fence.h"
 #include "storage_watch.h"
 #include "havmd.h"
 #include "log.h"
@@ -110,7 +111,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
+	/* Static, not on the stack: with every host's fence levels the
+	 * configuration alone is over a megabyte. Still passed explicitly. */
+	static struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
 	bool check_only = false, debug = false;
 	char err[1024];
 	qb_loop_signal_handle sigs[3];
@@ -182,6 +185,7 @@ int main(int argc, char **argv)
 	h.state = HAVM_DAEMON_RUNNING;
 	cluster_start(&h);
 	storage_watch_start(&h);
+	fence_start(&h);
 	/* Ready means: the CLI can ask us what is going on. Corosync may still
 	 * be absent; status says so rather than systemd waiting for it. */
 	sd_notify(0, "READY=1");
@@ -190,6 +194,7 @@ int main(int argc, char **argv)
 
 	cluster_stop(&h);
 	storage_watch_stop(&h);
+	fence_stop(&h);
 	workers_stop(&h);
 	ctl_server_stop(&h);
 	qb_loop_destroy(h.loop);

@@ -31,7 +31,13 @@
 
 #define STORAGE_TICK_MS 1000
 #define STORAGE_RETRY_MS 10000 /* probe again after a failure */
-#define STORAGE_JOB_TIMEOUT_MS 15000
+
+/* A job waits on sanlock, which waits on the storage for up to about two
+ * io_timeouts per I/O; past that the storage is as good as unreachable. */
+static uint32_t job_timeout_ms(const struct havmd *h)
+{
+	return 5000 + 2 * 1000 * h->cfg.storage_io_timeout;
+}
 
 static uint64_t now_ms(void)
 {
@@ -71,6 +77,7 @@ static uint8_t state_of_probe(int rc)
 	case -ENODATA: return HAVM_STORAGE_UNINITIALISED;
 	case -ENOTCONN:
 	case -ECONNREFUSED: return HAVM_STORAGE_NO_SANLOCK;
+	case -EBUSY: return HAVM_STORAGE_UNINITIALISED; /* someone else's: not ours */
 	}
 	return HAVM_STORAGE_UNREACHABLE;
 }
@@ -114,6 +121,8 @@ static void on_probe_join(struct havmd *h, void *ctx, int status, const void *ou
 	s->job_running = false;
 	if (status == -ETIMEDOUT)
 		status = -EIO; /* the storage or sanlock did not answer in time */
+	if (status == 0)
+		s->join_started_ms = now_ms(); /* join_ms: sanlock's join alone */
 	set_state(h, state_of_probe(status), status);
 	if (status)
 		s->retry_at_ms = now_ms() + STORAGE_RETRY_MS;
@@ -179,6 +188,7 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 	if (status || len != sizeof(r)) {
 		log_warn("storage: cannot ask sanlock for the lockspace state error=\"%s\"",
 			 status == -ETIMEDOUT ? "no answer in time" : storage_strerror(status));
+		s->n_hb = 0; /* what we knew is stale: claim nothing */
 		return;
 	}
 	memcpy(&r, out, sizeof(r));
@@ -192,18 +202,27 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 		return;
 	}
 	set_state(h, HAVM_STORAGE_JOINED, 0);
-	s->n_hb = 0;
-	for (uint32_t i = 0; i < r.n && i < WIRE_NODES_MAX; i++) {
-		uint8_t old = HAVM_HB_UNKNOWN;
-		for (size_t j = 0; j < WIRE_NODES_MAX; j++)
-			if (s->hb_ids[j] == r.h[i].id)
-				old = s->hb_states[j];
-		if (old != r.h[i].hb && old != HAVM_HB_UNKNOWN)
-			log_notice("storage: heartbeat host_id=%u %s -> %s", r.h[i].id,
-				   wire_heartbeat_name(old), wire_heartbeat_name(r.h[i].hb));
-		s->hb_ids[s->n_hb] = r.h[i].id;
-		s->hb_states[s->n_hb] = r.h[i].hb;
-		s->n_hb++;
+	{
+		/* Compare with a copy: the arrays are rewritten below. */
+		uint32_t old_ids[WIRE_NODES_MAX];
+		uint8_t old_states[WIRE_NODES_MAX];
+		size_t old_n = s->n_hb;
+
+		memcpy(old_ids, s->hb_ids, sizeof(old_ids));
+		memcpy(old_states, s->hb_states, sizeof(old_states));
+		s->n_hb = 0;
+		for (uint32_t i = 0; i < r.n && i < WIRE_NODES_MAX; i++) {
+			uint8_t old = HAVM_HB_UNKNOWN;
+			for (size_t j = 0; j < old_n; j++)
+				if (old_ids[j] == r.h[i].id)
+					old = old_states[j];
+			if (old != r.h[i].hb && old != HAVM_HB_UNKNOWN)
+				log_notice("storage: heartbeat host_id=%u %s -> %s", r.h[i].id,
+					   wire_heartbeat_name(old), wire_heartbeat_name(r.h[i].hb));
+			s->hb_ids[s->n_hb] = r.h[i].id;
+			s->hb_states[s->n_hb] = r.h[i].hb;
+			s->n_hb++;
+		}
 	}
 }
 
@@ -234,20 +253,22 @@ static void tick(void *data)
 	if (s->job_running || id == 0)
 		return; /* a job is out, or corosync has not told us our id yet */
 	if (id > STORAGE_HOST_ID_MAX) {
-		set_state(h, HAVM_STORAGE_FAILED, -ERANGE);
+		if (s->state != HAVM_STORAGE_FAILED)
+			log_err("storage: node id %u is above sanlock's host id limit %d; this "
+				"host cannot join the lockspace: give it a lower corosync nodeid",
+				id, STORAGE_HOST_ID_MAX);
+		s->state = HAVM_STORAGE_FAILED;
 		return;
 	}
 	arg = (struct join_arg){ .path = h->cfg.storage_path, .host_id = id,
 				 .io_timeout = h->cfg.storage_io_timeout };
 	if (s->state == HAVM_STORAGE_JOINING || s->state == HAVM_STORAGE_JOINED) {
-		rc = worker_start(h, "storage poll", STORAGE_JOB_TIMEOUT_MS, job_poll, &arg, on_poll,
+		rc = worker_start(h, "storage poll", job_timeout_ms(h), job_poll, &arg, on_poll,
 				  NULL);
 	} else if (now_ms() >= s->retry_at_ms) {
-		if (s->state == HAVM_STORAGE_PROBING || s->state == HAVM_STORAGE_FAILED ||
-		    s->state == HAVM_STORAGE_OFF)
-			s->join_started_ms = now_ms();
-		set_state(h, HAVM_STORAGE_PROBING, 0);
-		rc = worker_start(h, "storage probe and join", STORAGE_JOB_TIMEOUT_MS,
+		/* A retry keeps showing (and not re-logging) the failure it
+		 * retries; only a change of outcome is news. */
+		rc = worker_start(h, "storage probe and join", job_timeout_ms(h),
 				  job_probe_join, &arg, on_probe_join, NULL);
 	} else {
 		return;

@@ -2,15 +2,21 @@
  * config.c: read and check havm.conf.
  *
  * libconfig does the lexing; everything else is driven by the tables below.
- * Each group of the file (the top level, "cluster", each host entry,
- * "timers", "log") has one table listing its keys with type, whether the key
- * is required, its range and its default. A key that is in no table, a value
- * of the wrong type or out of range, a missing required key is an error
- * naming file and line, and loading stops at the first error: a daemon that
- * guesses at what its operator meant is worse than one that refuses to start.
+ * Each group of the file (the top level, "cluster", each host entry, each
+ * fence device, "timers", "log", "storage", "fencing") has one table listing
+ * its keys with type, whether the key is required, its range and its
+ * default. A key that is in no table, a value of the wrong type or out of
+ * range, a missing required key is an error naming file and line, and
+ * loading stops at the first error: a daemon that guesses at what its
+ * operator meant is worse than one that refuses to start.
  *
  * Adding a setting is adding a field to struct havm_config and a row to a
  * table; the man page havm.conf(5) and conf/havm.conf document the same rows.
+ *
+ * Fence devices are the one group with kinds: "type" says whether a device is
+ * ipmi or agent, and the rows of the other kind are errors there, not
+ * silently ignored settings. Only syntax is checked here: whether a password
+ * file exists and is private is checked when fencing, where it matters.
  */
 #include "config.h"
 
@@ -30,29 +36,53 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* No group has more keys than this; checked at compile time per table. */
-#define CONFIG_GROUP_KEYS_MAX 8
+#define CONFIG_GROUP_KEYS_MAX 12
 
 enum config_key_type {
-	KEY_GROUP,    /* nested group checked against key->group */
-	KEY_HOSTS,    /* the list of host entries */
-	KEY_FENCE,    /* placeholder list of fence levels: must be empty */
-	KEY_NAME,     /* cluster or host name into char[HAVM_NAME_MAX + 1] */
-	KEY_U32,      /* integer in [min, max] into uint32_t */
-	KEY_BOOL,     /* libconfig boolean into bool */
-	KEY_FACILITY, /* syslog facility name into int (LOG_DAEMON...) */
-	KEY_PATH,     /* absolute path into char[HAVM_PATH_MAX + 1] */
+	KEY_GROUP,        /* nested group checked against key->group */
+	KEY_HOSTS,        /* the list of host entries */
+	KEY_FENCE_LEVELS, /* list of lists of fence devices into struct havm_fence_level[] */
+	KEY_NAME,         /* cluster, host or device name into char[HAVM_NAME_MAX + 1] */
+	KEY_U32,          /* integer in [min, max] into uint32_t */
+	KEY_BOOL,         /* libconfig boolean into bool */
+	KEY_FACILITY,     /* syslog facility name into int (LOG_DAEMON...) */
+	KEY_PATH,         /* absolute path into char[HAVM_PATH_MAX + 1] */
+	KEY_DEVICE_TYPE,  /* "ipmi" or "agent" into enum havm_fence_kind */
+	KEY_PRIVILEGE,    /* IPMI privilege level name into uint32_t (2, 3 or 4) */
+	KEY_ACTION,       /* "off" or "reboot" into enum havm_fence_action */
+	KEY_ADDRESS,      /* BMC host name or IP address into the device's address */
+	KEY_USER,         /* IPMI user into char[HAVM_NAME_MAX + 1] */
+	KEY_ARGS,         /* list of "key=value" into char[][HAVM_FENCE_ARG_MAX + 1] */
 };
 
+/* The names a string setting may take, and what each stands for. */
+struct config_choice {
+	const char *name;
+	int value;
+};
+
+struct config_choices {
+	const struct config_choice *v;
+	size_t n;
+};
+
+struct config_ctx;
 struct config_group;
+
+/* Bit of a kind in config_key.kinds; kinds start at 1, so 0 is no kind. */
+#define KIND(kind) (1u << (kind))
 
 struct config_key {
 	const char *name;
 	enum config_key_type type;
 	bool required;
-	int64_t min, max; /* KEY_U32 range, inclusive */
-	int64_t def;      /* default when absent (KEY_U32, KEY_BOOL, KEY_FACILITY) */
-	size_t offset;    /* of the field in the struct the group fills */
-	const struct config_group *group; /* KEY_GROUP: its keys */
+	int64_t min, max;    /* KEY_U32 range, inclusive */
+	int64_t def;         /* default when absent (KEY_U32, KEY_BOOL and the choice types) */
+	size_t offset;       /* of the field in the struct the group fills */
+	size_t count_offset; /* list types but KEY_HOSTS: of the size_t entry count */
+	const struct config_group *group;     /* KEY_GROUP: its keys */
+	const struct config_choices *choices; /* KEY_FACILITY and the like: the names */
+	unsigned int kinds; /* in a group with kinds: KIND() of those with this key; 0 all */
 };
 
 struct config_group {
@@ -63,6 +93,12 @@ struct config_group {
 	/* An absent group leaves its fields zeroed: the feature is off. Its
 	 * required keys are required only when the group is written. */
 	bool absent_means_off;
+	/* A group with kinds: the key whose value is the kind ("type"), and what
+	 * the group is called after the kind's name ("ipmi device"). */
+	const char *kind_key;
+	const char *kind_noun;
+	/* Rules across keys, once all of them are stored or defaulted. */
+	int (*check)(struct config_ctx *c, const config_setting_t *set, const void *dst);
 };
 
 /*
@@ -78,14 +114,90 @@ struct config_group {
 
 /* ---- the tables ------------------------------------------------------ */
 
+static const struct config_choice facility_names[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },	  { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+static const struct config_choice device_type_names[] = {
+	{ "ipmi", HAVM_FENCE_IPMI },
+	{ "agent", HAVM_FENCE_AGENT },
+};
+
+/* The IPMI specification's numbers. Callback (1) cannot change the power. */
+static const struct config_choice privilege_names[] = {
+	{ "user", 2 },
+	{ "operator", 3 },
+	{ "admin", 4 },
+};
+
+static const struct config_choice action_names[] = {
+	{ "off", HAVM_FENCE_ACTION_OFF },
+	{ "reboot", HAVM_FENCE_ACTION_REBOOT },
+};
+
+#define CHOICES(a)                                                                                 \
+	{                                                                                          \
+		.v = (a), .n = ARRAY_SIZE(a)                                                       \
+	}
+
+static const struct config_choices facilities = CHOICES(facility_names);
+static const struct config_choices device_types = CHOICES(device_type_names);
+static const struct config_choices privileges = CHOICES(privilege_names);
+static const struct config_choices actions = CHOICES(action_names);
+
+#define IPMI KIND(HAVM_FENCE_IPMI)
+#define AGENT KIND(HAVM_FENCE_AGENT)
+
+/* Rows of one kind only follow "type": a missing type is reported first. */
+static const struct config_key device_keys[] = {
+	{ .name = "name", .type = KEY_NAME, .required = true,
+	  .offset = FIELD(struct havm_fence_device, name, char *) },
+	{ .name = "type", .type = KEY_DEVICE_TYPE, .required = true, .choices = &device_types,
+	  .offset = FIELD(struct havm_fence_device, kind, enum havm_fence_kind) },
+	{ .name = "address", .type = KEY_ADDRESS, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, address, char *) },
+	{ .name = "user", .type = KEY_USER, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, user, char *) },
+	/* A path, not the password: havm.conf is readable by more than root. */
+	{ .name = "password_file", .type = KEY_PATH, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, password_file, char *) },
+	{ .name = "port", .type = KEY_U32, .min = 1, .max = 65535, .def = 623, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, port, uint32_t) },
+	/* Operator is the least that may change the power state. */
+	{ .name = "privilege", .type = KEY_PRIVILEGE, .def = 3, .choices = &privileges,
+	  .kinds = IPMI, .offset = FIELD(struct havm_fence_device, privilege, uint32_t) },
+	/* 17 is the highest suite id FreeIPMI knows; 3 is the usual choice. */
+	{ .name = "cipher_suite", .type = KEY_U32, .min = 0, .max = 17, .def = 3, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, cipher_suite, uint32_t) },
+	{ .name = "agent", .type = KEY_PATH, .required = true, .kinds = AGENT,
+	  .offset = FIELD(struct havm_fence_device, agent, char *) },
+	{ .name = "args", .type = KEY_ARGS, .kinds = AGENT,
+	  .offset = FIELD(struct havm_fence_device, args, char(*)[HAVM_FENCE_ARG_MAX + 1]),
+	  .count_offset = FIELD(struct havm_fence_device, n_args, size_t) },
+};
+
+#undef IPMI
+#undef AGENT
+
 static const struct config_key host_keys[] = {
 	{ .name = "name", .type = KEY_NAME, .required = true,
 	  .offset = FIELD(struct havm_host, name, char *) },
 	/* corosync reserves 0 (no node) and UINT32_MAX (all nodes). */
 	{ .name = "nodeid", .type = KEY_U32, .required = true, .min = 1, .max = UINT32_MAX - 1,
 	  .offset = FIELD(struct havm_host, nodeid, uint32_t) },
-	{ .name = "fence", .type = KEY_FENCE,
-	  .offset = FIELD(struct havm_host, fence_levels, size_t) },
+	{ .name = "fence", .type = KEY_FENCE_LEVELS,
+	  .offset = FIELD(struct havm_host, fence, struct havm_fence_level *),
+	  .count_offset = FIELD(struct havm_host, fence_levels, size_t) },
+	/*
+	 * When two halves of a split cluster fence each other, a delay on one
+	 * host lets the other side win the race. Past a minute the delay only
+	 * keeps the host's VMs down for longer.
+	 */
+	{ .name = "fence_delay_ms", .type = KEY_U32, .min = 0, .max = 60000, .def = 0,
+	  .offset = FIELD(struct havm_host, fence_delay_ms, uint32_t) },
 };
 
 static const struct config_key cluster_keys[] = {
@@ -104,7 +216,7 @@ static const struct config_key timers_keys[] = {
 };
 
 static const struct config_key log_keys[] = {
-	{ .name = "facility", .type = KEY_FACILITY, .def = LOG_DAEMON,
+	{ .name = "facility", .type = KEY_FACILITY, .def = LOG_DAEMON, .choices = &facilities,
 	  .offset = FIELD(struct havm_config, syslog_facility, int) },
 	{ .name = "debug", .type = KEY_BOOL, .def = false,
 	  .offset = FIELD(struct havm_config, debug, bool) },
@@ -125,10 +237,41 @@ static const struct config_key storage_keys[] = {
 	  .offset = FIELD(struct havm_config, storage_io_timeout, uint32_t) },
 };
 
+static const struct config_key fencing_keys[] = {
+	/* Off by default: a fenced host stays down until someone looks at why. */
+	{ .name = "action", .type = KEY_ACTION, .def = HAVM_FENCE_ACTION_OFF, .choices = &actions,
+	  .offset = FIELD(struct havm_config, fence_action, enum havm_fence_action) },
+	/*
+	 * One device, from the command to the power state read back as off:
+	 * seconds for a BMC or PDU, so less than one second can only fail.
+	 * Past ten minutes a device is hung, and waiting on it longer only
+	 * keeps the host's VMs down.
+	 */
+	{ .name = "timeout_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 30000,
+	  .offset = FIELD(struct havm_config, fence_timeout_ms, uint32_t) },
+	/* After every level failed: retries back off from here to retry_max_ms. */
+	{ .name = "retry_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 5000,
+	  .offset = FIELD(struct havm_config, fence_retry_ms, uint32_t) },
+	/* At least retry_ms, which config_check_fencing sees to; at most an hour. */
+	{ .name = "retry_max_ms", .type = KEY_U32, .min = 1000, .max = 3600000, .def = 60000,
+	  .offset = FIELD(struct havm_config, fence_retry_max_ms, uint32_t) },
+};
+
+static int config_check_fencing(struct config_ctx *c, const config_setting_t *set,
+				const void *dst);
+
+static const struct config_group device_group = {
+	.where = " in fence device", .keys = device_keys, .n_keys = ARRAY_SIZE(device_keys),
+	.kind_key = "type", .kind_noun = "device",
+};
 static const struct config_group host_group = GROUP(" in host entry", host_keys);
 static const struct config_group storage_group = {
 	.where = " in group \"storage\"", .keys = storage_keys,
 	.n_keys = ARRAY_SIZE(storage_keys), .absent_means_off = true,
+};
+static const struct config_group fencing_group = {
+	.where = " in group \"fencing\"", .keys = fencing_keys,
+	.n_keys = ARRAY_SIZE(fencing_keys), .check = config_check_fencing,
 };
 static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
 static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
@@ -140,34 +283,36 @@ static const struct config_key top_keys[] = {
 	{ .name = "timers", .type = KEY_GROUP, .group = &timers_group },
 	{ .name = "log", .type = KEY_GROUP, .group = &log_group },
 	{ .name = "storage", .type = KEY_GROUP, .group = &storage_group },
+	{ .name = "fencing", .type = KEY_GROUP, .group = &fencing_group },
 };
 
 static const struct config_group top_group = GROUP("", top_keys);
 
+_Static_assert(ARRAY_SIZE(device_keys) <= CONFIG_GROUP_KEYS_MAX, "device_keys");
 _Static_assert(ARRAY_SIZE(host_keys) <= CONFIG_GROUP_KEYS_MAX, "host_keys");
 _Static_assert(ARRAY_SIZE(cluster_keys) <= CONFIG_GROUP_KEYS_MAX, "cluster_keys");
 _Static_assert(ARRAY_SIZE(timers_keys) <= CONFIG_GROUP_KEYS_MAX, "timers_keys");
 _Static_assert(ARRAY_SIZE(log_keys) <= CONFIG_GROUP_KEYS_MAX, "log_keys");
 _Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys");
+_Static_assert(ARRAY_SIZE(fencing_keys) <= CONFIG_GROUP_KEYS_MAX, "fencing_keys");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");
 
-static const struct {
-	const char *name;
-	int facility;
-} config_facilities[] = {
-	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },	  { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 },
-};
-
 /* ---- errors ---------------------------------------------------------- */
+
+/* A fence device parsed so far: names are unique in the whole file. */
+struct config_device_seen {
+	const char *name;
+	unsigned int line;
+};
 
 struct config_ctx {
 	const char *path;
 	char *err;
 	size_t errlen;
 	struct havm_config *cfg;
+	struct config_device_seen
+		devices[HAVM_HOSTS_MAX * HAVM_FENCE_LEVELS_MAX * HAVM_FENCE_DEVICES_MAX];
+	size_t n_devices;
 };
 
 /*
@@ -300,25 +445,61 @@ static bool config_name_char_ok(char ch)
 	       ch == '_' || ch == '.' || ch == '-';
 }
 
-static int config_parse_name(struct config_ctx *c, const struct config_key *k,
-			     const config_setting_t *s, char *dst)
+/*
+ * A BMC address goes to getaddrinfo() as it is: a host name or an IPv4 or
+ * IPv6 literal, the latter without brackets. Nothing else has these bytes.
+ */
+static bool config_address_char_ok(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == ':' || ch == '-';
+}
+
+/* IPMI user names are bytes; a space in one is almost surely a typo. */
+static bool config_user_char_ok(char ch)
+{
+	return ch > 0x20 && ch < 0x7f;
+}
+
+/* What a string of a restricted charset may hold, and how to say so. */
+struct config_charset {
+	bool (*ok)(char ch);
+	size_t max;          /* length, without the NUL */
+	const char *allowed; /* completes "only ... are allowed" */
+};
+
+static const struct config_charset config_name_chars = {
+	config_name_char_ok, HAVM_NAME_MAX, "A-Z, a-z, 0-9, '_', '.' and '-'",
+};
+static const struct config_charset config_address_chars = {
+	config_address_char_ok, sizeof(((struct havm_fence_device *)0)->address) - 1,
+	"A-Z, a-z, 0-9, '.', ':' and '-'",
+};
+static const struct config_charset config_user_chars = {
+	config_user_char_ok, sizeof(((struct havm_fence_device *)0)->user) - 1,
+	"printable ASCII characters other than space",
+};
+
+/* Copy string S into DST, sized CS->max + 1, if it is 1..max bytes of CS. */
+static int config_parse_chars(struct config_ctx *c, const struct config_key *k,
+			      const config_setting_t *s, char *dst, const struct config_charset *cs)
 {
 	char q1[CONFIG_QUOTE_SIZE], q2[8], bad[2] = "";
 	const char *v = config_setting_get_string(s);
 	size_t len = strlen(v), i;
 
-	if (len < 1 || len > HAVM_NAME_MAX)
-		return config_error(c, s, "\"%s\" is %zu characters long, must be between 1 and %d",
-				    k->name, len, HAVM_NAME_MAX);
+	if (len < 1 || len > cs->max)
+		return config_error(c, s,
+				    "\"%s\" is %zu characters long, must be between 1 and %zu",
+				    k->name, len, cs->max);
 	for (i = 0; i < len; i++) {
-		if (config_name_char_ok(v[i]))
+		if (cs->ok(v[i]))
 			continue;
 		bad[0] = v[i];
 		return config_error(c, s,
-				    "\"%s\" is \"%s\", which contains \"%s\"; only A-Z, a-z, "
-				    "0-9, '_', '.' and '-' are allowed",
+				    "\"%s\" is \"%s\", which contains \"%s\"; only %s are allowed",
 				    k->name, config_quote(q1, sizeof(q1), v, HAVM_NAME_MAX),
-				    config_quote(q2, sizeof(q2), bad, 1));
+				    config_quote(q2, sizeof(q2), bad, 1), cs->allowed);
 	}
 	memcpy(dst, v, len + 1);
 	return 0;
@@ -346,23 +527,24 @@ static int config_parse_path(struct config_ctx *c, const struct config_key *k,
 	return 0;
 }
 
-static int config_parse_facility(struct config_ctx *c, const struct config_key *k,
-				 const config_setting_t *s, int *dst)
+/* The value of string S among K's choices into *DST, or an error listing them. */
+static int config_parse_choice(struct config_ctx *c, const struct config_key *k,
+			       const config_setting_t *s, int *dst)
 {
 	char q[CONFIG_QUOTE_SIZE];
 	const char *v = config_setting_get_string(s);
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(config_facilities); i++) {
-		if (strcmp(v, config_facilities[i].name) == 0) {
-			*dst = config_facilities[i].facility;
+	for (i = 0; i < k->choices->n; i++) {
+		if (strcmp(v, k->choices->v[i].name) == 0) {
+			*dst = k->choices->v[i].value;
 			return 0;
 		}
 	}
 	config_error(c, s, "\"%s\" is \"%s\", must be one of", k->name,
 		     config_quote(q, sizeof(q), v, 32));
-	for (i = 0; i < ARRAY_SIZE(config_facilities); i++)
-		config_err_append(c, "%s %s", i == 0 ? "" : ",", config_facilities[i].name);
+	for (i = 0; i < k->choices->n; i++)
+		config_err_append(c, "%s %s", i == 0 ? "" : ",", k->choices->v[i].name);
 	return -EINVAL;
 }
 
@@ -453,17 +635,213 @@ static int config_parse_hosts(struct config_ctx *c, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * Device names are unique in the whole file, not only per host: logs and
+ * havm(8) name a device alone, and one name for two BMCs would send whoever
+ * reads them to the wrong machine.
+ */
+static int config_device_name_unique(struct config_ctx *c, const config_setting_t *d,
+				     const struct havm_fence_device *dev)
+{
+	const config_setting_t *name = config_setting_get_member(d, "name");
+	size_t i;
+
+	for (i = 0; i < c->n_devices; i++)
+		if (strcasecmp(c->devices[i].name, dev->name) == 0)
+			return config_error(
+				c, name, "device \"%s\" repeats the name of the device at line %u",
+				dev->name, c->devices[i].line);
+	/* Cannot overflow: hosts, levels and devices are capped before. */
+	c->devices[c->n_devices].name = dev->name;
+	c->devices[c->n_devices].line = config_member_line(d, "name");
+	c->n_devices++;
+	return 0;
+}
+
+/* Level LEVEL_NO (from 1) of fence list K: devices that must all succeed. */
+static int config_parse_fence_level(struct config_ctx *c, const struct config_key *k,
+				    const config_setting_t *s, int level_no,
+				    struct havm_fence_level *level)
+{
+	int n = config_setting_length(s), i;
+
+	/* A group here is a device written without its level's parentheses. */
+	if (!config_setting_is_list(s))
+		return config_error(c, s,
+				    "level %d of \"%s\" must be a list of devices like "
+				    "( { name = \"kvm1-bmc\"; type = \"ipmi\"; ... } )",
+				    level_no, k->name);
+	if (n < 1 || n > HAVM_FENCE_DEVICES_MAX)
+		return config_error(c, s,
+				    "level %d of \"%s\" has %d devices, must be between 1 and %d",
+				    level_no, k->name, n, HAVM_FENCE_DEVICES_MAX);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *d = config_setting_get_elem(s, (unsigned int)i);
+		struct havm_fence_device *dev = &level->devices[i];
+		int rc;
+
+		if (!config_setting_is_group(d))
+			return config_error(c, d,
+					    "device %d of level %d of \"%s\" must be a group like "
+					    "{ name = \"kvm1-bmc\"; type = \"ipmi\"; ... }",
+					    i + 1, level_no, k->name);
+		memset(dev, 0, sizeof(*dev));
+		rc = config_parse_group(c, &device_group, d, dev);
+		if (rc == 0)
+			rc = config_device_name_unique(c, d, dev);
+		if (rc < 0)
+			return rc;
+		level->n_devices = (size_t)i + 1;
+	}
+	return 0;
+}
+
+/*
+ * A host's fence levels, tried in order until one works. An empty list is
+ * allowed: such a host is taken as fenced only once its storage heartbeat
+ * is dead.
+ */
+static int config_parse_fence(struct config_ctx *c, const struct config_key *k,
+			      const config_setting_t *s, struct havm_fence_level *levels,
+			      size_t *n_levels)
+{
+	int n = config_setting_length(s), i;
+
+	*n_levels = 0;
+	if (n > HAVM_FENCE_LEVELS_MAX)
+		return config_error(c, s, "\"%s\" has %d levels, must be at most %d", k->name, n,
+				    HAVM_FENCE_LEVELS_MAX);
+	for (i = 0; i < n; i++) {
+		int rc = config_parse_fence_level(c, k, config_setting_get_elem(s, (unsigned int)i),
+						  i + 1, &levels[i]);
+
+		if (rc < 0)
+			return rc;
+		*n_levels = (size_t)i + 1;
+	}
+	return 0;
+}
+
+/* Lowercase letters, digits and '_': every option of the fence-agents API. */
+static bool config_arg_key_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/*
+ * Entry ENTRY_NO (from 1) of "args", a "key=value" line for the agent's
+ * stdin. Values may be passwords: messages quote the key, never the value.
+ */
+static int config_parse_arg(struct config_ctx *c, const struct config_key *k,
+			    const config_setting_t *s, int entry_no, char *dst)
+{
+	char q[CONFIG_QUOTE_SIZE];
+	const char *v = config_setting_get_string(s);
+	size_t len = strlen(v), key_len = strcspn(v, "="), i;
+	char key[HAVM_FENCE_ARG_MAX + 1];
+
+	if (len > HAVM_FENCE_ARG_MAX)
+		return config_error(c, s,
+				    "entry %d of \"%s\" is %zu characters long, must be at most %d",
+				    entry_no, k->name, len, HAVM_FENCE_ARG_MAX);
+	/* One line per entry: a newline would smuggle in a line of its own. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return config_error(c, s, "entry %d of \"%s\" contains a control character",
+					    entry_no, k->name);
+	if (key_len == len)
+		return config_error(c, s,
+				    "entry %d of \"%s\" has no \"=\", "
+				    "must be key=value like \"plug=3\"",
+				    entry_no, k->name);
+	memcpy(key, v, key_len);
+	key[key_len] = '\0';
+	for (i = 0; i < key_len; i++)
+		if (!config_arg_key_char_ok(key[i]))
+			break;
+	if (key_len == 0 || i < key_len)
+		return config_error(c, s,
+				    "entry %d of \"%s\" has the key \"%s\", must be key=value "
+				    "with a key of a-z, 0-9 and '_'",
+				    entry_no, k->name,
+				    config_quote(q, sizeof(q), key, HAVM_NAME_MAX));
+	/* "option" is the fence-agents API's old name for "action". */
+	if (strcmp(key, "action") == 0 || strcmp(key, "option") == 0)
+		return config_error(c, s,
+				    "entry %d of \"%s\" sets \"%s\", which havm sets itself "
+				    "(see \"action\" in group \"fencing\")",
+				    entry_no, k->name, key);
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+/* The "args" of an agent device, in the order the agent will read them. */
+static int config_parse_args(struct config_ctx *c, const struct config_key *k,
+			     const config_setting_t *s, char (*args)[HAVM_FENCE_ARG_MAX + 1],
+			     size_t *n_args)
+{
+	int n = config_setting_length(s), i;
+
+	*n_args = 0;
+	if (n > HAVM_FENCE_ARGS_MAX)
+		return config_error(c, s, "\"%s\" has %d entries, must be at most %d", k->name, n,
+				    HAVM_FENCE_ARGS_MAX);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		int rc;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_error(c, e,
+					    "entry %d of \"%s\" must be a string like \"plug=3\"",
+					    i + 1, k->name);
+		rc = config_parse_arg(c, k, e, i + 1, args[i]);
+		if (rc < 0)
+			return rc;
+		*n_args = (size_t)i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Retries after a failed fence back off from retry_ms up to retry_max_ms: a
+ * cap below the start would make the first wait longer than written. The
+ * error goes where the operator has to change something.
+ */
+static int config_check_fencing(struct config_ctx *c, const config_setting_t *set, const void *dst)
+{
+	const struct havm_config *cfg = dst;
+	const config_setting_t *max = set ? config_setting_get_member(set, "retry_max_ms") : NULL;
+
+	if (cfg->fence_retry_max_ms >= cfg->fence_retry_ms)
+		return 0;
+	if (max)
+		return config_error(c, max,
+				    "\"retry_max_ms\" is %" PRIu32
+				    ", must be at least \"retry_ms\" (%" PRIu32 ")",
+				    cfg->fence_retry_max_ms, cfg->fence_retry_ms);
+	return config_error(c, set ? config_setting_get_member(set, "retry_ms") : NULL,
+			    "\"retry_ms\" is %" PRIu32 ", more than \"retry_max_ms\" (%" PRIu32
+			    ", its default); raise \"retry_max_ms\" too",
+			    cfg->fence_retry_ms, cfg->fence_retry_max_ms);
+}
+
 static const char *config_type_name(enum config_key_type t)
 {
 	switch (t) {
 	case KEY_GROUP:
 		return "a group";
 	case KEY_HOSTS:
-	case KEY_FENCE:
+	case KEY_FENCE_LEVELS:
+	case KEY_ARGS:
 		return "a list";
 	case KEY_NAME:
 	case KEY_FACILITY:
 	case KEY_PATH:
+	case KEY_DEVICE_TYPE:
+	case KEY_PRIVILEGE:
+	case KEY_ACTION:
+	case KEY_ADDRESS:
+	case KEY_USER:
 		return "a string";
 	case KEY_U32:
 		return "an integer";
@@ -481,11 +859,17 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_GROUP:
 		return st == CONFIG_TYPE_GROUP;
 	case KEY_HOSTS:
-	case KEY_FENCE:
+	case KEY_FENCE_LEVELS:
+	case KEY_ARGS:
 		return st == CONFIG_TYPE_LIST;
 	case KEY_NAME:
 	case KEY_FACILITY:
 	case KEY_PATH:
+	case KEY_DEVICE_TYPE:
+	case KEY_PRIVILEGE:
+	case KEY_ACTION:
+	case KEY_ADDRESS:
+	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
 	case KEY_U32:
 		return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64;
@@ -495,11 +879,37 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	return false;
 }
 
+/*
+ * Store choice V of key K into FIELD, in the C type of the field: the
+ * table's FIELD() rows have checked that type for each key type.
+ */
+static void config_store_choice(const struct config_key *k, char *field, int v)
+{
+	switch (k->type) {
+	case KEY_FACILITY:
+		*(int *)field = v;
+		break;
+	case KEY_DEVICE_TYPE:
+		*(enum havm_fence_kind *)field = (enum havm_fence_kind)v;
+		break;
+	case KEY_PRIVILEGE:
+		*(uint32_t *)field = (uint32_t)v;
+		break;
+	case KEY_ACTION:
+		*(enum havm_fence_action *)field = (enum havm_fence_action)v;
+		break;
+	default:
+		break; /* not a choice type */
+	}
+}
+
 /* Check setting S against key K and store it into DST, the group's struct. */
 static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 			      const config_setting_t *s, void *dst)
 {
 	char *field = (char *)dst + k->offset;
+	size_t *count = (size_t *)(void *)((char *)dst + k->count_offset);
+	int v, rc;
 
 	if (!config_type_ok(k->type, s))
 		return config_error(c, s, "\"%s\" must be %s", k->name, config_type_name(k->type));
@@ -508,18 +918,16 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 		return config_parse_group(c, k->group, s, dst);
 	case KEY_HOSTS:
 		return config_parse_hosts(c, k, s);
-	case KEY_FENCE:
-		/*
-		 * The key exists so that configurations written for later
-		 * versions fail loudly here rather than run unfenced.
-		 */
-		if (config_setting_length(s) > 0)
-			return config_error(c, s, "fence levels are not supported"
-						  " by this version of havm");
-		*(size_t *)field = 0;
-		return 0;
+	case KEY_FENCE_LEVELS:
+		return config_parse_fence(c, k, s, (struct havm_fence_level *)(void *)field, count);
+	case KEY_ARGS:
+		return config_parse_args(c, k, s, (char(*)[HAVM_FENCE_ARG_MAX + 1])field, count);
 	case KEY_NAME:
-		return config_parse_name(c, k, s, field);
+		return config_parse_chars(c, k, s, field, &config_name_chars);
+	case KEY_ADDRESS:
+		return config_parse_chars(c, k, s, field, &config_address_chars);
+	case KEY_USER:
+		return config_parse_chars(c, k, s, field, &config_user_chars);
 	case KEY_PATH:
 		return config_parse_path(c, k, s, field);
 	case KEY_U32:
@@ -528,7 +936,13 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 		*(bool *)field = config_setting_get_bool(s) != 0;
 		return 0;
 	case KEY_FACILITY:
-		return config_parse_facility(c, k, s, (int *)field);
+	case KEY_DEVICE_TYPE:
+	case KEY_PRIVILEGE:
+	case KEY_ACTION:
+		rc = config_parse_choice(c, k, s, &v);
+		if (rc == 0)
+			config_store_choice(k, field, v);
+		return rc;
 	}
 	return -EINVAL;
 }
@@ -543,8 +957,9 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 		if (k->group->absent_means_off)
 			return 0; /* config_load zeroed everything */
 		return config_parse_group(c, k->group, NULL, dst);
-	case KEY_FENCE:
-		*(size_t *)field = 0;
+	case KEY_FENCE_LEVELS:
+	case KEY_ARGS:
+		*(size_t *)(void *)((char *)dst + k->count_offset) = 0;
 		return 0;
 	case KEY_U32:
 		*(uint32_t *)field = (uint32_t)k->def;
@@ -553,14 +968,101 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 		*(bool *)field = k->def != 0;
 		return 0;
 	case KEY_FACILITY:
-		*(int *)field = (int)k->def;
+	case KEY_PRIVILEGE:
+	case KEY_ACTION:
+		config_store_choice(k, field, (int)k->def);
 		return 0;
 	case KEY_HOSTS:
 	case KEY_NAME:
 	case KEY_PATH:
+	case KEY_DEVICE_TYPE:
+	case KEY_ADDRESS:
+	case KEY_USER:
 		break; /* always required: a table bug if we get here */
 	}
 	return -EINVAL;
+}
+
+/* Index of key NAME in G, or G->n_keys. */
+static size_t config_key_index(const struct config_group *g, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < g->n_keys; j++)
+		if (strcmp(g->keys[j].name, name) == 0)
+			break;
+	return j;
+}
+
+/* Name of KIND among the choices of G's kind key. */
+static const char *config_kind_name(const struct config_group *g, int kind)
+{
+	const struct config_choices *ch = g->keys[config_key_index(g, g->kind_key)].choices;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		if (ch->v[i].value == kind)
+			return ch->v[i].name;
+	return "?";
+}
+
+/*
+ * The kind of group SET, looked up before its keys are checked, so that a
+ * key of the other kind is reported where it stands even when it comes
+ * before "type". 0 when the group has no kinds, or its kind key is missing
+ * or not valid: that key's row reports it in its turn.
+ */
+static int config_group_kind(const struct config_group *g, const config_setting_t *set)
+{
+	const config_setting_t *s;
+	const struct config_choices *ch;
+	size_t i;
+
+	if (!g->kind_key || !set)
+		return 0;
+	s = config_setting_get_member(set, g->kind_key);
+	if (!s || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	ch = g->keys[config_key_index(g, g->kind_key)].choices;
+	for (i = 0; i < ch->n; i++)
+		if (strcmp(config_setting_get_string(s), ch->v[i].name) == 0)
+			return ch->v[i].value;
+	return 0;
+}
+
+/* Whether key K belongs in a group of KIND (0: not known). */
+static bool config_key_of_kind(const struct config_key *k, int kind)
+{
+	return k->kinds == 0 || (k->kinds & KIND(kind)) != 0;
+}
+
+/*
+ * After the keys of SET: the missing ones are errors when required and take
+ * their default otherwise. Keys of another kind are neither: their fields
+ * stay zero.
+ */
+static int config_group_defaults(struct config_ctx *c, const struct config_group *g,
+				 const config_setting_t *set, void *dst, const bool *seen,
+				 int kind)
+{
+	size_t j;
+	int rc;
+
+	for (j = 0; j < g->n_keys; j++) {
+		const struct config_key *k = &g->keys[j];
+
+		if (seen[j] || !config_key_of_kind(k, kind))
+			continue;
+		if (k->required && k->kinds != 0)
+			return config_error(c, set, "\"%s\" is missing in %s %s", k->name,
+					    config_kind_name(g, kind), g->kind_noun);
+		if (k->required)
+			return config_error(c, set, "\"%s\" is missing%s", k->name, g->where);
+		rc = config_apply_default(c, k, dst);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /*
@@ -573,6 +1075,7 @@ static int config_parse_group(struct config_ctx *c, const struct config_group *g
 {
 	bool seen[CONFIG_GROUP_KEYS_MAX] = { false };
 	int n = set ? config_setting_length(set) : 0, i;
+	int kind = config_group_kind(g, set);
 	size_t j;
 	int rc;
 
@@ -580,28 +1083,23 @@ static int config_parse_group(struct config_ctx *c, const struct config_group *g
 		const config_setting_t *s = config_setting_get_elem(set, (unsigned int)i);
 		const char *name = config_setting_name(s);
 
-		for (j = 0; j < g->n_keys; j++)
-			if (strcmp(g->keys[j].name, name) == 0)
-				break;
+		j = config_key_index(g, name);
 		if (j == g->n_keys)
 			return config_error(c, s, "unknown setting \"%s\"%s", name, g->where);
+		/* "an": both kinds, ipmi and agent, start with a vowel. */
+		if (kind != 0 && !config_key_of_kind(&g->keys[j], kind))
+			return config_error(c, s, "\"%s\" is not a setting of an %s %s", name,
+					    config_kind_name(g, kind), g->kind_noun);
 		/* libconfig itself refuses a name twice in one group. */
 		seen[j] = true;
 		rc = config_parse_value(c, &g->keys[j], s, dst);
 		if (rc < 0)
 			return rc;
 	}
-	for (j = 0; j < g->n_keys; j++) {
-		if (seen[j])
-			continue;
-		if (g->keys[j].required)
-			return config_error(c, set, "\"%s\" is missing%s", g->keys[j].name,
-					    g->where);
-		rc = config_apply_default(c, &g->keys[j], dst);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	rc = config_group_defaults(c, g, set, dst, seen, kind);
+	if (rc == 0 && g->check)
+		rc = g->check(c, set, dst);
+	return rc;
 }
 
 /* ---- loading --------------------------------------------------------- */

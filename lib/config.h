@@ -18,10 +18,48 @@
 #define HAVM_HOSTS_MAX 32   /* corosync's practical limit for one cluster */
 #define HAVM_PATH_MAX 1023  /* sanlock's path limit, without the NUL */
 
+#define HAVM_FENCE_LEVELS_MAX 4   /* tried in order; the first that works wins */
+#define HAVM_FENCE_DEVICES_MAX 4  /* per level; all must succeed */
+#define HAVM_FENCE_ARGS_MAX 12    /* key=value options of an agent device */
+#define HAVM_FENCE_ARG_MAX 127    /* one "key=value", without the NUL */
+
+enum havm_fence_kind {
+	HAVM_FENCE_IPMI = 1,  /* native IPMI 2.0 (lanplus) through FreeIPMI */
+	HAVM_FENCE_AGENT = 2, /* a program following the fence-agents API */
+};
+
+enum havm_fence_action {
+	HAVM_FENCE_ACTION_OFF = 1,    /* power off; the host stays off */
+	HAVM_FENCE_ACTION_REBOOT = 2, /* verified off, then power on */
+};
+
+struct havm_fence_device {
+	enum havm_fence_kind kind;
+	char name[HAVM_NAME_MAX + 1];          /* names the device in logs */
+	/* ipmi */
+	char address[HAVM_NAME_MAX * 4 + 4];   /* host name or IP of the BMC */
+	uint32_t port;                          /* UDP, default 623 */
+	char user[HAVM_NAME_MAX + 1];
+	char password_file[HAVM_PATH_MAX + 1]; /* mode 0600, read when fencing */
+	uint32_t privilege;                     /* 2 user, 3 operator (default), 4 admin */
+	uint32_t cipher_suite;                  /* default 3 */
+	/* agent */
+	char agent[HAVM_PATH_MAX + 1];          /* absolute path of the program */
+	char args[HAVM_FENCE_ARGS_MAX][HAVM_FENCE_ARG_MAX + 1]; /* "key=value" for stdin */
+	size_t n_args;
+};
+
+struct havm_fence_level {
+	struct havm_fence_device devices[HAVM_FENCE_DEVICES_MAX];
+	size_t n_devices;
+};
+
 struct havm_host {
 	char name[HAVM_NAME_MAX + 1];
 	uint32_t nodeid;     /* corosync node id, 1..UINT32_MAX-1 */
-	size_t fence_levels; /* placeholder until fencing lands: always 0 */
+	struct havm_fence_level fence[HAVM_FENCE_LEVELS_MAX];
+	size_t fence_levels; /* 0: this host cannot be fenced by power */
+	uint32_t fence_delay_ms; /* wait before fencing this host (settles races) */
 };
 
 struct havm_config {
@@ -37,6 +75,11 @@ struct havm_config {
 	/* storage: empty when havm.conf has no storage group */
 	char storage_path[HAVM_PATH_MAX + 1];
 	uint32_t storage_io_timeout; /* seconds; sanlock's io_timeout */
+	/* fencing */
+	enum havm_fence_action fence_action;
+	uint32_t fence_timeout_ms;       /* one device: action until verified off */
+	uint32_t fence_retry_ms;         /* first retry after every level failed */
+	uint32_t fence_retry_max_ms;     /* back-off cap */
 };
 
 /*

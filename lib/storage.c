@@ -75,6 +75,15 @@ static struct sanlk_resource *resource_of(const char *path, const char *name, ui
 	return r;
 }
 
+/* Is sanlock there at all? Asked first, so that its absence is never
+ * mistaken for a missing path (both surface as -ENOENT otherwise). */
+static int sanlock_reachable(void)
+{
+	uint32_t version = 0, proto = 0;
+
+	return sanlock_version(0, &version, &proto) < 0 ? -ENOTCONN : 0;
+}
+
 int storage_probe(const char *path)
 {
 	struct sanlk_lockspace ls;
@@ -82,6 +91,9 @@ int storage_probe(const char *path)
 	uint32_t io_timeout = 0;
 	int rc;
 
+	rc = sanlock_reachable();
+	if (rc)
+		return rc;
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < STORAGE_SIZE)
@@ -94,7 +106,9 @@ int storage_probe(const char *path)
 	if (rc == -ENOENT || rc == -ECONNREFUSED)
 		return -ENOTCONN;
 	if (rc == 0 && strncmp(ls.name, STORAGE_LOCKSPACE, sizeof(ls.name)) != 0)
-		return -ENODATA;
+		return -EBUSY; /* another program's lockspace: not ours to take */
+	if (rc == SANLK_LEADER_LOCKSPACE)
+		return -EBUSY;
 	return map_rc(rc);
 }
 
@@ -124,8 +138,10 @@ int storage_init(const char *path, uint32_t io_timeout, bool force)
 
 	if (rc == 0 && !force)
 		return -EEXIST;
-	if (rc != 0 && rc != -ENODATA)
-		return rc; /* missing or unreachable: nothing to initialise */
+	if (rc == -EBUSY && !force)
+		return -EBUSY;
+	if (rc != 0 && rc != -ENODATA && rc != -EBUSY)
+		return rc; /* missing, unreachable, no sanlock: nothing to initialise */
 	rc = extend_file(path);
 	if (rc)
 		return rc;
@@ -197,7 +213,7 @@ const char *storage_strerror(int rc)
 	case -ENODATA: return "the storage is not initialised (havm storage init)";
 	case -EEXIST: return "the storage is already initialised (--force rewrites it)";
 	case -EIO: return "the storage cannot be read or written";
-	case -EBUSY: return "the lease is held by another host";
+	case -EBUSY: return "it holds another program's sanlock lockspace or lease (--force overwrites it)";
 	case -ECONNREFUSED:
 	case -ENOTCONN: return "sanlock is not running on this host";
 	}

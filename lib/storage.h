@@ -33,7 +33,8 @@
 /*
  * What the area looks like. 0: initialised by havm; -ENOENT: the path does
  * not exist; -ENODATA: it exists but holds no havm lockspace (never
- * initialised, or something else's); -ENOTCONN: sanlock is not running;
+ * initialised); -EBUSY: it holds another program's sanlock lockspace;
+ * -ENOTCONN: sanlock is not running;
  * -EIO or other: unreachable or broken.
  */
 int storage_probe(const char *path);
@@ -41,8 +42,9 @@ int storage_probe(const char *path);
 /*
  * Initialise the area: the lockspace and the tiebreaker lease (VM slots are
  * written when a VM is protected). A regular file is extended, sparsely, to
- * STORAGE_SIZE. IO_TIMEOUT (seconds) is written into the lockspace: every
- * host uses it for its heartbeat. Refuses (-EEXIST) an
+ * STORAGE_SIZE. IO_TIMEOUT (seconds) is written into the lockspace (havmd
+ * also passes it when joining). Refuses (-EBUSY) an area holding another
+ * program's lockspace unless FORCE. Refuses (-EEXIST) an
  * area that already holds a havm lockspace unless FORCE: rewriting it under
  * running hosts would break their leases.
  */

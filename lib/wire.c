@@ -267,6 +267,55 @@ int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *
 	return body_end(&r);
 }
 
+static bool fence_result_valid(const struct wire_fence_result *m)
+{
+	return m->target != 0 && m->result >= 1 && m->result <= HAVM_FENCE_RESULT_MAX &&
+	       (m->result == HAVM_FENCE_OFF_VERIFIED) == (m->level != 0);
+}
+
+int wire_fence_result_encode(void *buf, size_t cap, const struct wire_fence_result *m)
+{
+	struct wbuf w;
+
+	if (!fence_result_valid(m))
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_FENCE_RESULT);
+	put_u32(&w, m->target);
+	put_u8(&w, m->result);
+	put_u8(&w, m->level);
+	put_u64(&w, m->time);
+	put_u32(&w, m->elapsed_ms);
+	put_str(&w, m->detail, WIRE_TEXT_MAX);
+	return hdr_end(&w);
+}
+
+int wire_fence_result_decode(const void *buf, size_t len, struct wire_fence_result *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_FENCE_RESULT);
+
+	if (rc)
+		return rc;
+	m->target = get_u32(&r);
+	m->result = get_u8(&r);
+	m->level = get_u8(&r);
+	m->time = get_u64(&r);
+	m->elapsed_ms = get_u32(&r);
+	get_str(&r, m->detail, WIRE_TEXT_MAX);
+	check(&r, fence_result_valid(m));
+	return body_end(&r);
+}
+
+const char *wire_fence_result_name(uint8_t result)
+{
+	switch (result) {
+	case HAVM_FENCE_OFF_VERIFIED: return "off-verified";
+	case HAVM_FENCE_FAILED: return "failed";
+	case HAVM_FENCE_STORAGE_DEAD: return "dead-by-storage";
+	}
+	return "unknown";
+}
+
 int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m)
 {
 	struct wbuf w;

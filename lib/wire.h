@@ -60,6 +60,7 @@ _Static_assert(WIRE_STATUS_REPLY_MAX_LEN <= HAVM_WIRE_MSG_MAX, "status reply fit
 enum havm_msg_type {
 	/* CPG */
 	HAVM_MSG_NODE_STATE = 1,
+	HAVM_MSG_FENCE_RESULT = 2,
 	/* control socket: requests */
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
@@ -130,6 +131,25 @@ struct wire_node_state {
 	char version[WIRE_VERSION_STR_MAX + 1];
 };
 
+/* HAVM_MSG_FENCE_RESULT: the coordinator tells every member how a fence
+ * ended; each appends it to its fence history in the same (CPG) order. */
+enum havm_fence_result {
+	HAVM_FENCE_OFF_VERIFIED = 1, /* a level powered it off, status read off */
+	HAVM_FENCE_FAILED = 2,       /* every level failed; retrying */
+	HAVM_FENCE_STORAGE_DEAD = 3, /* no power fence; sanlock reports it dead */
+};
+#define HAVM_FENCE_RESULT_MAX HAVM_FENCE_STORAGE_DEAD
+struct wire_fence_result {
+	uint32_t target;  /* node id of the fenced host */
+	uint8_t result;   /* enum havm_fence_result */
+	uint8_t level;    /* 1-based level that worked; 0 if none */
+	uint64_t time;    /* seconds since the epoch, by the coordinator's clock */
+	uint32_t elapsed_ms; /* from the host's loss until this result */
+	char detail[WIRE_TEXT_MAX + 1]; /* devices used, or what failed */
+};
+#define WIRE_FENCE_RESULT_MAX_LEN \
+	(HAVM_WIRE_HDR_LEN + 4 + 1 + 1 + 8 + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
+
 /* One host in a status reply. */
 #define WIRE_NODE_CONFIGURED   0x01 /* listed in havm.conf */
 #define WIRE_NODE_MEMBER       0x02 /* in corosync's quorum membership */
@@ -188,6 +208,9 @@ int wire_request_decode(const void *buf, size_t len, uint16_t *type);
 
 int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *m);
 int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *m);
+int wire_fence_result_encode(void *buf, size_t cap, const struct wire_fence_result *m);
+int wire_fence_result_decode(const void *buf, size_t len, struct wire_fence_result *m);
+const char *wire_fence_result_name(uint8_t result);
 int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m);
 int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_reply *m);
 int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m);

@@ -96,3 +96,42 @@ scenario_cluster() {
 	harness_init "$1"
 	start_cluster "$1"
 }
+
+# --- fencing configurations ----------------------------------------------
+
+# bmc_device j [NAME [PASSWORD_FILE]]: an ipmi device for host j's BMC.
+bmc_device() {
+	local j=$1 name=${2:-node$1-bmc} pw=${3:-$(host_bmc_password_file "$1")}
+	printf '{ name = "%s"; type = "ipmi"; address = "%s"; port = %s; user = "%s"; password_file = "%s"; cipher_suite = 3; }' \
+		"$name" "$(host_bmc_addr "$j")" "$(host_bmc_port "$j")" "$(host_bmc_user "$j")" "$pw"
+}
+
+# write_fence_conf i: host i's havm.conf with fence levels for every host.
+# FENCE_LEVELS_<j> overrides host j's levels (a libconfig list of levels;
+# default: one level, its BMC). FENCE_STORAGE=1 adds the storage group.
+# FENCE_EXTRA is appended verbatim (say, a fencing group).
+write_fence_conf() {
+	local i=$1 j var levels
+	{
+		printf 'cluster: { name = "%s"; };\nhosts = (\n' "${HARNESS_CLUSTER:-testclu}"
+		for ((j = 1; j <= HARNESS_N; j++)); do
+			var=FENCE_LEVELS_$j
+			levels=${!var:-( $(bmc_device "$j") )}
+			printf '  { name = "node%s"; nodeid = %s; fence = ( %s ); }%s\n' "$j" "$j" \
+				"$levels" "$([ "$j" -lt "$HARNESS_N" ] && echo ,)"
+		done
+		printf ');\ntimers: { reconnect_ms = 1000; };\nlog: { debug = true; };\n'
+		printf 'fencing: { timeout_ms = 10000; retry_ms = 2000; retry_max_ms = 10000; };\n'
+		if [ "${FENCE_STORAGE:-0}" = 1 ]; then
+			printf 'storage: { path = "%s/havm.leases"; io_timeout = %s; };\n' \
+				"$(harness_shared_path)" "${HARNESS_SANLOCK_IO_TIMEOUT:-2}"
+		fi
+		printf '%s\n' "${FENCE_EXTRA:-}"
+	} >"$(harness_host_path "$i" /etc/havm/havm.conf)"
+}
+
+# fence_history i: host i's fence history (empty if none yet).
+fence_history() { host_exec "$1" cat /var/lib/havm/fence-history 2>/dev/null || true; }
+
+# history_has i PATTERN: host i's fence history matches the extended regex.
+history_has() { fence_history "$1" | grep -Eq -- "$2"; }

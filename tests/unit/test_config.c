@@ -40,24 +40,251 @@ static void minimal_gets_defaults(void **state)
 	assert_string_equal(cfg.hosts[0].name, "kvm1");
 	assert_int_equal(cfg.hosts[0].nodeid, 1);
 	assert_int_equal(cfg.hosts[0].fence_levels, 0);
+	assert_int_equal(cfg.hosts[0].fence_delay_ms, 0);
 	assert_int_equal(cfg.reconnect_ms, 1000);
 	assert_int_equal(cfg.syslog_facility, LOG_DAEMON);
 	assert_false(cfg.debug);
 	assert_int_equal(cfg.blackbox_kb, 1024);
+	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_OFF);
+	assert_int_equal(cfg.fence_timeout_ms, 30000);
+	assert_int_equal(cfg.fence_retry_ms, 5000);
+	assert_int_equal(cfg.fence_retry_max_ms, 60000);
 }
 
 static void full_sets_every_key(void **state)
 {
+	const struct havm_host *h = &cfg.hosts[0];
+	const struct havm_fence_device *d;
+
 	(void)state;
 	load("full.conf");
 	assert_string_equal(cfg.cluster_name, "prod-eu_1.a");
 	assert_int_equal(cfg.n_hosts, 2);
+	assert_string_equal(h->name, "kvm1");
+	assert_int_equal(h->nodeid, 1);
+	assert_int_equal(h->fence_delay_ms, 3000);
+	assert_int_equal(h->fence_levels, 2);
+	assert_int_equal(h->fence[0].n_devices, 1);
+	d = &h->fence[0].devices[0];
+	assert_int_equal(d->kind, HAVM_FENCE_IPMI);
+	assert_string_equal(d->name, "kvm1-bmc");
+	assert_string_equal(d->address, "10.0.0.11");
+	assert_string_equal(d->user, "fence");
+	assert_string_equal(d->password_file, "/etc/havm/kvm1-bmc.password");
+	assert_int_equal(d->port, 1623);
+	assert_int_equal(d->privilege, 2);
+	assert_int_equal(d->cipher_suite, 17);
+	assert_int_equal(h->fence[1].n_devices, 1);
+	d = &h->fence[1].devices[0];
+	assert_int_equal(d->kind, HAVM_FENCE_AGENT);
+	assert_string_equal(d->name, "kvm1-pdu");
+	assert_string_equal(d->agent, "/usr/sbin/fence_apc");
+	assert_int_equal(d->n_args, 2);
+	assert_string_equal(d->args[0], "ip=10.0.0.50");
+	assert_string_equal(d->args[1], "plug=1");
 	assert_string_equal(cfg.hosts[1].name, "kvm2");
 	assert_int_equal(cfg.hosts[1].nodeid, 2);
+	assert_int_equal(cfg.hosts[1].fence_levels, 0);
+	assert_int_equal(cfg.hosts[1].fence_delay_ms, 0);
 	assert_int_equal(cfg.reconnect_ms, 2500);
 	assert_int_equal(cfg.syslog_facility, LOG_LOCAL7);
 	assert_true(cfg.debug);
 	assert_int_equal(cfg.blackbox_kb, 4096);
+	assert_string_equal(cfg.storage_path, "/dev/disk/by-id/scsi-havm-leases");
+	assert_int_equal(cfg.storage_io_timeout, 20);
+	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_REBOOT);
+	assert_int_equal(cfg.fence_timeout_ms, 60000);
+	assert_int_equal(cfg.fence_retry_ms, 10000);
+	assert_int_equal(cfg.fence_retry_max_ms, 120000);
+}
+
+/* An ipmi device's agent fields, and an agent device's ipmi ones, stay empty. */
+static void assert_ipmi_only(const struct havm_fence_device *d)
+{
+	assert_int_equal(d->kind, HAVM_FENCE_IPMI);
+	assert_string_equal(d->agent, "");
+	assert_int_equal(d->n_args, 0);
+}
+
+static void assert_agent_only(const struct havm_fence_device *d)
+{
+	assert_int_equal(d->kind, HAVM_FENCE_AGENT);
+	assert_string_equal(d->address, "");
+	assert_string_equal(d->user, "");
+	assert_string_equal(d->password_file, "");
+	assert_int_equal(d->port, 0);
+	assert_int_equal(d->privilege, 0);
+	assert_int_equal(d->cipher_suite, 0);
+}
+
+static void fence_levels_of_both_kinds(void **state)
+{
+	const struct havm_host *h;
+	const struct havm_fence_device *d;
+
+	(void)state;
+	load("fence-levels.conf");
+	assert_int_equal(cfg.n_hosts, 3);
+
+	h = &cfg.hosts[0];
+	assert_int_equal(h->fence_delay_ms, 5000);
+	assert_int_equal(h->fence_levels, 2);
+	assert_int_equal(h->fence[0].n_devices, 1);
+	d = &h->fence[0].devices[0];
+	assert_ipmi_only(d);
+	assert_string_equal(d->name, "kvm1-bmc");
+	assert_string_equal(d->address, "192.0.2.101");
+	assert_string_equal(d->user, "admin");
+	assert_string_equal(d->password_file, "/etc/havm/kvm1-bmc.password");
+	assert_int_equal(d->port, 6230);
+	assert_int_equal(d->privilege, 4);
+	assert_int_equal(d->cipher_suite, 17);
+	assert_int_equal(h->fence[1].n_devices, 2);
+	d = &h->fence[1].devices[0];
+	assert_agent_only(d);
+	assert_string_equal(d->name, "pdu-a");
+	assert_string_equal(d->agent, "/usr/sbin/fence_apc");
+	assert_int_equal(d->n_args, 4);
+	assert_string_equal(d->args[0], "ip=192.0.2.50");
+	assert_string_equal(d->args[1], "plug=3");
+	assert_string_equal(d->args[2], "username=apc");
+	assert_string_equal(d->args[3], "password_script=/etc/havm/pdu.sh");
+	d = &h->fence[1].devices[1];
+	assert_agent_only(d);
+	assert_string_equal(d->name, "pdu-b");
+	assert_string_equal(d->agent, "/usr/sbin/fence_apc");
+	assert_int_equal(d->n_args, 2);
+	assert_string_equal(d->args[0], "ip=192.0.2.51");
+	assert_string_equal(d->args[1], "plug=3");
+
+	/* keys in any order, "type" last */
+	h = &cfg.hosts[1];
+	assert_int_equal(h->fence_delay_ms, 0);
+	assert_int_equal(h->fence_levels, 1);
+	assert_int_equal(h->fence[0].n_devices, 1);
+	d = &h->fence[0].devices[0];
+	assert_ipmi_only(d);
+	assert_string_equal(d->name, "kvm2-bmc");
+	assert_string_equal(d->address, "2001:db8::102");
+	assert_string_equal(d->user, "havm");
+	assert_string_equal(d->password_file, "/etc/havm/kvm2-bmc.password");
+	assert_int_equal(d->port, 1);
+	assert_int_equal(d->privilege, 2);
+	assert_int_equal(d->cipher_suite, 0);
+
+	h = &cfg.hosts[2];
+	assert_int_equal(h->fence_levels, 0);
+	assert_int_equal(h->fence_delay_ms, 0);
+}
+
+static void fence_device_defaults(void **state)
+{
+	const struct havm_fence_device *d;
+
+	(void)state;
+	load("fence-defaults.conf");
+	assert_int_equal(cfg.hosts[0].fence_levels, 1);
+	assert_int_equal(cfg.hosts[0].fence[0].n_devices, 1);
+	d = &cfg.hosts[0].fence[0].devices[0];
+	assert_ipmi_only(d);
+	assert_string_equal(d->name, "kvm1-bmc");
+	assert_string_equal(d->address, "kvm1-bmc.example.com");
+	assert_string_equal(d->user, "admin");
+	assert_string_equal(d->password_file, "/etc/havm/kvm1-bmc.password");
+	assert_int_equal(d->port, 623);
+	assert_int_equal(d->privilege, 3);
+	assert_int_equal(d->cipher_suite, 3);
+	assert_int_equal(cfg.hosts[1].fence_levels, 1);
+	assert_int_equal(cfg.hosts[1].fence[0].n_devices, 1);
+	d = &cfg.hosts[1].fence[0].devices[0];
+	assert_agent_only(d);
+	assert_string_equal(d->name, "kvm2-ssh");
+	assert_string_equal(d->agent, "/usr/sbin/fence_kvm2");
+	assert_int_equal(d->n_args, 0);
+	assert_int_equal(cfg.hosts[0].fence_delay_ms, 0);
+	assert_int_equal(cfg.hosts[1].fence_delay_ms, 0);
+	/* no "fencing" group */
+	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_OFF);
+	assert_int_equal(cfg.fence_timeout_ms, 30000);
+	assert_int_equal(cfg.fence_retry_ms, 5000);
+	assert_int_equal(cfg.fence_retry_max_ms, 60000);
+}
+
+static void fencing_group(void **state)
+{
+	(void)state;
+	load("fencing.conf");
+	assert_int_equal(cfg.hosts[0].fence_levels, 0);
+	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_REBOOT);
+	assert_int_equal(cfg.fence_timeout_ms, 45000);
+	assert_int_equal(cfg.fence_retry_ms, 2000);
+	assert_int_equal(cfg.fence_retry_max_ms, 300000);
+}
+
+static void fence_bounds(void **state)
+{
+	const struct havm_host *h;
+	const struct havm_fence_device *d;
+	size_t l, i;
+
+	(void)state;
+	load("fence-bounds.conf");
+	h = &cfg.hosts[0];
+	assert_int_equal(h->fence_delay_ms, 60000);
+	assert_int_equal(h->fence_levels, HAVM_FENCE_LEVELS_MAX);
+	for (l = 0; l + 1 < HAVM_FENCE_LEVELS_MAX; l++) {
+		assert_int_equal(h->fence[l].n_devices, HAVM_FENCE_DEVICES_MAX);
+		for (i = 0; i < HAVM_FENCE_DEVICES_MAX; i++)
+			assert_agent_only(&h->fence[l].devices[i]);
+	}
+	assert_string_equal(h->fence[2].devices[3].name, "l3d4");
+	d = &h->fence[3].devices[0];
+	assert_ipmi_only(d);
+	assert_int_equal(strlen(d->address), sizeof(d->address) - 1);
+	assert_string_equal(d->user,
+			    "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_");
+	assert_int_equal(strlen(d->user), HAVM_NAME_MAX);
+	assert_string_equal(d->password_file, "/b");
+	assert_int_equal(d->port, 65535);
+	assert_int_equal(d->cipher_suite, 17);
+	assert_int_equal(d->privilege, 3);
+
+	h = &cfg.hosts[1];
+	assert_int_equal(h->fence_levels, 2);
+	d = &h->fence[0].devices[0];
+	assert_int_equal(d->n_args, HAVM_FENCE_ARGS_MAX);
+	assert_string_equal(d->args[0], "k1=v");
+	assert_string_equal(d->args[9], "k10=v");
+	assert_int_equal(strlen(d->args[10]), HAVM_FENCE_ARG_MAX);
+	assert_string_equal(d->args[11], "ssl_insecure=");
+	d = &h->fence[0].devices[1];
+	assert_int_equal(d->n_args, 3);
+	assert_string_equal(d->args[0], "a=b=c");
+	assert_string_equal(d->args[1], "login=J\xc3\xa9r\xc3\xb4me");
+	assert_string_equal(d->args[2], "cmd_prompt=[admin@pdu ~]$ ");
+	d = &h->fence[1].devices[0];
+	assert_ipmi_only(d);
+	assert_string_equal(d->address, "a");
+	assert_int_equal(d->port, 1);
+	assert_int_equal(d->cipher_suite, 0);
+
+	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_OFF);
+	assert_int_equal(cfg.fence_timeout_ms, 1000);
+	assert_int_equal(cfg.fence_retry_ms, 600000);
+	assert_int_equal(cfg.fence_retry_max_ms, 600000);
+}
+
+/* A bad fence setting is -EINVAL like any other, and names its line. */
+static void fence_error_is_einval(void **state)
+{
+	char path[4096];
+	const char *srcdir = getenv("srcdir");
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/config/bad/fence-ipmi-agent-key.conf",
+		 srcdir ? srcdir : ".");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ".conf:6: \"agent\" is not a setting of an ipmi device"));
 }
 
 static void storage_group(void **state)
@@ -112,6 +339,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(minimal_gets_defaults),
 		cmocka_unit_test(full_sets_every_key),
+		cmocka_unit_test(fence_levels_of_both_kinds),
+		cmocka_unit_test(fence_device_defaults),
+		cmocka_unit_test(fencing_group),
+		cmocka_unit_test(fence_bounds),
+		cmocka_unit_test(fence_error_is_einval),
 		cmocka_unit_test(storage_group),
 		cmocka_unit_test(lookups),
 		cmocka_unit_test(missing_file_is_enoent),

@@ -91,18 +91,19 @@ static void no_coordinator_while_views_disagree(void **state)
 	assert_false(membership_settled(&v));
 }
 
-static struct havm_config three_hosts(void)
-{
-	struct havm_config c;
+/* Static: a configuration is too large for the stack (fence levels). */
+static struct havm_config cfg3;
 
-	memset(&c, 0, sizeof(c));
-	strcpy(c.cluster_name, "prod");
+static const struct havm_config *three_hosts(void)
+{
+	memset(&cfg3, 0, sizeof(cfg3));
+	strcpy(cfg3.cluster_name, "prod");
 	for (int i = 0; i < 3; i++) {
-		snprintf(c.hosts[i].name, sizeof(c.hosts[i].name), "kvm%d", i + 1);
-		c.hosts[i].nodeid = (uint32_t)i + 1;
+		snprintf(cfg3.hosts[i].name, sizeof(cfg3.hosts[i].name), "kvm%d", i + 1);
+		cfg3.hosts[i].nodeid = (uint32_t)i + 1;
 	}
-	c.n_hosts = 3;
-	return c;
+	cfg3.n_hosts = 3;
+	return &cfg3;
 }
 
 static void add_state(struct node_states *t, uint32_t id, const char *name)
@@ -116,7 +117,7 @@ static void add_state(struct node_states *t, uint32_t id, const char *name)
 
 static void status_marks_online_member_and_offline(void **state)
 {
-	struct havm_config c = three_hosts();
+	const struct havm_config *c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 2, 1 }, q[] = { 1, 2, 3 };
 	struct cluster_view v = view(cpg, 2);
@@ -128,7 +129,7 @@ static void status_marks_online_member_and_offline(void **state)
 	v.n_quorum = 3;
 	add_state(&st, 1, "kvm1");
 	add_state(&st, 2, "kvm2");
-	nodes_status_build(&c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 3);
 	assert_int_equal(r.coordinator, 1);
 	assert_true(r.flags & WIRE_STATUS_QUORATE);
@@ -145,7 +146,7 @@ static void status_marks_online_member_and_offline(void **state)
 
 static void status_carries_heartbeats(void **state)
 {
-	struct havm_config c = three_hosts();
+	const struct havm_config *c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 2 }, ids[] = { 1, 3 };
 	uint8_t hbs[] = { HAVM_HB_LIVE, HAVM_HB_LIVE };
@@ -155,7 +156,7 @@ static void status_carries_heartbeats(void **state)
 	static struct wire_status_reply r;
 
 	(void)state;
-	nodes_status_build(&c, &v, &st, &sv, 200, &r);
+	nodes_status_build(c, &v, &st, &sv, 200, &r);
 	assert_int_equal(r.storage, HAVM_STORAGE_JOINED);
 	assert_string_equal(r.storage_path, "/s/havm.leases");
 	assert_int_equal(r.nodes[0].heartbeat, HAVM_HB_LIVE);
@@ -165,13 +166,13 @@ static void status_carries_heartbeats(void **state)
 	assert_int_equal(r.nodes[2].heartbeat, HAVM_HB_LIVE);
 	sv.state = HAVM_STORAGE_JOINING;
 	sv.n_hb = 0;
-	nodes_status_build(&c, &v, &st, &sv, 200, &r);
+	nodes_status_build(c, &v, &st, &sv, 200, &r);
 	assert_int_equal(r.nodes[1].heartbeat, HAVM_HB_UNKNOWN);
 }
 
 static void status_shows_settling(void **state)
 {
-	struct havm_config c = three_hosts();
+	const struct havm_config *c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 2, 3 };
 	struct cluster_view v = view(cpg, 3);
@@ -179,7 +180,7 @@ static void status_shows_settling(void **state)
 
 	(void)state;
 	v.cpg_ring.seq = 9;
-	nodes_status_build(&c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, 200, &r);
 	assert_true(r.flags & WIRE_STATUS_SETTLING);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -188,7 +189,7 @@ static void status_shows_settling(void **state)
 
 static void status_without_corosync_claims_nothing(void **state)
 {
-	struct havm_config c = three_hosts();
+	const struct havm_config *c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 2, 3 };
 	struct cluster_view v = view(cpg, 3);
@@ -197,7 +198,7 @@ static void status_without_corosync_claims_nothing(void **state)
 	(void)state;
 	v.corosync_up = false;
 	add_state(&st, 1, "kvm1");
-	nodes_status_build(&c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.flags, 0);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -206,7 +207,7 @@ static void status_without_corosync_claims_nothing(void **state)
 
 static void status_lists_unconfigured_members(void **state)
 {
-	struct havm_config c = three_hosts();
+	const struct havm_config *c = three_hosts();
 	struct node_states st = { .n = 0 };
 	uint32_t cpg[] = { 1, 9 };
 	struct cluster_view v = view(cpg, 2);
@@ -214,7 +215,7 @@ static void status_lists_unconfigured_members(void **state)
 
 	(void)state;
 	add_state(&st, 9, "stray");
-	nodes_status_build(&c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 4);
 	assert_int_equal(r.nodes[3].nodeid, 9);
 	assert_string_equal(r.nodes[3].name, "stray");

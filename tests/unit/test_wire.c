@@ -309,6 +309,31 @@ static void error_and_dump_replies(void **state)
 	assert_int_equal(wire_debug_dump_reply_encode(buf, sizeof(buf), &d), -EINVAL);
 }
 
+static void fence_result_round_trip_and_rejects(void **state)
+{
+	struct wire_fence_result in = { .target = 3, .result = HAVM_FENCE_OFF_VERIFIED,
+					.level = 1, .time = 1790000000, .elapsed_ms = 2500 }, out;
+	int len;
+
+	(void)state;
+	strcpy(in.detail, "level=1 devices=kvm3-bmc");
+	len = wire_fence_result_encode(buf, sizeof(buf), &in);
+	assert_true(len > 0 && len <= WIRE_FENCE_RESULT_MAX_LEN);
+	assert_int_equal(wire_fence_result_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.target, 3);
+	assert_int_equal(out.level, 1);
+	assert_int_equal(out.elapsed_ms, 2500);
+	assert_string_equal(out.detail, in.detail);
+	buf[16] = HAVM_FENCE_FAILED; /* failed, yet naming a level */
+	assert_int_equal(wire_fence_result_decode(buf, (size_t)len, &out), -EBADMSG);
+	in.result = HAVM_FENCE_STORAGE_DEAD; /* storage dead with a level */
+	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.level = 0;
+	assert_true(wire_fence_result_encode(buf, sizeof(buf), &in) > 0);
+	in.target = 0;
+	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +351,7 @@ int main(void)
 		cmocka_unit_test(status_reply_rejects),
 		cmocka_unit_test(requests),
 		cmocka_unit_test(error_and_dump_replies),
+		cmocka_unit_test(fence_result_round_trip_and_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,417 @@
+/*
+ * fence.c: carry out fence_plan's decisions (see fence.h and
+ * lib/fence_plan.h for the rules).
+ *
+ * A power fence is one worker job: the host's levels in order, every device
+ * of a level powered off and read back off; the first level that manages
+ * it wins. The result goes to every member through CPG, and each member
+ * appends it to its history in delivery order, so all histories agree.
+ * Failures are loud (error level) and retried with back-off.
+ *
+ * Hosts that were never members while we watched are not "lost": havm does
+ * not fence at startup. A host comes off the lost list when it is proven
+ * off (power or sanlock) or when it rejoins the membership.
+ */
+#include "fence.h"
+
+#include "agent_run.h"
+#include "cluster.h"
+#include "fence_plan.h"
+#include "havmd.h"
+#include "ipmi.h"
+#include "log.h"
+#include "secret_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FENCE_TICK_MS 500
+#define FENCE_IPMI_CALL_MS 5000 /* one IPMI exchange; the verify has its own */
+#define FENCE_POLL_MS 200
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int host_index(const struct havmd *h, uint32_t nodeid)
+{
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (h->cfg.hosts[i].nodeid == nodeid)
+			return (int)i;
+	return -1;
+}
+
+static bool in_list(const uint32_t *ids, size_t n, uint32_t id)
+{
+	return membership_contains(ids, n, id);
+}
+
+void fence_membership(struct havmd *h, const struct cluster_view *v)
+{
+	struct fence_state *f = &h->fence;
+
+	if (!v->corosync_up) {
+		f->have_prev = false; /* a daemon cut off from corosync judges nothing */
+		return;
+	}
+	if (!membership_settled(v))
+		return;
+	for (size_t i = 0; f->have_prev && i < h->cfg.n_hosts; i++) {
+		const struct havm_host *host = &h->cfg.hosts[i];
+		struct fence_target *t = &f->t[i];
+		bool was = in_list(f->prev, f->n_prev, host->nodeid);
+		bool is = in_list(v->quorum_members, v->n_quorum, host->nodeid);
+
+		if (was && !is && !t->lost) {
+			*t = (struct fence_target){ .lost = true, .lost_at_ms = now_ms(),
+						    .retry_at_ms = now_ms() + host->fence_delay_ms };
+			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
+				   "until proven off",
+				   host->name, host->nodeid);
+		} else if (is && t->lost) {
+			t->lost = false;
+			log_notice("fence: host back in the membership host=%s nodeid=%u; no "
+				   "fence needed",
+				   host->name, host->nodeid);
+		}
+	}
+	memcpy(f->prev, v->quorum_members, v->n_quorum * sizeof(f->prev[0]));
+	f->n_prev = v->n_quorum;
+	f->have_prev = true;
+}
+
+/* ---- history --------------------------------------------------------- */
+
+/* One line per result, appended and synced: the record must survive a
+ * crash that follows it. Accepted blocking: a small local write. */
+static void history_append(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
+{
+	const struct havm_host *target = config_host_by_nodeid(&h->cfg, m->target);
+	const struct havm_host *by = config_host_by_nodeid(&h->cfg, sender);
+	char path[256], when[32], line[1400];
+	time_t t = (time_t)m->time;
+	struct tm tm;
+	int fd, len;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	len = snprintf(line, sizeof(line),
+		       "%s host=%s nodeid=%u result=%s level=%u elapsed_ms=%u by=%s detail=\"%s\"\n",
+		       when, target ? target->name : "?", m->target,
+		       wire_fence_result_name(m->result), m->level, m->elapsed_ms,
+		       by ? by->name : "?", m->detail);
+	snprintf(path, sizeof(path), "%s/%s", HAVM_STATE_DIR, FENCE_HISTORY_FILE);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) < 0)
+		log_err("fence: cannot record in the fence history path=%s error=\"%s\"", path,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
+{
+	int i = host_index(h, m->target);
+	const char *name = i >= 0 ? h->cfg.hosts[i].name : "?";
+
+	history_append(h, m, sender);
+	if (m->result == HAVM_FENCE_FAILED) {
+		log_err("fence: FAILED host=%s nodeid=%u by=%u detail=\"%s\"; retrying", name,
+			m->target, sender, m->detail);
+		return;
+	}
+	if (i >= 0)
+		h->fence.t[i].lost = false;
+	if (m->result == HAVM_FENCE_OFF_VERIFIED)
+		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
+			   "elapsed_ms=%u by=%u detail=\"%s\"",
+			   name, m->target, m->level, m->elapsed_ms, sender, m->detail);
+	else
+		log_notice("fence: host taken as fenced host=%s nodeid=%u result=dead-by-storage "
+			   "elapsed_ms=%u by=%u detail=\"%s\"",
+			   name, m->target, m->elapsed_ms, sender, m->detail);
+}
+
+static void send_result(struct havmd *h, const struct wire_fence_result *m)
+{
+	struct fence_state *f = &h->fence;
+	uint8_t buf[WIRE_FENCE_RESULT_MAX_LEN];
+	int len = wire_fence_result_encode(buf, sizeof(buf), m);
+	int rc;
+
+	if (len < 0) {
+		log_err("fence: cannot encode a result error=\"%s\"", strerror(-len));
+		return;
+	}
+	rc = cluster_send(h, buf, (size_t)len);
+	if (rc == -EAGAIN && f->n_pending < sizeof(f->pending) / sizeof(f->pending[0])) {
+		f->pending[f->n_pending++] = *m;
+		return;
+	}
+	if (rc < 0)
+		log_err("fence: cannot tell the cluster a result error=\"%s\"; it is not in the "
+			"history",
+			strerror(-rc));
+}
+
+/* ---- the power fence job (runs in a worker child) --------------------- */
+
+struct fence_job {
+	const struct havm_host *host;
+	const struct havm_config *cfg;
+};
+
+struct fence_job_out {
+	int32_t level; /* 1-based level that verified off; 0 if none */
+	char detail[WIRE_TEXT_MAX + 1];
+};
+
+/* Append A then B to the string in BUF, cut at SIZE. */
+static void append(char *buf, size_t size, const char *a, const char *b)
+{
+	size_t len = strnlen(buf, size);
+
+	if (len < size - 1)
+		snprintf(buf + len, size - len, "%s%s", a, b);
+}
+
+static int device_off(const struct havm_fence_device *d, const struct havm_config *cfg,
+		      char *err, size_t errlen)
+{
+	if (d->kind == HAVM_FENCE_AGENT)
+		return fence_agent_off_verified(d->agent, (const char(*)[128])d->args, d->n_args,
+						cfg->fence_timeout_ms, FENCE_POLL_MS, err, errlen);
+	{
+		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
+		struct fence_ipmi_target t = {
+			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
+			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
+			.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_IPMI_CALL_MS,
+		};
+		int rc = secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
+					  errlen);
+		if (rc)
+			return rc;
+		rc = fence_ipmi_off_verified(&t, cfg->fence_timeout_ms, FENCE_POLL_MS, err, errlen);
+		explicit_bzero(pw, sizeof(pw));
+		return rc;
+	}
+}
+
+static void device_on(const struct havm_fence_device *d, char *err, size_t errlen)
+{
+	int code;
+
+	if (d->kind == HAVM_FENCE_AGENT) {
+		fence_agent_run(d->agent, (const char(*)[128])d->args, d->n_args, "on",
+				FENCE_IPMI_CALL_MS, &code, err, errlen);
+		return;
+	}
+	{
+		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
+		struct fence_ipmi_target t = {
+			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
+			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
+			.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_IPMI_CALL_MS,
+		};
+		if (secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
+				     errlen) == 0)
+			fence_ipmi_power_set(&t, FENCE_IPMI_ON, err, errlen);
+		explicit_bzero(pw, sizeof(pw));
+	}
+}
+
+static int job_fence(void *arg, void *out, size_t *len)
+{
+	const struct fence_job *j = arg;
+	struct fence_job_out *o = out;
+
+	_Static_assert(sizeof(struct fence_job_out) <= WORKER_OUT_MAX, "fence result fits");
+	memset(o, 0, sizeof(*o));
+	*len = sizeof(*o);
+	for (size_t l = 0; l < j->host->fence_levels; l++) {
+		const struct havm_fence_level *lv = &j->host->fence[l];
+		char lvl[16], err[512];
+		bool ok = true;
+
+		snprintf(lvl, sizeof(lvl), "%zu", l + 1);
+		for (size_t d = 0; d < lv->n_devices && ok; d++) {
+			err[0] = '\0';
+			if (device_off(&lv->devices[d], j->cfg, err, sizeof(err)) < 0) {
+				ok = false;
+				append(o->detail, sizeof(o->detail), "level ", lvl);
+				append(o->detail, sizeof(o->detail), " device ",
+				       lv->devices[d].name);
+				append(o->detail, sizeof(o->detail), ": ", err);
+				append(o->detail, sizeof(o->detail), "; ", "");
+			}
+		}
+		if (!ok)
+			continue;
+		o->level = (int32_t)l + 1;
+		/* Earlier levels' failures stay in the detail: the record says
+		 * why level 2 was needed. */
+		for (size_t d = 0; d < lv->n_devices; d++)
+			append(o->detail, sizeof(o->detail), d ? "," : "devices=",
+			       lv->devices[d].name);
+		if (j->cfg->fence_action == HAVM_FENCE_ACTION_REBOOT)
+			for (size_t d = 0; d < lv->n_devices; d++)
+				device_on(&lv->devices[d], err, sizeof(err));
+		return 0;
+	}
+	return -EIO;
+}
+
+static void on_job_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	int i = (int)(intptr_t)ctx;
+	struct fence_target *t = &h->fence.t[i];
+	const struct havm_host *host = &h->cfg.hosts[i];
+	struct wire_fence_result m = { .target = host->nodeid, .time = (uint64_t)time(NULL) };
+	struct fence_job_out o = { 0 };
+
+	t->running = false;
+	if (len == sizeof(o))
+		memcpy(&o, out, sizeof(o));
+	m.elapsed_ms = (uint32_t)(now_ms() - t->lost_at_ms);
+	if (status == 0 && o.level > 0) {
+		m.result = HAVM_FENCE_OFF_VERIFIED;
+		m.level = (uint8_t)o.level;
+		snprintf(m.detail, sizeof(m.detail), "%s", o.detail);
+	} else {
+		uint64_t backoff = (uint64_t)h->cfg.fence_retry_ms << (t->attempts < 16 ? t->attempts : 16);
+
+		if (backoff > h->cfg.fence_retry_max_ms)
+			backoff = h->cfg.fence_retry_max_ms;
+		t->attempts++;
+		t->retry_at_ms = now_ms() + backoff;
+		m.result = HAVM_FENCE_FAILED;
+		/* The devices' messages may fill the detail; the retry is logged
+		 * on its own line, so cut them rather than it. */
+		snprintf(m.detail, sizeof(m.detail), "attempt %u next_retry_ms=%llu: %.900s",
+			 t->attempts, (unsigned long long)backoff,
+			 status == -ETIMEDOUT ? "the fence job did not finish in time"
+			 : o.detail[0]        ? o.detail
+					      : "no level could be tried");
+	}
+	send_result(h, &m);
+}
+
+static void run_power(struct havmd *h, int i)
+{
+	static struct fence_job jobs[HAVM_HOSTS_MAX]; /* read by the child: a copy */
+	const struct havm_host *host = &h->cfg.hosts[i];
+	uint64_t limit = 5000;
+	int rc;
+
+	for (size_t l = 0; l < host->fence_levels; l++)
+		limit += host->fence[l].n_devices *
+			 ((uint64_t)h->cfg.fence_timeout_ms + 2 * FENCE_IPMI_CALL_MS);
+	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
+	log_notice("fence: fencing host=%s nodeid=%u action=%s levels=%zu attempt=%u", host->name,
+		   host->nodeid, h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
+		   host->fence_levels, h->fence.t[i].attempts + 1);
+	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
+			  job_fence, &jobs[i], on_job_done, (void *)(intptr_t)i);
+	if (rc < 0) {
+		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
+			strerror(-rc));
+		h->fence.t[i].retry_at_ms = now_ms() + h->cfg.fence_retry_ms;
+		return;
+	}
+	h->fence.t[i].running = true;
+}
+
+static void tick(void *data);
+
+static void schedule(struct havmd *h)
+{
+	qb_loop_timer_handle t;
+
+	if (qb_loop_timer_add(h->loop, QB_LOOP_MED, (uint64_t)FENCE_TICK_MS * QB_TIME_NS_IN_MSEC, h,
+			      tick, &t) < 0) {
+		log_err("fence: cannot schedule fencing; restart havmd");
+		return;
+	}
+	h->fence.timer = t;
+}
+
+static void tick(void *data)
+{
+	struct havmd *h = data;
+	struct fence_state *f = &h->fence;
+	struct fence_host hosts[HAVM_HOSTS_MAX];
+	struct fence_step steps[HAVM_HOSTS_MAX];
+	struct storage_view sv;
+	struct fence_snapshot s;
+	size_t n;
+
+	f->timer = 0;
+	schedule(h);
+	for (size_t k = 0, m = f->n_pending; k < m; k++) {
+		struct wire_fence_result r = f->pending[0];
+		memmove(f->pending, f->pending + 1, --f->n_pending * sizeof(f->pending[0]));
+		send_result(h, &r);
+	}
+	storage_view_get(h, &sv);
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		const struct havm_host *host = &h->cfg.hosts[i];
+		uint8_t hb = HAVM_HB_UNKNOWN;
+
+		for (size_t k = 0; k < sv.n_hb; k++)
+			if (sv.hb_ids[k] == host->nodeid)
+				hb = sv.hb_states[k];
+		hosts[i] = (struct fence_host){ .nodeid = host->nodeid, .lost = f->t[i].lost,
+						.running = f->t[i].running,
+						.retry_at_ms = f->t[i].retry_at_ms, .heartbeat = hb,
+						.levels = host->fence_levels };
+	}
+	s = (struct fence_snapshot){
+		.acting = h->cluster.coordinator != 0 &&
+			  h->cluster.coordinator == h->cluster.local_nodeid,
+		.now_ms = now_ms(), .hosts = hosts, .n_hosts = h->cfg.n_hosts,
+	};
+	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);
+	for (size_t k = 0; k < n; k++) {
+		int i = host_index(h, steps[k].nodeid);
+		if (i < 0)
+			continue;
+		if (steps[k].kind == FENCE_STEP_POWER) {
+			run_power(h, i);
+		} else {
+			struct wire_fence_result m = {
+				.target = steps[k].nodeid, .result = HAVM_FENCE_STORAGE_DEAD,
+				.time = (uint64_t)time(NULL),
+				.elapsed_ms = (uint32_t)(now_ms() - f->t[i].lost_at_ms),
+			};
+			snprintf(m.detail, sizeof(m.detail),
+				 "sanlock reports its storage heartbeat dead after %u power "
+				 "attempts",
+				 f->t[i].attempts);
+			/* Until the result comes back, do not say it twice. */
+			f->t[i].lost = false;
+			send_result(h, &m);
+		}
+	}
+}
+
+int fence_start(struct havmd *h)
+{
+	schedule(h);
+	return 0;
+}
+
+void fence_stop(struct havmd *h)
+{
+	if (h->fence.timer)
+		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->fence.timer);
+	h->fence.timer = 0;
+}
