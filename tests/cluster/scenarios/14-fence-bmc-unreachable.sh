@@ -1,0 +1,35 @@
+#!/bin/bash
+# The BMC died with its host: power fencing cannot work. The coordinator
+# says so loudly and retries, and the host is taken as fenced only when
+# sanlock reports its storage heartbeat dead, with a distinct record.
+set -euo pipefail
+export HARNESS_BMC=1 HARNESS_SANLOCK=1
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
+harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
+harness_require_root
+harness_init 3
+touch "$(harness_shared_path)/havm.leases"
+start_cluster 3
+havm_on 1 storage init >/dev/null || harness_fail "storage init"
+all_joined() {
+	local i
+	for i in 1 2 3; do
+		[ "$(jq_on "$i" .storage.state)" = joined ] || return 1
+		[ "$(jq_on "$i" '[.hosts[] | select(.heartbeat == "live")] | length')" = 3 ] || return 1
+	done
+	return 0
+}
+wait_until 90 all_joined || harness_fail "storage not joined with 3 live heartbeats"
+
+bmc_stop 3
+host_poweroff 3
+failed() { history_has 1 'host=node3 nodeid=3 result=failed '; }
+wait_until 60 failed || harness_fail "no failed fence recorded"
+log_has 1 'fence: FAILED host=node3' || harness_fail "the failure is not logged as an error"
+! history_has 1 'host=node3 .*result=off-verified' || harness_fail "an unreachable BMC counted as off"
+harness_pass "BMC unreachable: fence failed, recorded and logged; retrying"
+t0=$HARNESS_LAST_POWEROFF_MS
+dead() { history_has 1 'host=node3 nodeid=3 result=dead-by-storage level=0 '; }
+wait_until 180 dead || harness_fail "never taken as fenced by the storage heartbeat"
+history_has 2 'host=node3 nodeid=3 result=dead-by-storage' || harness_fail "not in node2's history"
+harness_pass "taken as fenced when sanlock reported node3 dead, $(($(harness_now_ms) - t0)) ms after power loss; distinct record on both survivors"
