@@ -27,7 +27,11 @@ enum havm_exit {
  */
 int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, size_t *len);
 
+/* The same for a request already encoded (one with a body). */
+int ctl_call(const void *msg, size_t msg_len, enum havm_msg_type want, void *reply, size_t *len);
+
 int cmd_status(int argc, char **argv);
+int cmd_fence(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_storage(int argc, char **argv);

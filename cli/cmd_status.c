@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *host_state(const struct wire_status_node *n)
 {
@@ -240,11 +241,81 @@ int cmd_status(int argc, char **argv)
 	return HAVM_EXIT_OK;
 }
 
+/* `havm node fence NODE [--force]`: ask the cluster to fence NODE. */
+static int node_fence(int argc, char **argv, const char *usage)
+{
+	static struct wire_status_reply m;
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	const struct wire_status_node *n = NULL;
+	struct wire_fence_request rq;
+	uint8_t msg[HAVM_WIRE_HDR_LEN + 4];
+	bool force = false;
+	const char *name = NULL;
+	size_t len = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
+			force = true;
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else {
+			fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", argv[i], usage);
+			return HAVM_EXIT_USAGE;
+		}
+	}
+	if (!name) {
+		fputs(usage, stderr);
+		return HAVM_EXIT_USAGE;
+	}
+	rc = fetch_status(&m);
+	if (rc)
+		return rc;
+	for (uint16_t i = 0; i < m.n_nodes && !n; i++)
+		if (strcmp(m.nodes[i].name, name) == 0)
+			n = &m.nodes[i];
+	if (!n) {
+		fprintf(stderr, "havm: no host named \"%s\" (havm node list shows them)\n", name);
+		return HAVM_EXIT_ERROR;
+	}
+	if (!force) {
+		char answer[16] = "";
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, "havm: not asking on a non-terminal; add --force to fence "
+					"%s\n", name);
+			return HAVM_EXIT_USAGE;
+		}
+		printf("Power off %s (node id %u) now? Everything on it stops at once. [y/N] ",
+		       name, n->nodeid);
+		fflush(stdout);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+			printf("Not fenced.\n");
+			return HAVM_EXIT_ERROR;
+		}
+	}
+	rq.target = n->nodeid;
+	rc = wire_fence_request_encode(msg, sizeof(msg), HAVM_MSG_NODE_FENCE_REQ, &rq);
+	if (rc < 0) {
+		fprintf(stderr, "havm: internal error encoding the request\n");
+		return HAVM_EXIT_ERROR;
+	}
+	rc = ctl_call(msg, (size_t)rc, HAVM_MSG_NODE_FENCE_REPLY, buf, &len);
+	if (rc)
+		return rc;
+	printf("havm: fence of %s requested; the coordinator carries it out "
+	       "(havm fence history shows the result)\n",
+	       name);
+	return HAVM_EXIT_OK;
+}
+
 int cmd_node(int argc, char **argv)
 {
 	static const char usage[] =
 		"Usage: havm node list [--json]\n"
-		"List the cluster's hosts with their node id and state.\n";
+		"       havm node fence NODE [--force]\n"
+		"list: the cluster's hosts with their node id and state.\n"
+		"fence: power NODE off through its fence levels now (the coordinator of the\n"
+		"  quorate partition does it); asks for confirmation unless --force.\n";
 	static struct wire_status_reply m;
 	bool json = false;
 	int rc;
@@ -252,6 +323,14 @@ int cmd_node(int argc, char **argv)
 	if (argc < 2 || cli_is_help(argv[1])) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? HAVM_EXIT_USAGE : HAVM_EXIT_OK;
+	}
+	if (strcmp(argv[1], "fence") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (cli_is_help(argv[i])) {
+				fputs(usage, stdout);
+				return HAVM_EXIT_OK;
+			}
+		return node_fence(argc - 1, argv + 1, usage);
 	}
 	if (strcmp(argv[1], "list") != 0) {
 		fprintf(stderr, "havm: unknown node command \"%s\"\n%s", argv[1], usage);

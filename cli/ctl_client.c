@@ -30,8 +30,21 @@ static int connect_error(int err)
 
 int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, size_t *len)
 {
-	uint8_t req[sizeof(struct qb_ipc_request_header) + HAVM_WIRE_HDR_LEN];
+	uint8_t msg[HAVM_WIRE_HDR_LEN];
+	int n = wire_request_encode(msg, sizeof(msg), type);
+
+	if (n < 0) {
+		fprintf(stderr, "havm: internal error encoding request\n");
+		return HAVM_EXIT_ERROR;
+	}
+	return ctl_call(msg, (size_t)n, want, reply, len);
+}
+
+int ctl_call(const void *msg, size_t msg_len, enum havm_msg_type want, void *reply, size_t *len)
+{
+	uint8_t req[sizeof(struct qb_ipc_request_header) + 64];
 	struct qb_ipc_request_header *rh = (struct qb_ipc_request_header *)req;
+	struct wire_hdr mh;
 	static uint8_t resp[sizeof(struct qb_ipc_response_header) + HAVM_WIRE_MSG_MAX];
 	const size_t rsp_hdr = sizeof(struct qb_ipc_response_header);
 	struct wire_error_reply er;
@@ -40,16 +53,16 @@ int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, s
 	ssize_t n;
 	int body;
 
-	c = qb_ipcc_connect(HAVM_IPC_NAME, sizeof(resp));
-	if (!c)
-		return connect_error(errno);
-	body = wire_request_encode(req + sizeof(*rh), sizeof(req) - sizeof(*rh), type);
-	if (body < 0) {
-		qb_ipcc_disconnect(c);
+	if (msg_len > sizeof(req) - sizeof(*rh) || wire_hdr_decode(msg, msg_len, &mh) < 0) {
 		fprintf(stderr, "havm: internal error encoding request\n");
 		return HAVM_EXIT_ERROR;
 	}
-	rh->id = (int32_t)type;
+	c = qb_ipcc_connect(HAVM_IPC_NAME, sizeof(resp));
+	if (!c)
+		return connect_error(errno);
+	memcpy(req + sizeof(*rh), msg, msg_len);
+	body = (int)msg_len;
+	rh->id = (int32_t)mh.type;
 	rh->size = (int32_t)(sizeof(*rh) + (size_t)body);
 	n = qb_ipcc_sendv_recv(c, &(struct iovec){ .iov_base = req, .iov_len = (size_t)rh->size },
 			       1, resp, sizeof(resp), REPLY_TIMEOUT_MS);

@@ -175,7 +175,14 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
 	rc = wire_hdr_decode(msg, len, &hdr);
-	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_RESULT) {
+	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_REQUEST) {
+		struct wire_fence_request fq;
+		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
+		if (rc == 0) {
+			fence_on_request(h, fq.target, nodeid);
+			return;
+		}
+	} else if (rc == 0 && hdr.type == HAVM_MSG_FENCE_RESULT) {
 		struct wire_fence_result fr;
 		rc = wire_fence_result_decode(msg, len, &fr);
 		if (rc == 0) {

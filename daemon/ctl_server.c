@@ -276,6 +276,44 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		send_reply(&h->ctl, c, id, body, len);
 }
 
+/* `havm node fence NODE`: hand the request to the cluster; the coordinator
+ * of the quorate partition carries it out like any other fence. */
+static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
+			      const void *msg, size_t len)
+{
+	struct wire_fence_request rq;
+	uint8_t out[HAVM_WIRE_HDR_LEN + 4];
+	int rc = wire_fence_request_decode(msg, len, HAVM_MSG_NODE_FENCE_REQ, &rq);
+
+	if (rc) {
+		reply_error(&h->ctl, c, id, HAVM_E_BADMSG, "malformed fence request");
+		return;
+	}
+	if (!config_host_by_nodeid(&h->cfg, rq.target)) {
+		reply_error(&h->ctl, c, id, HAVM_E_NOTFOUND, "no such host in havm.conf");
+		return;
+	}
+	if (h->cluster.coordinator == 0) {
+		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+			    "this partition has no quorum (or its membership is settling): "
+			    "fencing is refused");
+		return;
+	}
+	rc = wire_fence_request_encode(out, sizeof(out), HAVM_MSG_FENCE_REQUEST, &rq);
+	if (rc > 0)
+		rc = cluster_send(h, out, (size_t)rc);
+	if (rc < 0) {
+		log_err("ctl: cannot pass a fence request to the cluster error=\"%s\"",
+			strerror(-rc));
+		reply_error(&h->ctl, c, id, HAVM_E_INTERNAL,
+			    "cannot pass the request to the cluster; try again");
+		return;
+	}
+	rc = wire_request_encode(out, sizeof(out), HAVM_MSG_NODE_FENCE_REPLY);
+	if (rc > 0)
+		send_reply(&h->ctl, c, id, out, rc);
+}
+
 static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 {
 	struct havmd *h = qb_ipcs_connection_service_context_get(c);
@@ -314,6 +352,9 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 		break;
 	case HAVM_MSG_DEBUG_DUMP_REQ:
 		handle_debug_dump(h, c, id);
+		break;
+	case HAVM_MSG_NODE_FENCE_REQ:
+		handle_node_fence(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
 		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);

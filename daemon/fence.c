@@ -70,18 +70,21 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 		bool was = in_list(f->prev, f->n_prev, host->nodeid);
 		bool is = in_list(v->quorum_members, v->n_quorum, host->nodeid);
 
-		if (was && !is && !t->lost) {
+		/* A host proven off (fenced on request, say) leaving is expected. */
+		if (was && !is && !t->lost && !t->proven_off) {
 			*t = (struct fence_target){ .lost = true, .lost_at_ms = now_ms(),
 						    .retry_at_ms = now_ms() + host->fence_delay_ms };
 			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
 				   "until proven off",
 				   host->name, host->nodeid);
-		} else if (is && t->lost) {
+		} else if (is && t->lost && !was) {
 			t->lost = false;
 			log_notice("fence: host back in the membership host=%s nodeid=%u; no "
 				   "fence needed",
 				   host->name, host->nodeid);
 		}
+		if (is && !was)
+			t->proven_off = false; /* it booted again */
 	}
 	memcpy(f->prev, v->quorum_members, v->n_quorum * sizeof(f->prev[0]));
 	f->n_prev = v->n_quorum;
@@ -128,8 +131,10 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 			m->target, sender, m->detail);
 		return;
 	}
-	if (i >= 0)
+	if (i >= 0) {
 		h->fence.t[i].lost = false;
+		h->fence.t[i].proven_off = true;
+	}
 	if (m->result == HAVM_FENCE_OFF_VERIFIED)
 		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
 			   "elapsed_ms=%u by=%u detail=\"%s\"",
@@ -138,6 +143,26 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 		log_notice("fence: host taken as fenced host=%s nodeid=%u result=dead-by-storage "
 			   "elapsed_ms=%u by=%u detail=\"%s\"",
 			   name, m->target, m->elapsed_ms, sender, m->detail);
+}
+
+void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
+{
+	int i = host_index(h, target);
+	struct fence_target *t;
+
+	if (i < 0) {
+		log_warn("fence: request for unknown nodeid=%u from nodeid=%u ignored", target,
+			 sender);
+		return;
+	}
+	t = &h->fence.t[i];
+	log_notice("fence: operator requested a fence host=%s nodeid=%u via nodeid=%u",
+		   h->cfg.hosts[i].name, target, sender);
+	if (t->lost)
+		return; /* already on its way */
+	/* No fence delay: the delay settles races between partitions, and an
+	 * operator's request is not one. */
+	*t = (struct fence_target){ .lost = true, .lost_at_ms = now_ms(), .retry_at_ms = now_ms() };
 }
 
 static void send_result(struct havmd *h, const struct wire_fence_result *m)
@@ -286,6 +311,12 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 		m.result = HAVM_FENCE_OFF_VERIFIED;
 		m.level = (uint8_t)o.level;
 		snprintf(m.detail, sizeof(m.detail), "%s", o.detail);
+		/* We verified it: stop now. The result's trip through CPG can
+		 * take seconds (fencing a member stalls delivery until corosync
+		 * re-forms the ring), and until it is back the plan would
+		 * fence the host again. */
+		t->lost = false;
+		t->proven_off = true;
 	} else {
 		uint64_t backoff = (uint64_t)h->cfg.fence_retry_ms << (t->attempts < 16 ? t->attempts : 16);
 

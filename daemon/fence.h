@@ -19,6 +19,7 @@ struct havmd;
 
 struct fence_target {
 	bool lost;            /* left the membership; not proven off since */
+	bool proven_off;      /* fenced; stays set until it rejoins */
 	bool running;         /* our power fence job is out */
 	uint64_t lost_at_ms;
 	uint64_t retry_at_ms;
@@ -40,6 +41,9 @@ int fence_start(struct havmd *h);
 void fence_stop(struct havmd *h);
 /* Every view change: note hosts that left or came back (settled views only). */
 void fence_membership(struct havmd *h, const struct cluster_view *v);
+/* An operator's fence request delivered by CPG: the target is treated as
+ * lost now, whatever the membership says. */
+void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender);
 /* A fence result delivered by CPG (ours included). */
 void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender);
 

@@ -208,11 +208,19 @@ static bool is_request(uint16_t type)
 	return type == HAVM_MSG_STATUS_REQ || type == HAVM_MSG_DEBUG_DUMP_REQ;
 }
 
+/* Body-less replies share the request encoder's shape. */
+static bool is_empty_reply(uint16_t type)
+{
+	return type == HAVM_MSG_NODE_FENCE_REPLY;
+}
+
+
+
 int wire_request_encode(void *buf, size_t cap, enum havm_msg_type type)
 {
 	struct wbuf w;
 
-	if (!is_request((uint16_t)type))
+	if (!is_request((uint16_t)type) && !is_empty_reply((uint16_t)type))
 		return -EINVAL;
 	hdr_begin(&w, buf, cap, (uint16_t)type);
 	return hdr_end(&w);
@@ -226,8 +234,9 @@ int wire_request_decode(const void *buf, size_t len, uint16_t *type)
 	if (rc)
 		return rc;
 	*type = h.type;
-	/* Known requests carry no body; an unknown type is for the caller to
-	 * answer with HAVM_E_UNKNOWN, so it is not malformed here. */
+	/* Body-less requests carry no body; one with a body is checked by its
+	 * own decoder; an unknown type is for the caller to answer with
+	 * HAVM_E_UNKNOWN, so it is not malformed here. */
 	if (is_request(h.type) && len != HAVM_WIRE_HDR_LEN)
 		return -EBADMSG;
 	return 0;
@@ -264,6 +273,37 @@ int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *
 	check(&r, m->nodeid != 0);
 	check(&r, m->state >= 1 && m->state <= HAVM_DAEMON_STATE_MAX);
 	check(&r, m->name[0] != '\0');
+	return body_end(&r);
+}
+
+static bool is_fence_request(uint16_t type)
+{
+	return type == HAVM_MSG_FENCE_REQUEST || type == HAVM_MSG_NODE_FENCE_REQ;
+}
+
+int wire_fence_request_encode(void *buf, size_t cap, uint16_t type, const struct wire_fence_request *m)
+{
+	struct wbuf w;
+
+	if (!is_fence_request(type) || m->target == 0)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, type);
+	put_u32(&w, m->target);
+	return hdr_end(&w);
+}
+
+int wire_fence_request_decode(const void *buf, size_t len, uint16_t type, struct wire_fence_request *m)
+{
+	struct rbuf r;
+	int rc;
+
+	if (!is_fence_request(type))
+		return -EINVAL;
+	rc = body_begin(&r, buf, len, type);
+	if (rc)
+		return rc;
+	m->target = get_u32(&r);
+	check(&r, m->target != 0);
 	return body_end(&r);
 }
 
@@ -485,6 +525,8 @@ const char *wire_status_text(uint32_t status)
 	case HAVM_E_UNAVAILABLE: return "unavailable";
 	case HAVM_E_VERSION: return "havm and havmd versions differ";
 	case HAVM_E_DENIED: return "permission denied";
+	case HAVM_E_REFUSED: return "refused";
+	case HAVM_E_NOTFOUND: return "not found";
 	}
 	return "unknown status";
 }

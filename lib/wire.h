@@ -61,12 +61,15 @@ enum havm_msg_type {
 	/* CPG */
 	HAVM_MSG_NODE_STATE = 1,
 	HAVM_MSG_FENCE_RESULT = 2,
+	HAVM_MSG_FENCE_REQUEST = 3, /* an operator asked to fence a host */
 	/* control socket: requests */
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
+	HAVM_MSG_NODE_FENCE_REQ = 102, /* body: target node id */
 	/* control socket: replies */
 	HAVM_MSG_STATUS_REPLY = 200,
 	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
+	HAVM_MSG_NODE_FENCE_REPLY = 202, /* no body: the request went to the cluster */
 	HAVM_MSG_ERROR_REPLY = 299,
 };
 
@@ -111,8 +114,10 @@ enum havm_status {
 	HAVM_E_UNAVAILABLE = 4, /* switched off by configuration */
 	HAVM_E_VERSION = 5,   /* the request's wire version is not ours */
 	HAVM_E_DENIED = 6,    /* the peer is neither root nor in haclient */
+	HAVM_E_REFUSED = 7,   /* not allowed now (say, no quorum); the text says why */
+	HAVM_E_NOTFOUND = 8,  /* no such host */
 };
-#define HAVM_STATUS_MAX HAVM_E_DENIED
+#define HAVM_STATUS_MAX HAVM_E_NOTFOUND
 
 struct wire_hdr {
 	uint32_t magic;
@@ -208,6 +213,13 @@ int wire_request_decode(const void *buf, size_t len, uint16_t *type);
 
 int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *m);
 int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *m);
+/* HAVM_MSG_FENCE_REQUEST (CPG) and HAVM_MSG_NODE_FENCE_REQ (control socket)
+ * share this body: the host to fence. */
+struct wire_fence_request {
+	uint32_t target;
+};
+int wire_fence_request_encode(void *buf, size_t cap, uint16_t type, const struct wire_fence_request *m);
+int wire_fence_request_decode(const void *buf, size_t len, uint16_t type, struct wire_fence_request *m);
 int wire_fence_result_encode(void *buf, size_t cap, const struct wire_fence_result *m);
 int wire_fence_result_decode(const void *buf, size_t len, struct wire_fence_result *m);
 const char *wire_fence_result_name(uint8_t result);

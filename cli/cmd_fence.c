@@ -1,0 +1,221 @@
+/*
+ * cmd_fence.c: `havm fence history` and `havm fence check NODE`.
+ *
+ * Both work without havmd: the history is this host's own record (useful
+ * precisely when the cluster is in trouble), and a check talks to the
+ * host's fence devices directly, reading power state and changing nothing.
+ */
+#include "cli.h"
+
+#include "agent_run.h"
+#include "config.h"
+#include "ipmi.h"
+#include "json.h"
+#include "secret_file.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HISTORY_PATH "/var/lib/havm/fence-history"
+
+/* Value of KEY in a history line (key=value, detail="..." last), into OUT. */
+static void field(const char *line, const char *key, char *out, size_t size)
+{
+	char pat[32];
+	const char *p, *end;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p)
+		return;
+	p += strlen(pat);
+	if (*p == '"') {
+		p++;
+		end = strrchr(p, '"'); /* detail is last and may hold quotes */
+	} else {
+		end = p + strcspn(p, " \n");
+	}
+	if (!end || end < p)
+		end = p + strlen(p);
+	snprintf(out, size, "%.*s", (int)(end - p), p);
+}
+
+static void history_json(FILE *f)
+{
+	static const char *const keys[] = { "host", "nodeid", "result", "level", "elapsed_ms",
+					    "by", "detail" };
+	char line[2048], v[1500];
+	bool first = true;
+
+	printf("[");
+	while (fgets(line, sizeof(line), f)) {
+		printf("%s{\"time\":", first ? "" : ",");
+		first = false;
+		snprintf(v, sizeof(v), "%.*s", (int)strcspn(line, " "), line);
+		json_put_string(stdout, v);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			field(line, keys[k], v, sizeof(v));
+			printf(",\"%s\":", keys[k]);
+			if (!strcmp(keys[k], "nodeid") || !strcmp(keys[k], "level") ||
+			    !strcmp(keys[k], "elapsed_ms"))
+				printf("%ld", strtol(v, NULL, 10));
+			else
+				json_put_string(stdout, v);
+		}
+		printf("}");
+	}
+	printf("]\n");
+}
+
+static int fence_history(int argc, char **argv)
+{
+	bool json = false;
+	FILE *f;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr, "havm: unexpected argument \"%s\"\n", argv[i]);
+			return HAVM_EXIT_USAGE;
+		}
+	}
+	f = fopen(HISTORY_PATH, "re");
+	if (!f && errno == ENOENT) {
+		if (json)
+			printf("[]\n");
+		else
+			printf("No fences recorded on this host.\n");
+		return HAVM_EXIT_OK;
+	}
+	if (!f) {
+		fprintf(stderr, "havm: cannot read %s: %s\n", HISTORY_PATH, strerror(errno));
+		return errno == EACCES ? HAVM_EXIT_DENIED : HAVM_EXIT_ERROR;
+	}
+	if (json) {
+		history_json(f);
+	} else {
+		char line[2048];
+		while (fgets(line, sizeof(line), f))
+			fputs(line, stdout);
+	}
+	fclose(f);
+	return HAVM_EXIT_OK;
+}
+
+/* One device's power state: 1 on, 0 off, or -errno with ERR. */
+static int device_status(const struct havm_fence_device *d, char *err, size_t errlen)
+{
+	if (d->kind == HAVM_FENCE_AGENT) {
+		int code = -1, rc = fence_agent_run(d->agent, (const char(*)[128])d->args,
+						    d->n_args, "status", 20000, &code, err, errlen);
+		if (rc)
+			return rc;
+		if (code == 0 || code == 2)
+			return code == 0;
+		snprintf(err, errlen, "%s action=status: exit status %d", d->agent, code);
+		return -EREMOTEIO;
+	}
+	{
+		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
+		struct fence_ipmi_target t = {
+			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
+			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
+			.cipher_suite = (int)d->cipher_suite, .timeout_ms = 5000,
+		};
+		bool on = false;
+		int rc = secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
+					  errlen);
+		if (rc == 0)
+			rc = fence_ipmi_power_status(&t, &on, err, errlen);
+		explicit_bzero(pw, sizeof(pw));
+		return rc < 0 ? rc : on;
+	}
+}
+
+static int fence_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct havm_config cfg;
+	const char *config = HAVM_CONFIG_DEFAULT_PATH;
+	const struct havm_host *host;
+	char err[1024];
+	int c, failed = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return HAVM_EXIT_USAGE;
+		config = optarg;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "Usage: havm fence check NODE [-c FILE]\n");
+		return HAVM_EXIT_USAGE;
+	}
+	if (config_load(config, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "havm: %s\n", err);
+		return HAVM_EXIT_ERROR;
+	}
+	host = config_host_by_name(&cfg, argv[optind]);
+	if (!host) {
+		fprintf(stderr, "havm: no host \"%s\" in %s\n", argv[optind], config);
+		return HAVM_EXIT_ERROR;
+	}
+	if (host->fence_levels == 0) {
+		printf("%s has no fence levels: only sanlock's storage heartbeat can show it dead\n",
+		       host->name);
+		return HAVM_EXIT_OK;
+	}
+	for (size_t l = 0; l < host->fence_levels; l++) {
+		for (size_t d = 0; d < host->fence[l].n_devices; d++) {
+			const struct havm_fence_device *dev = &host->fence[l].devices[d];
+			int st;
+
+			err[0] = '\0';
+			st = device_status(dev, err, sizeof(err));
+			printf("level %zu device %s (%s): ", l + 1, dev->name,
+			       dev->kind == HAVM_FENCE_IPMI ? "ipmi" : "agent");
+			if (st < 0) {
+				printf("ERROR %s\n", err);
+				failed++;
+			} else {
+				printf("power %s\n", st ? "on" : "off");
+			}
+		}
+	}
+	return failed ? HAVM_EXIT_ERROR : HAVM_EXIT_OK;
+}
+
+int cmd_fence(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: havm fence history [--json]\n"
+		"       havm fence check NODE [-c FILE]\n"
+		"history: the fences recorded on this host (every host records every fence\n"
+		"  in the same order), from /var/lib/havm/fence-history; works without havmd.\n"
+		"check: ask each fence device of NODE for its power state (reads only; it\n"
+		"  changes nothing); exit 1 if any device does not answer.\n";
+
+	for (int i = 1; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return HAVM_EXIT_OK;
+		}
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return HAVM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "history"))
+		return fence_history(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return fence_check(argc - 1, argv + 1);
+	fprintf(stderr, "havm: unknown fence command \"%s\"\n%s", argv[1], usage);
+	return HAVM_EXIT_USAGE;
+}
