@@ -1,0 +1,53 @@
+#!/bin/bash
+# The lease module against real sanlock: a VM lease created in havm's
+# area is held by a process on host 2 (sanlock client command, as qemu's
+# lease would be); its owner reads as host 2; reclaiming it for another
+# host id is refused; host 2 loses power and, taken as verified off, its
+# lease is reclaimed at once, so host 3 acquires it without waiting out
+# sanlock's host-dead timeout.
+set -euo pipefail
+export HARNESS_SANLOCK=1
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
+harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
+FENCE_LEVELS_1=' ' FENCE_LEVELS_2=' ' FENCE_LEVELS_3=' '
+export FENCE_LEVELS_1 FENCE_LEVELS_2 FENCE_LEVELS_3
+harness_require_root
+harness_init 3
+area=$(harness_shared_path)/havm.leases
+touch "$area"
+start_cluster 3
+havm_on 1 storage init >/dev/null || harness_fail "storage init"
+all_joined() {
+	local i
+	for i in 1 2 3; do
+		[ "$(jq_on "$i" '[.hosts[] | select(.heartbeat == "live")] | length')" = 3 ] || return 1
+	done
+	return 0
+}
+wait_until 90 all_joined || harness_fail "storage not joined"
+tool=$HARNESS_REPO/tests/cluster/lease_tool
+offset=$((2 * 1024 * 1024)) # VM slot 0 (lib/storage.h)
+res="havm:vm-slot-0:$area:$offset"
+
+host_exec 1 "$tool" create "$area" vm-slot-0 "$offset" || harness_fail "lease create"
+[ "$(host_exec 1 "$tool" owner "$area" vm-slot-0 "$offset" | cut -d' ' -f1)" = 0 ] ||
+	harness_fail "a new lease has an owner"
+host_spawn 2 "$HARNESS_RUNDIR/holder.log" sanlock client command -r "$res" -c /bin/sleep 600
+held_by_2() { [ "$(host_exec 1 "$tool" owner "$area" vm-slot-0 "$offset" | cut -d' ' -f1)" = 2 ]; }
+wait_until 30 held_by_2 || harness_fail "host 2 never held the lease ($(cat "$HARNESS_RUNDIR/holder.log"))"
+harness_pass "lease created in havm's area; held by host 2, and its owner reads as host id 2"
+
+rc=0
+host_exec 1 "$tool" reclaim "$area" vm-slot-0 "$offset" 3 2>/dev/null || rc=$?
+[ "$rc" = 3 ] || harness_fail "reclaiming for the wrong host exited $rc, want 3 (refused)"
+held_by_2 || harness_fail "a refused reclaim changed the owner"
+harness_pass "reclaim refused when the lease is not held by the fenced host"
+
+host_poweroff 2
+t0=$HARNESS_LAST_POWEROFF_MS
+host_exec 1 "$tool" reclaim "$area" vm-slot-0 "$offset" 2 || harness_fail "reclaim of the fenced host's lease"
+[ "$(host_exec 1 "$tool" owner "$area" vm-slot-0 "$offset" | cut -d' ' -f1)" = 0 ] ||
+	harness_fail "owner still set after reclaim"
+host_exec 3 timeout 20 sanlock client command -r "$res" -c /bin/true >/dev/null 2>&1 ||
+	harness_fail "host 3 could not acquire the reclaimed lease"
+harness_pass "host 2 off: lease reclaimed and acquired by host 3 $(($(harness_now_ms) - t0)) ms after the power loss"
