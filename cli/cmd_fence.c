@@ -7,11 +7,9 @@
  */
 #include "cli.h"
 
-#include "agent_run.h"
 #include "config.h"
-#include "ipmi.h"
+#include "device.h"
 #include "json.h"
-#include "secret_file.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -107,36 +105,6 @@ static int fence_history(int argc, char **argv)
 	return HAVM_EXIT_OK;
 }
 
-/* One device's power state: 1 on, 0 off, or -errno with ERR. */
-static int device_status(const struct havm_fence_device *d, char *err, size_t errlen)
-{
-	if (d->kind == HAVM_FENCE_AGENT) {
-		int code = -1, rc = fence_agent_run(d->agent, (const char(*)[128])d->args,
-						    d->n_args, "status", 20000, &code, err, errlen);
-		if (rc)
-			return rc;
-		if (code == 0 || code == 2)
-			return code == 0;
-		snprintf(err, errlen, "%s action=status: exit status %d", d->agent, code);
-		return -EREMOTEIO;
-	}
-	{
-		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
-		struct fence_ipmi_target t = {
-			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
-			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
-			.cipher_suite = (int)d->cipher_suite, .timeout_ms = 5000,
-		};
-		bool on = false;
-		int rc = secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
-					  errlen);
-		if (rc == 0)
-			rc = fence_ipmi_power_status(&t, &on, err, errlen);
-		explicit_bzero(pw, sizeof(pw));
-		return rc < 0 ? rc : on;
-	}
-}
-
 static int fence_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -176,17 +144,18 @@ static int fence_check(int argc, char **argv)
 	for (size_t l = 0; l < host->fence_levels; l++) {
 		for (size_t d = 0; d < host->fence[l].n_devices; d++) {
 			const struct havm_fence_device *dev = &host->fence[l].devices[d];
-			int st;
+			bool on = false;
+			int rc;
 
 			err[0] = '\0';
-			st = device_status(dev, err, sizeof(err));
+			rc = fence_device_status(dev, &on, err, sizeof(err));
 			printf("level %zu device %s (%s): ", l + 1, dev->name,
 			       dev->kind == HAVM_FENCE_IPMI ? "ipmi" : "agent");
-			if (st < 0) {
+			if (rc < 0) {
 				printf("ERROR %s\n", err);
 				failed++;
 			} else {
-				printf("power %s\n", st ? "on" : "off");
+				printf("power %s\n", on ? "on" : "off");
 			}
 		}
 	}

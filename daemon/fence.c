@@ -13,14 +13,13 @@
  * off (power or sanlock) or when it rejoins the membership.
  */
 #include "fence.h"
+#include "clock.h"
 
-#include "agent_run.h"
 #include "cluster.h"
+#include "device.h"
 #include "fence_plan.h"
 #include "havmd.h"
-#include "ipmi.h"
 #include "log.h"
-#include "secret_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,16 +29,7 @@
 #include <unistd.h>
 
 #define FENCE_TICK_MS 500
-#define FENCE_IPMI_CALL_MS 5000 /* one IPMI exchange; the verify has its own */
-#define FENCE_POLL_MS 200
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#define FENCE_IPMI_CALL_MS 5000 /* one IPMI exchange, for the job's deadline */
 
 static int host_index(const struct havmd *h, uint32_t nodeid)
 {
@@ -72,8 +62,8 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 
 		/* A host proven off (fenced on request, say) leaving is expected. */
 		if (was && !is && !t->lost && !t->proven_off) {
-			*t = (struct fence_target){ .lost = true, .lost_at_ms = now_ms(),
-						    .retry_at_ms = now_ms() + host->fence_delay_ms };
+			*t = (struct fence_target){ .lost = true, .lost_at_ms = clock_now_ms(),
+						    .retry_at_ms = clock_now_ms() + host->fence_delay_ms };
 			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
 				   "until proven off",
 				   host->name, host->nodeid);
@@ -162,7 +152,7 @@ void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 		return; /* already on its way */
 	/* No fence delay: the delay settles races between partitions, and an
 	 * operator's request is not one. */
-	*t = (struct fence_target){ .lost = true, .lost_at_ms = now_ms(), .retry_at_ms = now_ms() };
+	*t = (struct fence_target){ .lost = true, .lost_at_ms = clock_now_ms(), .retry_at_ms = clock_now_ms() };
 }
 
 static void send_result(struct havmd *h, const struct wire_fence_result *m)
@@ -208,52 +198,6 @@ static void append(char *buf, size_t size, const char *a, const char *b)
 		snprintf(buf + len, size - len, "%s%s", a, b);
 }
 
-static int device_off(const struct havm_fence_device *d, const struct havm_config *cfg,
-		      char *err, size_t errlen)
-{
-	if (d->kind == HAVM_FENCE_AGENT)
-		return fence_agent_off_verified(d->agent, (const char(*)[128])d->args, d->n_args,
-						cfg->fence_timeout_ms, FENCE_POLL_MS, err, errlen);
-	{
-		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
-		struct fence_ipmi_target t = {
-			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
-			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
-			.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_IPMI_CALL_MS,
-		};
-		int rc = secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
-					  errlen);
-		if (rc)
-			return rc;
-		rc = fence_ipmi_off_verified(&t, cfg->fence_timeout_ms, FENCE_POLL_MS, err, errlen);
-		explicit_bzero(pw, sizeof(pw));
-		return rc;
-	}
-}
-
-static void device_on(const struct havm_fence_device *d, char *err, size_t errlen)
-{
-	int code;
-
-	if (d->kind == HAVM_FENCE_AGENT) {
-		fence_agent_run(d->agent, (const char(*)[128])d->args, d->n_args, "on",
-				FENCE_IPMI_CALL_MS, &code, err, errlen);
-		return;
-	}
-	{
-		char pw[FENCE_IPMI_PASSWORD_MAX + 2];
-		struct fence_ipmi_target t = {
-			.host = d->address, .port = (uint16_t)d->port, .user = d->user,
-			.password = pw, .privilege = (enum fence_ipmi_privilege)d->privilege,
-			.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_IPMI_CALL_MS,
-		};
-		if (secret_file_read(d->password_file, "password file", pw, sizeof(pw), err,
-				     errlen) == 0)
-			fence_ipmi_power_set(&t, FENCE_IPMI_ON, err, errlen);
-		explicit_bzero(pw, sizeof(pw));
-	}
-}
-
 static int job_fence(void *arg, void *out, size_t *len)
 {
 	const struct fence_job *j = arg;
@@ -270,7 +214,8 @@ static int job_fence(void *arg, void *out, size_t *len)
 		snprintf(lvl, sizeof(lvl), "%zu", l + 1);
 		for (size_t d = 0; d < lv->n_devices && ok; d++) {
 			err[0] = '\0';
-			if (device_off(&lv->devices[d], j->cfg, err, sizeof(err)) < 0) {
+			if (fence_device_off_verified(&lv->devices[d], j->cfg->fence_timeout_ms,
+						      err, sizeof(err)) < 0) {
 				ok = false;
 				append(o->detail, sizeof(o->detail), "level ", lvl);
 				append(o->detail, sizeof(o->detail), " device ",
@@ -289,7 +234,7 @@ static int job_fence(void *arg, void *out, size_t *len)
 			       lv->devices[d].name);
 		if (j->cfg->fence_action == HAVM_FENCE_ACTION_REBOOT)
 			for (size_t d = 0; d < lv->n_devices; d++)
-				device_on(&lv->devices[d], err, sizeof(err));
+				fence_device_power_on(&lv->devices[d], err, sizeof(err));
 		return 0;
 	}
 	return -EIO;
@@ -306,7 +251,7 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 	t->running = false;
 	if (len == sizeof(o))
 		memcpy(&o, out, sizeof(o));
-	m.elapsed_ms = (uint32_t)(now_ms() - t->lost_at_ms);
+	m.elapsed_ms = (uint32_t)(clock_now_ms() - t->lost_at_ms);
 	if (status == 0 && o.level > 0) {
 		m.result = HAVM_FENCE_OFF_VERIFIED;
 		m.level = (uint8_t)o.level;
@@ -323,7 +268,7 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 		if (backoff > h->cfg.fence_retry_max_ms)
 			backoff = h->cfg.fence_retry_max_ms;
 		t->attempts++;
-		t->retry_at_ms = now_ms() + backoff;
+		t->retry_at_ms = clock_now_ms() + backoff;
 		m.result = HAVM_FENCE_FAILED;
 		/* The devices' messages may fill the detail; the retry is logged
 		 * on its own line, so cut them rather than it. */
@@ -355,7 +300,7 @@ static void run_power(struct havmd *h, int i)
 	if (rc < 0) {
 		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
 			strerror(-rc));
-		h->fence.t[i].retry_at_ms = now_ms() + h->cfg.fence_retry_ms;
+		h->fence.t[i].retry_at_ms = clock_now_ms() + h->cfg.fence_retry_ms;
 		return;
 	}
 	h->fence.t[i].running = true;
@@ -408,7 +353,7 @@ static void tick(void *data)
 	s = (struct fence_snapshot){
 		.acting = h->cluster.coordinator != 0 &&
 			  h->cluster.coordinator == h->cluster.local_nodeid,
-		.now_ms = now_ms(), .hosts = hosts, .n_hosts = h->cfg.n_hosts,
+		.now_ms = clock_now_ms(), .hosts = hosts, .n_hosts = h->cfg.n_hosts,
 	};
 	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);
 	for (size_t k = 0; k < n; k++) {
@@ -421,7 +366,7 @@ static void tick(void *data)
 			struct wire_fence_result m = {
 				.target = steps[k].nodeid, .result = HAVM_FENCE_STORAGE_DEAD,
 				.time = (uint64_t)time(NULL),
-				.elapsed_ms = (uint32_t)(now_ms() - f->t[i].lost_at_ms),
+				.elapsed_ms = (uint32_t)(clock_now_ms() - f->t[i].lost_at_ms),
 			};
 			snprintf(m.detail, sizeof(m.detail),
 				 "sanlock reports its storage heartbeat dead after %u power "

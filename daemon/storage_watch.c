@@ -16,6 +16,7 @@
  * live in it, and removing it would make sanlock kill those VMs.
  */
 #include "storage_watch.h"
+#include "clock.h"
 
 #include "havmd.h"
 #include "log.h"
@@ -39,14 +40,6 @@ static uint32_t job_timeout_ms(const struct havmd *h)
 	return 5000 + 2 * 1000 * h->cfg.storage_io_timeout;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void set_state(struct havmd *h, uint8_t st, int rc)
 {
 	struct storage_watch *s = &h->storage;
@@ -56,7 +49,7 @@ static void set_state(struct havmd *h, uint8_t st, int rc)
 	if (st == HAVM_STORAGE_JOINED)
 		log_notice("storage: joined lockspace=%s host_id=%u path=%s join_ms=%llu",
 			   STORAGE_LOCKSPACE, h->cluster.local_nodeid, h->cfg.storage_path,
-			   (unsigned long long)(now_ms() - s->join_started_ms));
+			   (unsigned long long)(clock_now_ms() - s->join_started_ms));
 	else if (st == HAVM_STORAGE_JOINING || st == HAVM_STORAGE_PROBING)
 		log_info("storage: %s path=%s host_id=%u", wire_storage_state_name(st),
 			 h->cfg.storage_path, h->cluster.local_nodeid);
@@ -122,10 +115,10 @@ static void on_probe_join(struct havmd *h, void *ctx, int status, const void *ou
 	if (status == -ETIMEDOUT)
 		status = -EIO; /* the storage or sanlock did not answer in time */
 	if (status == 0)
-		s->join_started_ms = now_ms(); /* join_ms: sanlock's join alone */
+		s->join_started_ms = clock_now_ms(); /* join_ms: sanlock's join alone */
 	set_state(h, state_of_probe(status), status);
 	if (status)
-		s->retry_at_ms = now_ms() + STORAGE_RETRY_MS;
+		s->retry_at_ms = clock_now_ms() + STORAGE_RETRY_MS;
 }
 
 /* Poll result: inq status, then (id, state) pairs. */
@@ -198,7 +191,7 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 		/* Joining failed, or sanlock dropped the lockspace (it does when
 		 * it cannot renew our lease on the storage). */
 		set_state(h, HAVM_STORAGE_FAILED, r.inq);
-		s->retry_at_ms = now_ms() + STORAGE_RETRY_MS;
+		s->retry_at_ms = clock_now_ms() + STORAGE_RETRY_MS;
 		return;
 	}
 	set_state(h, HAVM_STORAGE_JOINED, 0);
@@ -265,7 +258,7 @@ static void tick(void *data)
 	if (s->state == HAVM_STORAGE_JOINING || s->state == HAVM_STORAGE_JOINED) {
 		rc = worker_start(h, "storage poll", job_timeout_ms(h), job_poll, &arg, on_poll,
 				  NULL);
-	} else if (now_ms() >= s->retry_at_ms) {
+	} else if (clock_now_ms() >= s->retry_at_ms) {
 		/* A retry keeps showing (and not re-logging) the failure it
 		 * retries; only a change of outcome is news. */
 		rc = worker_start(h, "storage probe and join", job_timeout_ms(h),
@@ -284,7 +277,7 @@ int storage_watch_start(struct havmd *h)
 	if (!h->cfg.storage_path[0])
 		return 0;
 	h->storage.state = HAVM_STORAGE_PROBING;
-	h->storage.join_started_ms = now_ms();
+	h->storage.join_started_ms = clock_now_ms();
 	schedule_tick(h);
 	return 0;
 }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE 1 /* pipe2 */
 #include "worker.h"
+#include "clock.h"
 
 #include "havmd.h"
 #include "log.h"
@@ -21,14 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Reap every exited child without blocking; results travel by pipe, so
  * the exit status is only logged when it says something went wrong. */
@@ -70,7 +63,7 @@ static void worker_end(struct havmd *h, struct worker *w, int status)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)w->timer);
 	memcpy(out, w->buf + sizeof(int32_t), len);
 	log_debug("worker: done job=\"%s\" pid=%ld status=%d ms=%llu", w->what, (long)w->pid,
-		  status, (unsigned long long)(now_ms() - w->started_ms));
+		  status, (unsigned long long)(clock_now_ms() - w->started_ms));
 	memset(w, 0, sizeof(*w));
 	/* The slot is free before the callback runs: it may start a new job. */
 	done(h, ctx, status, out, len);
@@ -174,7 +167,7 @@ int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	*w = (struct worker){ .h = h, .busy = true, .pid = pid, .fd = p[0], .done = done,
-			      .ctx = ctx, .started_ms = now_ms() };
+			      .ctx = ctx, .started_ms = clock_now_ms() };
 	snprintf(w->what, sizeof(w->what), "%s", what);
 	rc = qb_loop_poll_add(h->loop, QB_LOOP_MED, p[0], POLLIN, h, on_pipe);
 	if (rc < 0) {

@@ -1,6 +1,7 @@
 /* agent_run.c: see agent_run.h. */
 #define _GNU_SOURCE 1 /* pipe2 */
 #include "agent_run.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,19 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static unsigned long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
-}
-
 int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 		    const char *action, unsigned timeout_ms, int *exit_code, char *err,
 		    size_t errlen)
 {
-	unsigned long long deadline = mono_ms() + timeout_ms;
+	unsigned long long deadline = clock_now_ms() + timeout_ms;
 	int in[2], st = 0;
 	pid_t pid;
 
@@ -63,7 +56,7 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 			snprintf(err, errlen, "%s: wait: %s", path, strerror(errno));
 			return -errno;
 		}
-		if (mono_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			snprintf(err, errlen, "%s action=%s: no answer within %u ms, killed", path,
@@ -88,7 +81,7 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 int fence_agent_off_verified(const char *path, const char (*args)[128], size_t n_args,
 			     unsigned timeout_ms, unsigned poll_ms, char *err, size_t errlen)
 {
-	unsigned long long deadline = mono_ms() + timeout_ms;
+	unsigned long long deadline = clock_now_ms() + timeout_ms;
 	int code = -1, rc;
 
 	rc = fence_agent_run(path, args, n_args, "off", timeout_ms, &code, err, errlen);
@@ -99,7 +92,7 @@ int fence_agent_off_verified(const char *path, const char (*args)[128], size_t n
 		return -EREMOTEIO;
 	}
 	for (;;) {
-		unsigned long long now = mono_ms();
+		unsigned long long now = clock_now_ms();
 		if (now >= deadline) {
 			snprintf(err, errlen, "%s: power not reported off within %u ms", path,
 				 timeout_ms);

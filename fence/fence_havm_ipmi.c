@@ -19,6 +19,7 @@
  * successful fence into a failed one at Pacemaker's timeout.
  */
 #include "agent_args.h"
+#include "clock.h"
 #include "ipmi.h"
 #include "secret_file.h"
 
@@ -106,22 +107,6 @@ __attribute__((format(printf, 2, 3))) static void log_debug(const struct agent *
 	va_start(ap, fmt);
 	vlog(ag, LOG_DEBUG, "DEBUG", fmt, ap);
 	va_end(ap);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /*
@@ -242,7 +227,7 @@ static void target_from_args(const struct agent_args *a, struct fence_ipmi_targe
 static int do_status(const struct agent *ag, const struct fence_ipmi_target *t, bool print)
 {
 	char err[1024];
-	uint64_t t0 = now_ms();
+	uint64_t t0 = clock_now_ms();
 	bool on = false;
 	int rc = fence_ipmi_power_status(t, &on, err, sizeof(err));
 
@@ -251,7 +236,7 @@ static int do_status(const struct agent *ag, const struct fence_ipmi_target *t, 
 		return 1;
 	}
 	log_debug(ag, "%s:%u: power is %s (read in %llu ms)", t->host, (unsigned)t->port,
-		  on ? "on" : "off", (unsigned long long)(now_ms() - t0));
+		  on ? "on" : "off", (unsigned long long)(clock_now_ms() - t0));
 	if (print)
 		printf("Status: %s\n", on ? "ON" : "OFF");
 	return on || !print ? 0 : EXIT_OFF;
@@ -264,7 +249,7 @@ static int do_power(const struct agent *ag, const struct fence_ipmi_target *t, b
 				       .timeout_ms = a->power_timeout_ms,
 				       .poll_ms = a->status_sleep_ms };
 	char err[1024];
-	uint64_t t0 = now_ms();
+	uint64_t t0 = clock_now_ms();
 	int rc = fence_ipmi_power_verified(t, on, &v, err, sizeof(err));
 
 	if (rc) {
@@ -273,7 +258,7 @@ static int do_power(const struct agent *ag, const struct fence_ipmi_target *t, b
 		return 1;
 	}
 	log_notice(ag, "%s:%u: powered %s, verified in %llu ms", t->host, (unsigned)t->port,
-		   on ? "on" : "off", (unsigned long long)(now_ms() - t0));
+		   on ? "on" : "off", (unsigned long long)(clock_now_ms() - t0));
 	return 0;
 }
 
@@ -342,7 +327,7 @@ static int run(struct agent *ag)
 	if ((a->action == AGENT_OFF || a->action == AGENT_REBOOT) && a->delay_ms) {
 		/* Two-node clusters give one side a head start in a fence race. */
 		log_debug(ag, "delay %u ms before fencing", a->delay_ms);
-		sleep_ms(a->delay_ms);
+		clock_sleep_ms(a->delay_ms);
 	}
 
 	switch (a->action) {

@@ -10,6 +10,7 @@
  * operator what to fix.
  */
 #include "ipmi.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,22 +28,6 @@ struct session {
 	const struct fence_ipmi_target *t;
 	char hostport[HOSTPORT_MAX];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 const char *fence_ipmi_privilege_name(enum fence_ipmi_privilege p)
 {
@@ -395,7 +380,7 @@ int fence_ipmi_power_verified(const struct fence_ipmi_target *t, bool on,
 	char refusal[512] = ""; /* the BMC's refusal of the command, if it refused */
 	char msg[512] = "";     /* why the last attempt failed */
 	struct session s;
-	uint64_t start = now_ms(), deadline = 0, now;
+	uint64_t start = clock_now_ms(), deadline = 0, now;
 	bool sent = false; /* the BMC accepted the command */
 	int rc = fence_ipmi_target_check(t, err, errlen);
 
@@ -431,10 +416,10 @@ int fence_ipmi_power_verified(const struct fence_ipmi_target *t, bool on,
 				rc = 0;
 			}
 			if (!deadline)
-				deadline = now_ms() + v->settle_ms + v->timeout_ms;
+				deadline = clock_now_ms() + v->settle_ms + v->timeout_ms;
 			if (!rc && !refusal[0]) {
 				sent = true;
-				sleep_ms(v->settle_ms);
+				clock_sleep_ms(v->settle_ms);
 			}
 		}
 		if (!rc && (sent || refusal[0]))
@@ -457,10 +442,10 @@ int fence_ipmi_power_verified(const struct fence_ipmi_target *t, bool on,
 		if (refusal[0])
 			break;
 		/* The last poll is at the deadline, so the whole timeout is used. */
-		now = now_ms();
+		now = clock_now_ms();
 		if (now >= deadline)
 			break;
-		sleep_ms(deadline - now < v->poll_ms ? (unsigned)(deadline - now) : v->poll_ms);
+		clock_sleep_ms(deadline - now < v->poll_ms ? (unsigned)(deadline - now) : v->poll_ms);
 	}
 	session_close(&s);
 
@@ -471,11 +456,11 @@ int fence_ipmi_power_verified(const struct fence_ipmi_target *t, bool on,
 	if (rc) {
 		snprintf(err, errlen, "%s (%s %llu ms after the first %s)", msg,
 			 sent ? "power state unknown" : "command never confirmed",
-			 (unsigned long long)(now_ms() - start), action_name(a));
+			 (unsigned long long)(clock_now_ms() - start), action_name(a));
 		return rc;
 	}
 	snprintf(err, errlen, "%s: power still %s %llu ms after %s", s.hostport, on ? "off" : "on",
-		 (unsigned long long)(now_ms() - start), action_name(a));
+		 (unsigned long long)(clock_now_ms() - start), action_name(a));
 	return -ETIMEDOUT;
 }
 

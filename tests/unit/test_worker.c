@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "havmd.h"
+#include "clock.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -23,13 +24,6 @@ static struct havmd h;
 static int results[WORKERS_MAX + 4];
 static char payload[64];
 static int pending;
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int job_hello(void *arg, void *out, size_t *len)
 {
@@ -105,14 +99,14 @@ static void hung_child_times_out(void **state)
 	(void)state;
 	setup_loop();
 	pending = 2;
-	t0 = mono_ms();
+	t0 = clock_now_ms();
 	assert_int_equal(worker_start(&h, "hang", 300, job_hang, NULL, done, &results[0]), 0);
 	assert_int_equal(worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[1]), 0);
 	qb_loop_run(h.loop);
 	assert_int_equal(results[0], -ETIMEDOUT);
 	assert_int_equal(results[1], 0);
 	/* reported at the deadline, not after the child's 30 s sleep */
-	assert_true(mono_ms() - t0 < 10000);
+	assert_true(clock_now_ms() - t0 < 10000);
 	qb_loop_destroy(h.loop);
 }
 
