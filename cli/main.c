@@ -38,8 +38,9 @@ static void usage(FILE *f)
 	fprintf(f, "\nOptions:\n"
 		   "  -h, --help     this help; `havm COMMAND --help` for a command\n"
 		   "  -V, --version  print the version\n\n"
-		   "Exit codes: 0 ok, 1 havmd reported an error, 2 usage error,\n"
-		   "3 havmd not running, 4 permission denied, 5 malformed reply.\n"
+		   "Exit codes: 0 ok, 1 error (havmd refused or failed, a fence device did not\n"
+		   "answer, a file could not be read), 2 usage error, 3 havmd not running,\n"
+		   "4 permission denied, 5 malformed reply.\n"
 		   "havm talks to havmd on this host; root or group haclient only. See havm(8).\n");
 }
 

@@ -293,6 +293,12 @@ static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		reply_error(&h->ctl, c, id, HAVM_E_NOTFOUND, "no such host in havm.conf");
 		return;
 	}
+	if (config_host_by_nodeid(&h->cfg, rq.target)->fence_levels == 0) {
+		/* Accepting it would do nothing: say so instead. */
+		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+			    "the host has no fence levels in havm.conf: nothing can power it off");
+		return;
+	}
 	if (h->cluster.coordinator == 0) {
 		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
 			    "this partition has no quorum (or its membership is settling): "

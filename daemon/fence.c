@@ -20,6 +20,7 @@
 #include "fence_plan.h"
 #include "havmd.h"
 #include "log.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,6 @@
 #include <unistd.h>
 
 #define FENCE_TICK_MS 500
-#define FENCE_IPMI_CALL_MS 5000 /* one IPMI exchange, for the job's deadline */
 
 static int host_index(const struct havmd *h, uint32_t nodeid)
 {
@@ -94,15 +94,26 @@ static void history_append(struct havmd *h, const struct wire_fence_result *m, u
 	struct tm tm;
 	int fd, len;
 
+	char detail[WIRE_TEXT_MAX + 1];
+
+	/* detail is quoted in the line: its own quotes become ' so that the
+	 * line stays parseable (havm fence history --json). */
+	snprintf(detail, sizeof(detail), "%s", m->detail);
+	for (char *p = detail; *p; p++)
+		if (*p == '"')
+			*p = '\'';
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	len = snprintf(line, sizeof(line),
 		       "%s host=%s nodeid=%u result=%s level=%u elapsed_ms=%u by=%s detail=\"%s\"\n",
 		       when, target ? target->name : "?", m->target,
 		       wire_fence_result_name(m->result), m->level, m->elapsed_ms,
-		       by ? by->name : "?", m->detail);
+		       by ? by->name : "?", detail);
 	snprintf(path, sizeof(path), "%s/%s", HAVM_STATE_DIR, FENCE_HISTORY_FILE);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* haclient may request fences (havm node fence): it may read them too. */
+	if (fd >= 0 && h->ctl.have_haclient)
+		(void)fchown(fd, 0, h->ctl.haclient_gid);
 	if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) < 0)
 		log_err("fence: cannot record in the fence history path=%s error=\"%s\"", path,
 			strerror(errno));
@@ -155,7 +166,8 @@ void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 	*t = (struct fence_target){ .lost = true, .lost_at_ms = clock_now_ms(), .retry_at_ms = clock_now_ms() };
 }
 
-static void send_result(struct havmd *h, const struct wire_fence_result *m)
+/* 0 when sent or queued for the next tick; -errno when lost. */
+static int send_result(struct havmd *h, const struct wire_fence_result *m)
 {
 	struct fence_state *f = &h->fence;
 	uint8_t buf[WIRE_FENCE_RESULT_MAX_LEN];
@@ -164,17 +176,16 @@ static void send_result(struct havmd *h, const struct wire_fence_result *m)
 
 	if (len < 0) {
 		log_err("fence: cannot encode a result error=\"%s\"", strerror(-len));
-		return;
+		return len;
 	}
 	rc = cluster_send(h, buf, (size_t)len);
 	if (rc == -EAGAIN && f->n_pending < sizeof(f->pending) / sizeof(f->pending[0])) {
 		f->pending[f->n_pending++] = *m;
-		return;
+		return 0;
 	}
 	if (rc < 0)
-		log_err("fence: cannot tell the cluster a result error=\"%s\"; it is not in the "
-			"history",
-			strerror(-rc));
+		log_err("fence: cannot tell the cluster a result error=\"%s\"", strerror(-rc));
+	return rc;
 }
 
 /* ---- the power fence job (runs in a worker child) --------------------- */
@@ -232,9 +243,14 @@ static int job_fence(void *arg, void *out, size_t *len)
 		for (size_t d = 0; d < lv->n_devices; d++)
 			append(o->detail, sizeof(o->detail), d ? "," : "devices=",
 			       lv->devices[d].name);
+		/* A reboot's power on is not waited for, but its failure is
+		 * said: the host stays off, which an operator should know. */
 		if (j->cfg->fence_action == HAVM_FENCE_ACTION_REBOOT)
 			for (size_t d = 0; d < lv->n_devices; d++)
-				fence_device_power_on(&lv->devices[d], err, sizeof(err));
+				if (fence_device_power_on(&lv->devices[d], err, sizeof(err)) < 0) {
+					append(o->detail, sizeof(o->detail), "; power on failed: ",
+					       err);
+				}
 		return 0;
 	}
 	return -EIO;
@@ -249,6 +265,13 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 	struct fence_job_out o = { 0 };
 
 	t->running = false;
+	if (!t->lost) {
+		/* Resolved meanwhile (sanlock's dead, or it rejoined): a second
+		 * record would only confuse the history. */
+		log_info("fence: late fence job result host=%s status=%d dropped", host->name,
+			 status);
+		return;
+	}
 	if (len == sizeof(o))
 		memcpy(&o, out, sizeof(o));
 	m.elapsed_ms = (uint32_t)(clock_now_ms() - t->lost_at_ms);
@@ -290,7 +313,9 @@ static void run_power(struct havmd *h, int i)
 
 	for (size_t l = 0; l < host->fence_levels; l++)
 		limit += host->fence[l].n_devices *
-			 ((uint64_t)h->cfg.fence_timeout_ms + 2 * FENCE_IPMI_CALL_MS);
+			 ((uint64_t)h->cfg.fence_timeout_ms + 2 * FENCE_DEVICE_IPMI_CALL_MS +
+			  (h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? FENCE_DEVICE_AGENT_CALL_MS
+									   : 0));
 	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
 	log_notice("fence: fencing host=%s nodeid=%u action=%s levels=%zu attempt=%u", host->name,
 		   host->nodeid, h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
@@ -372,9 +397,12 @@ static void tick(void *data)
 				 "sanlock reports its storage heartbeat dead after %u power "
 				 "attempts",
 				 f->t[i].attempts);
-			/* Until the result comes back, do not say it twice. */
-			f->t[i].lost = false;
-			send_result(h, &m);
+			/* Resolved once the cluster has it; otherwise the next
+			 * tick says it again rather than losing it. */
+			if (send_result(h, &m) == 0) {
+				f->t[i].lost = false;
+				f->t[i].proven_off = true;
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@
 #include "fence.h"
 #include "storage_watch.h"
 #include "havmd.h"
+#include "device.h"
 #include "log.h"
 
 #include "havm-build.h"
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +90,52 @@ static int lock_single_instance(void)
 	return fd; /* kept open for the daemon's lifetime: that holds the lock */
 }
 
+/* What havm.conf's syntax cannot check: each IPMI device within IPMI's own
+ * limits, so that a fence does not fail for a reason known at start. */
+static int config_check_devices(const struct havmd *h, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		const struct havm_host *host = &h->cfg.hosts[i];
+		for (size_t l = 0; l < host->fence_levels; l++) {
+			for (size_t d = 0; d < host->fence[l].n_devices; d++) {
+				const struct havm_fence_device *dev = &host->fence[l].devices[d];
+				char why[512];
+				if (fence_device_check(dev, why, sizeof(why)) == 0)
+					continue;
+				snprintf(err, errlen, "%s: host \"%s\" fence device \"%s\": %.400s",
+					 h->config_path, host->name, dev->name, why);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Said once at start: such a host, if it fails, is never fenced and its
+ * loss needs an operator. */
+static void warn_unfenceable(const struct havmd *h)
+{
+	if (h->cfg.storage_path[0])
+		return;
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (h->cfg.hosts[i].fence_levels == 0)
+			log_warn("fence: host=%s has no fence levels and there is no storage "
+				 "group: if it fails it can never be fenced; add levels or storage",
+				 h->cfg.hosts[i].name);
+}
+
+/* The state directory holds the fence history: make sure it exists (a
+ * fresh install has none) before anything needs it. */
+static int state_dir_ready(void)
+{
+	if (mkdir(HAVM_STATE_DIR, 0750) < 0 && errno != EEXIST) {
+		int e = errno;
+		log_err("havmd: cannot create %s: %s", HAVM_STATE_DIR, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 static int32_t on_signal(int32_t sig, void *data)
 {
 	struct havmd *h = data;
@@ -137,6 +185,8 @@ int main(int argc, char **argv)
 	}
 
 	rc = config_load(h.config_path, &h.cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = config_check_devices(&h, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "havmd: %s\n", err);
 		/* Under systemd stderr reaches the journal, but say it in syslog
@@ -163,6 +213,9 @@ int main(int argc, char **argv)
 	log_notice("havmd: starting version=%s config=%s cluster=%s hosts=%zu", PACKAGE_VERSION,
 		   h.config_path, h.cfg.cluster_name, h.cfg.n_hosts);
 
+	if (state_dir_ready() < 0)
+		return 1;
+	warn_unfenceable(&h);
 	h.loop = qb_loop_create();
 	if (!h.loop) {
 		log_err("havmd: cannot create the main loop");

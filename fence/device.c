@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IPMI_CALL_MS 5000 /* one IPMI exchange; a verify has its own time */
-#define POLL_MS 200        /* between power reads while verifying */
-#define AGENT_CALL_MS 20000
+#define POLL_MS 200 /* between power reads while verifying */
 
 /* The IPMI target of D, with its password read into PW (cleared by the
  * caller). The password file is read at each use, never kept: a changed
@@ -22,7 +20,7 @@ static int ipmi_target(const struct havm_fence_device *d, char *pw, size_t pwlen
 	*t = (struct fence_ipmi_target){
 		.host = d->address, .port = (uint16_t)d->port, .user = d->user, .password = pw,
 		.privilege = (enum fence_ipmi_privilege)d->privilege,
-		.cipher_suite = (int)d->cipher_suite, .timeout_ms = IPMI_CALL_MS,
+		.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_DEVICE_IPMI_CALL_MS,
 	};
 	return secret_file_read(d->password_file, "password file", pw, pwlen, err, errlen);
 }
@@ -57,7 +55,7 @@ int fence_device_power_on(const struct havm_fence_device *d, char *err, size_t e
 	int code = -1, rc;
 
 	if (d->kind == HAVM_FENCE_AGENT) {
-		rc = fence_agent_run(d->agent, agent_args(d), d->n_args, "on", AGENT_CALL_MS, &code,
+		rc = fence_agent_run(d->agent, agent_args(d), d->n_args, "on", FENCE_DEVICE_AGENT_CALL_MS, &code,
 				     err, errlen);
 		if (rc == 0 && code != 0) {
 			snprintf(err, errlen, "%s action=on: exit status %d", d->agent, code);
@@ -79,7 +77,7 @@ int fence_device_status(const struct havm_fence_device *d, bool *on, char *err, 
 	int code = -1, rc;
 
 	if (d->kind == HAVM_FENCE_AGENT) {
-		rc = fence_agent_run(d->agent, agent_args(d), d->n_args, "status", AGENT_CALL_MS,
+		rc = fence_agent_run(d->agent, agent_args(d), d->n_args, "status", FENCE_DEVICE_AGENT_CALL_MS,
 				     &code, err, errlen);
 		if (rc)
 			return rc;
@@ -94,5 +92,26 @@ int fence_device_status(const struct havm_fence_device *d, bool *on, char *err, 
 	if (rc == 0)
 		rc = fence_ipmi_power_status(&t, on, err, errlen);
 	explicit_bzero(pw, sizeof(pw));
+	return rc;
+}
+
+int fence_device_check(const struct havm_fence_device *d, char *err, size_t errlen)
+{
+	struct fence_ipmi_target t;
+	char pw[2] = "";
+	int rc;
+
+	if (d->kind != HAVM_FENCE_IPMI)
+		return 0;
+	if (d->privilege < FENCE_IPMI_PRIV_OPERATOR) {
+		snprintf(err, errlen, "privilege \"user\" cannot change the power; use operator");
+		return -EINVAL;
+	}
+	t = (struct fence_ipmi_target){
+		.host = d->address, .port = (uint16_t)d->port, .user = d->user, .password = pw,
+		.privilege = (enum fence_ipmi_privilege)d->privilege,
+		.cipher_suite = (int)d->cipher_suite, .timeout_ms = FENCE_DEVICE_IPMI_CALL_MS,
+	};
+	rc = fence_ipmi_target_check(&t, err, errlen);
 	return rc;
 }
