@@ -44,6 +44,8 @@ static bool in_list(const uint32_t *ids, size_t n, uint32_t id)
 	return membership_contains(ids, n, id);
 }
 
+static void act_now(void *data);
+
 void fence_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct fence_state *f = &h->fence;
@@ -67,6 +69,7 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
 				   "until proven off",
 				   host->name, host->nodeid);
+			qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
 		} else if (is && t->lost && !was) {
 			t->lost = false;
 			log_notice("fence: host back in the membership host=%s nodeid=%u; no "
@@ -332,6 +335,7 @@ static void run_power(struct havmd *h, int i)
 }
 
 static void tick(void *data);
+static void plan_and_act(struct havmd *h);
 
 static void schedule(struct havmd *h)
 {
@@ -345,9 +349,9 @@ static void schedule(struct havmd *h)
 	h->fence.timer = t;
 }
 
-static void tick(void *data)
+/* Gather the facts, ask fence_plan, carry the steps out. */
+static void plan_and_act(struct havmd *h)
 {
-	struct havmd *h = data;
 	struct fence_state *f = &h->fence;
 	struct fence_host hosts[HAVM_HOSTS_MAX];
 	struct fence_step steps[HAVM_HOSTS_MAX];
@@ -355,8 +359,6 @@ static void tick(void *data)
 	struct fence_snapshot s;
 	size_t n;
 
-	f->timer = 0;
-	schedule(h);
 	for (size_t k = 0, m = f->n_pending; k < m; k++) {
 		struct wire_fence_result r = f->pending[0];
 		memmove(f->pending, f->pending + 1, --f->n_pending * sizeof(f->pending[0]));
@@ -405,6 +407,21 @@ static void tick(void *data)
 			}
 		}
 	}
+}
+
+static void tick(void *data)
+{
+	struct havmd *h = data;
+
+	h->fence.timer = 0;
+	schedule(h);
+	plan_and_act(h);
+}
+
+/* A host was just lost: decide now rather than at the next tick. */
+static void act_now(void *data)
+{
+	plan_and_act(data);
 }
 
 int fence_start(struct havmd *h)
