@@ -16,6 +16,10 @@ static const char *host_state(const struct wire_status_node *n)
 {
 	if (n->flags & WIRE_NODE_ONLINE)
 		return "online";
+	/* Proven off by its fence (or sanlock): the one state in which its
+	 * VMs can be known to be stopped. */
+	if (n->flags & WIRE_NODE_FENCED)
+		return "fenced";
 	/* Gone from the membership but still renewing its storage lease: cut
 	 * off from the network, not dead. The difference decides fencing. */
 	if (!(n->flags & WIRE_NODE_MEMBER) && n->heartbeat == HAVM_HB_LIVE)
@@ -69,6 +73,8 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			strcat(role, "(this host) ");
 		if (!(n->flags & WIRE_NODE_CONFIGURED))
 			strcat(role, "NOT-IN-CONFIG ");
+		if (n->flags & WIRE_NODE_FENCE_PENDING)
+			strcat(role, "FENCE-PENDING ");
 		if (role[0] && role[strlen(role) - 1] == ' ')
 			role[strlen(role) - 1] = '\0';
 		printf("%-16s %-8u %-9s %-10s %-22s %s\n", n->name, n->nodeid, host_state(n),
@@ -117,12 +123,15 @@ static void json_node(const struct wire_status_reply *m, const struct wire_statu
 	json_put_string(stdout, n->name);
 	printf(",\"nodeid\":%u,\"state\":\"%s\",\"online\":%s,\"member\":%s,"
 	       "\"coordinator\":%s,\"local\":%s,\"configured\":%s,\"heartbeat\":\"%s\","
-	       "\"daemon\":",
+	       "\"fence\":%s,\"daemon\":",
 	       n->nodeid, host_state(n), n->flags & WIRE_NODE_ONLINE ? "true" : "false",
 	       n->flags & WIRE_NODE_MEMBER ? "true" : "false",
 	       n->flags & WIRE_NODE_COORDINATOR ? "true" : "false",
 	       n->flags & WIRE_NODE_LOCAL ? "true" : "false",
-	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false", wire_heartbeat_name(n->heartbeat));
+	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false", wire_heartbeat_name(n->heartbeat),
+	       n->flags & WIRE_NODE_FENCE_PENDING ? "\"pending\""
+	       : n->flags & WIRE_NODE_FENCED      ? "\"done\""
+						  : "null");
 	if (n->flags & WIRE_NODE_HAVE_STATE) {
 		printf("{\"version\":");
 		json_put_string(stdout, n->version);

@@ -21,6 +21,7 @@
 #include "cluster.h"
 
 #include "fence.h"
+#include "tiebreak.h"
 
 #include "log.h"
 #include "membership.h"
@@ -83,6 +84,7 @@ static void view_changed(struct havmd *h)
 			  (unsigned long long)v.quorum_ring.seq);
 	cl->settled = settled;
 	fence_membership(h, &v);
+	tiebreak_membership(h, &v);
 	if (c != cl->coordinator) {
 		if (c == 0)
 			log_notice("cluster: no coordinator quorate=%d settled=%d members=%zu",
@@ -189,6 +191,13 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			fence_on_result(h, &fr, nodeid);
 			return;
 		}
+	} else if (rc == 0 && hdr.type == HAVM_MSG_TIEBREAK_LEASE) {
+		struct wire_tiebreak_lease tl;
+		rc = wire_tiebreak_lease_decode(msg, len, &tl);
+		if (rc == 0) {
+			tiebreak_on_lease(h, &tl, nodeid);
+			return;
+		}
 	} else if (rc == 0 && hdr.type != HAVM_MSG_NODE_STATE) {
 		rc = -EBADMSG;
 	}
@@ -260,6 +269,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	 * every member's table is complete without a state-transfer protocol. */
 	if (n_joined > 0)
 		cluster_announce(h);
+	cl->group_joins += n_joined;
 }
 
 static void on_totem_confchg(cpg_handle_t handle, struct cpg_ring_id ring, uint32_t n_members,

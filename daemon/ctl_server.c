@@ -215,13 +215,17 @@ static void reply_error(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t 
 static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
 	struct ctl_server *s = &h->ctl;
+	uint32_t pending[WIRE_NODES_MAX], fenced[WIRE_NODES_MAX];
 	struct cluster_view view;
 	struct storage_view sv;
+	struct fence_view fv;
 	int len;
 
 	cluster_view_get(h, &view);
 	storage_view_get(h, &sv);
-	nodes_status_build(&h->cfg, &view, &h->states, &sv, (uint64_t)time(NULL), &s->status);
+	fence_view_get(h, &fv, pending, fenced);
+	nodes_status_build(&h->cfg, &view, &h->states, &sv, &fv, (uint64_t)time(NULL),
+			   &s->status);
 	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
 		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));
@@ -303,6 +307,13 @@ static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
 			    "this partition has no quorum (or its membership is settling): "
 			    "fencing is refused");
+		return;
+	}
+	if (rq.target == h->cluster.coordinator) {
+		/* It would power itself off mid-job, leaving no record. */
+		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+			    "the host is the coordinator and cannot fence itself: stop havmd "
+			    "there first (another host takes over), or use fence_havm_ipmi");
 		return;
 	}
 	rc = wire_fence_request_encode(out, sizeof(out), HAVM_MSG_FENCE_REQUEST, &rq);

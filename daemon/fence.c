@@ -30,6 +30,12 @@
 #include <unistd.h>
 
 #define FENCE_TICK_MS 500
+/* A host powered off leaves corosync's membership within its token and
+ * consensus timeouts (a few seconds); still there after this, it was not. */
+#define FENCE_STILL_MEMBER_MS 10000
+/* Resend an undelivered result after this: fencing a member stalls CPG
+ * delivery until corosync re-forms the ring (a few seconds). */
+#define FENCE_RESEND_MS 3000
 
 static int host_index(const struct havmd *h, uint32_t nodeid)
 {
@@ -64,8 +70,11 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 
 		/* A host proven off (fenced on request, say) leaving is expected. */
 		if (was && !is && !t->lost && !t->proven_off) {
-			*t = (struct fence_target){ .lost = true, .lost_at_ms = clock_now_ms(),
-						    .retry_at_ms = clock_now_ms() + host->fence_delay_ms };
+			t->lost = true;
+			t->gen++; /* a job still out from an earlier loss is not this one's */
+			t->lost_at_ms = clock_now_ms();
+			t->retry_at_ms = clock_now_ms() + host->fence_delay_ms;
+			t->attempts = 0;
 			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
 				   "until proven off",
 				   host->name, host->nodeid);
@@ -76,8 +85,18 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 				   "fence needed",
 				   host->name, host->nodeid);
 		}
-		if (is && !was)
+		if (is && !was) {
 			t->proven_off = false; /* it booted again */
+		} else if (is && t->proven_off &&
+			   clock_now_ms() - t->proven_off_at_ms > FENCE_STILL_MEMBER_MS) {
+			/* Verified off, yet still in the membership: the record was
+			 * wrong (a device that does not control this host's power).
+			 * Forget it, or the host would never be fenced when it goes. */
+			t->proven_off = false;
+			log_err("fence: host=%s nodeid=%u is still a member %d s after its fence "
+				"was verified off: check that its fence devices control its power",
+				host->name, host->nodeid, FENCE_STILL_MEMBER_MS / 1000);
+		}
 	}
 	memcpy(f->prev, v->quorum_members, v->n_quorum * sizeof(f->prev[0]));
 	f->n_prev = v->n_quorum;
@@ -124,11 +143,27 @@ static void history_append(struct havmd *h, const struct wire_fence_result *m, u
 		close(fd);
 }
 
+static bool same_result(const struct wire_fence_result *a, const struct wire_fence_result *b)
+{
+	return a->target == b->target && a->result == b->result && a->level == b->level &&
+	       a->time == b->time && a->elapsed_ms == b->elapsed_ms &&
+	       strcmp(a->detail, b->detail) == 0;
+}
+
 void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
 {
 	int i = host_index(h, m->target);
 	const char *name = i >= 0 ? h->cfg.hosts[i].name : "?";
 
+	if (i >= 0 && sender == h->cluster.local_nodeid &&
+	    h->fence.t[i].result.time == m->time && h->fence.t[i].result.result == m->result)
+		h->fence.t[i].unsent = false; /* our own copy came back: delivered */
+	if (i >= 0 && h->fence.t[i].have_recorded && same_result(&h->fence.t[i].recorded, m))
+		return; /* a resent copy of what we already recorded */
+	if (i >= 0) {
+		h->fence.t[i].recorded = *m;
+		h->fence.t[i].have_recorded = true;
+	}
 	history_append(h, m, sender);
 	if (m->result == HAVM_FENCE_FAILED) {
 		log_err("fence: FAILED host=%s nodeid=%u by=%u detail=\"%s\"; retrying", name,
@@ -138,6 +173,7 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 	if (i >= 0) {
 		h->fence.t[i].lost = false;
 		h->fence.t[i].proven_off = true;
+		h->fence.t[i].proven_off_at_ms = clock_now_ms();
 	}
 	if (m->result == HAVM_FENCE_OFF_VERIFIED)
 		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
@@ -166,29 +202,38 @@ void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 		return; /* already on its way */
 	/* No fence delay: the delay settles races between partitions, and an
 	 * operator's request is not one. */
-	*t = (struct fence_target){ .lost = true, .lost_at_ms = clock_now_ms(), .retry_at_ms = clock_now_ms() };
+	t->lost = true;
+	t->gen++;
+	t->attempts = 0;
+	t->lost_at_ms = t->retry_at_ms = clock_now_ms();
 }
 
-/* 0 when sent or queued for the next tick; -errno when lost. */
-static int send_result(struct havmd *h, const struct wire_fence_result *m)
+/* Multicast T's result; until our own copy comes back through CPG it stays
+ * "unsent" and every tick sends it again (corosync's flow control, or
+ * corosync itself being away, must not lose a record). */
+static void send_result(struct havmd *h, struct fence_target *t)
 {
-	struct fence_state *f = &h->fence;
 	uint8_t buf[WIRE_FENCE_RESULT_MAX_LEN];
-	int len = wire_fence_result_encode(buf, sizeof(buf), m);
+	int len = wire_fence_result_encode(buf, sizeof(buf), &t->result);
 	int rc;
 
 	if (len < 0) {
 		log_err("fence: cannot encode a result error=\"%s\"", strerror(-len));
-		return len;
+		t->unsent = false;
+		return;
 	}
+	t->unsent = true;
+	t->sent_at_ms = clock_now_ms();
 	rc = cluster_send(h, buf, (size_t)len);
-	if (rc == -EAGAIN && f->n_pending < sizeof(f->pending) / sizeof(f->pending[0])) {
-		f->pending[f->n_pending++] = *m;
-		return 0;
-	}
-	if (rc < 0)
-		log_err("fence: cannot tell the cluster a result error=\"%s\"", strerror(-rc));
-	return rc;
+	if (rc < 0 && rc != -EAGAIN)
+		log_warn("fence: cannot send a result yet error=\"%s\"; retrying", strerror(-rc));
+}
+
+/* A job's result: record it as ours and send it. */
+static void publish(struct havmd *h, struct fence_target *t, const struct wire_fence_result *m)
+{
+	t->result = *m;
+	send_result(h, t);
 }
 
 /* ---- the power fence job (runs in a worker child) --------------------- */
@@ -259,20 +304,25 @@ static int job_fence(void *arg, void *out, size_t *len)
 	return -EIO;
 }
 
+/* A job's context: which host, and for which of its losses. */
+#define JOB_CTX(i, gen) ((void *)(uintptr_t)(((uint64_t)(gen) << 8) | (uint64_t)(i)))
+#define JOB_INDEX(ctx) ((int)((uintptr_t)(ctx) & 0xff))
+#define JOB_GEN(ctx) ((uint32_t)((uintptr_t)(ctx) >> 8))
+
 static void on_job_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
 {
-	int i = (int)(intptr_t)ctx;
+	int i = JOB_INDEX(ctx);
 	struct fence_target *t = &h->fence.t[i];
 	const struct havm_host *host = &h->cfg.hosts[i];
 	struct wire_fence_result m = { .target = host->nodeid, .time = (uint64_t)time(NULL) };
 	struct fence_job_out o = { 0 };
 
 	t->running = false;
-	if (!t->lost) {
-		/* Resolved meanwhile (sanlock's dead, or it rejoined): a second
-		 * record would only confuse the history. */
-		log_info("fence: late fence job result host=%s status=%d dropped", host->name,
-			 status);
+	if (!t->lost || JOB_GEN(ctx) != t->gen) {
+		/* Resolved meanwhile (sanlock's dead, or it rejoined), or from an
+		 * earlier loss: a second record would only confuse the history. */
+		log_notice("fence: late fence job result host=%s status=%d dropped", host->name,
+			   status);
 		return;
 	}
 	if (len == sizeof(o))
@@ -288,6 +338,7 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 		 * fence the host again. */
 		t->lost = false;
 		t->proven_off = true;
+		t->proven_off_at_ms = clock_now_ms();
 	} else {
 		uint64_t backoff = (uint64_t)h->cfg.fence_retry_ms << (t->attempts < 16 ? t->attempts : 16);
 
@@ -304,7 +355,7 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 			 : o.detail[0]        ? o.detail
 					      : "no level could be tried");
 	}
-	send_result(h, &m);
+	publish(h, t, &m);
 }
 
 static void run_power(struct havmd *h, int i)
@@ -323,11 +374,12 @@ static void run_power(struct havmd *h, int i)
 	log_notice("fence: fencing host=%s nodeid=%u action=%s levels=%zu attempt=%u", host->name,
 		   host->nodeid, h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
 		   host->fence_levels, h->fence.t[i].attempts + 1);
+	_Static_assert(HAVM_HOSTS_MAX <= 0xff, "host index fits the job context");
 	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
-			  job_fence, &jobs[i], on_job_done, (void *)(intptr_t)i);
+			  job_fence, &jobs[i], on_job_done, JOB_CTX(i, h->fence.t[i].gen));
 	if (rc < 0) {
 		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
-			strerror(-rc));
+			rc == -EAGAIN ? "every worker slot is busy" : strerror(-rc));
 		h->fence.t[i].retry_at_ms = clock_now_ms() + h->cfg.fence_retry_ms;
 		return;
 	}
@@ -359,11 +411,13 @@ static void plan_and_act(struct havmd *h)
 	struct fence_snapshot s;
 	size_t n;
 
-	for (size_t k = 0, m = f->n_pending; k < m; k++) {
-		struct wire_fence_result r = f->pending[0];
-		memmove(f->pending, f->pending + 1, --f->n_pending * sizeof(f->pending[0]));
-		send_result(h, &r);
-	}
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (f->t[i].unsent && h->cluster.up &&
+		    clock_now_ms() - f->t[i].sent_at_ms >= FENCE_RESEND_MS) {
+			/* A duplicate may reach the others if our first copy was only
+			 * slow: they record what arrives; better twice than never. */
+			send_result(h, &f->t[i]);
+		}
 	storage_view_get(h, &sv);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		const struct havm_host *host = &h->cfg.hosts[i];
@@ -380,6 +434,7 @@ static void plan_and_act(struct havmd *h)
 	s = (struct fence_snapshot){
 		.acting = h->cluster.coordinator != 0 &&
 			  h->cluster.coordinator == h->cluster.local_nodeid,
+		.self = h->cluster.local_nodeid,
 		.now_ms = clock_now_ms(), .hosts = hosts, .n_hosts = h->cfg.n_hosts,
 	};
 	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);
@@ -399,12 +454,12 @@ static void plan_and_act(struct havmd *h)
 				 "sanlock reports its storage heartbeat dead after %u power "
 				 "attempts",
 				 f->t[i].attempts);
-			/* Resolved once the cluster has it; otherwise the next
-			 * tick says it again rather than losing it. */
-			if (send_result(h, &m) == 0) {
-				f->t[i].lost = false;
-				f->t[i].proven_off = true;
-			}
+			/* Resolved here at once; the record is re-sent until
+			 * it has come back through CPG. */
+			f->t[i].lost = false;
+			f->t[i].proven_off = true;
+			f->t[i].proven_off_at_ms = clock_now_ms();
+			publish(h, &f->t[i], &m);
 		}
 	}
 }
@@ -422,6 +477,18 @@ static void tick(void *data)
 static void act_now(void *data)
 {
 	plan_and_act(data);
+}
+
+void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
+		    uint32_t *fenced)
+{
+	*v = (struct fence_view){ .pending = pending, .fenced = fenced };
+	for (size_t i = 0; i < h->cfg.n_hosts && i < WIRE_NODES_MAX; i++) {
+		if (h->fence.t[i].lost)
+			pending[v->n_pending++] = h->cfg.hosts[i].nodeid;
+		else if (h->fence.t[i].proven_off)
+			fenced[v->n_fenced++] = h->cfg.hosts[i].nodeid;
+	}
 }
 
 int fence_start(struct havmd *h)

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "membership.h"
+#include "nodes.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -20,10 +21,21 @@ struct havmd;
 struct fence_target {
 	bool lost;            /* left the membership; not proven off since */
 	bool proven_off;      /* fenced; stays set until it rejoins */
+	uint64_t proven_off_at_ms;
 	bool running;         /* our power fence job is out */
+	uint32_t gen;         /* bumped at each loss: a job belongs to one */
 	uint64_t lost_at_ms;
 	uint64_t retry_at_ms;
 	unsigned attempts;
+	/* Our result not yet seen back through CPG: sent again every tick,
+	 * so that no member's history misses it (corosync may be away). */
+	bool unsent;
+	uint64_t sent_at_ms;
+	struct wire_fence_result result;
+	/* The last result recorded for this host: a copy re-sent while the
+	 * first was only slow is recognised and recorded once. */
+	bool have_recorded;
+	struct wire_fence_result recorded;
 };
 
 struct fence_state {
@@ -32,11 +44,11 @@ struct fence_state {
 	size_t n_prev;
 	bool have_prev;
 	uint64_t timer;
-	/* results corosync's flow control refused, sent again at the next tick */
-	struct wire_fence_result pending[8];
-	size_t n_pending;
 };
 
+/* Lost and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
+void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
+		    uint32_t *fenced);
 int fence_start(struct havmd *h);
 void fence_stop(struct havmd *h);
 /* Every view change: note hosts that left or came back (settled views only). */

@@ -9,7 +9,9 @@
 #include "fence.h"
 #include "membership.h"
 #include "nodes.h"
+#include "qdevice.h"
 #include "storage_watch.h"
+#include "tiebreak.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -48,6 +50,7 @@ struct cluster {
 	uint32_t quorum_members[WIRE_NODES_MAX];
 	size_t n_quorum;
 	uint32_t coordinator; /* last computed, to log changes */
+	uint64_t group_joins; /* daemons that joined the group so far */
 };
 
 struct ctl_server {
@@ -73,6 +76,8 @@ struct havmd {
 	struct workers workers;
 	struct storage_watch storage;
 	struct fence_state fence;
+	struct tiebreak tiebreak; /* storage.tiebreaker: the lease */
+	struct qdevice qdevice;   /* storage.tiebreaker: the vote */
 };
 
 #endif

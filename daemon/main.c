@@ -9,6 +9,8 @@
 #include "ctl_server.h"
 #include "fence.h"
 #include "storage_watch.h"
+#include "qdevice.h"
+#include "tiebreak.h"
 #include "havmd.h"
 #include "device.h"
 #include "log.h"
@@ -239,12 +241,17 @@ int main(int argc, char **argv)
 	cluster_start(&h);
 	storage_watch_start(&h);
 	fence_start(&h);
+	tiebreak_start(&h);
+	qdevice_start(&h);
 	/* Ready means: the CLI can ask us what is going on. Corosync may still
 	 * be absent; status says so rather than systemd waiting for it. */
 	sd_notify(0, "READY=1");
 
 	qb_loop_run(h.loop);
 
+	/* Withdraw the vote, then release the lease, while corosync is up. */
+	qdevice_stop(&h);
+	tiebreak_stop(&h);
 	cluster_stop(&h);
 	storage_watch_stop(&h);
 	fence_stop(&h);

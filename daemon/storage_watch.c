@@ -190,11 +190,12 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 	if (r.inq != 0) {
 		/* Joining failed, or sanlock dropped the lockspace (it does when
 		 * it cannot renew our lease on the storage). */
-		set_state(h, HAVM_STORAGE_FAILED, r.inq);
+		set_state(h, HAVM_STORAGE_FAILED, -ECONNABORTED);
 		s->retry_at_ms = clock_now_ms() + STORAGE_RETRY_MS;
 		return;
 	}
 	set_state(h, HAVM_STORAGE_JOINED, 0);
+	s->polled_at_ms = clock_now_ms();
 	{
 		/* Compare with a copy: the arrays are rewritten below. */
 		uint32_t old_ids[WIRE_NODES_MAX];
@@ -293,11 +294,15 @@ void storage_view_get(const struct havmd *h, struct storage_view *v)
 {
 	const struct storage_watch *s = &h->storage;
 
+	/* Heartbeats sanlock has not confirmed lately are not claimed: a stale
+	 * "dead" must never count as a fence. */
+	bool fresh = clock_now_ms() - s->polled_at_ms <= job_timeout_ms(h) + 3 * STORAGE_TICK_MS;
+
 	*v = (struct storage_view){
 		.state = h->cfg.storage_path[0] ? s->state : HAVM_STORAGE_OFF,
 		.path = h->cfg.storage_path[0] ? h->cfg.storage_path : NULL,
 		.hb_ids = s->hb_ids,
 		.hb_states = s->hb_states,
-		.n_hb = s->state == HAVM_STORAGE_JOINED ? s->n_hb : 0,
+		.n_hb = s->state == HAVM_STORAGE_JOINED && fresh ? s->n_hb : 0,
 	};
 }

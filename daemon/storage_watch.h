@@ -19,6 +19,7 @@ struct storage_watch {
 	bool job_running;       /* a probe/join or poll worker is out */
 	uint64_t retry_at_ms;   /* next probe after a failure */
 	uint64_t join_started_ms;
+	uint64_t polled_at_ms;  /* last answer from sanlock about heartbeats */
 	uint64_t timer;         /* qb_loop_timer_handle of the tick */
 	uint32_t hb_ids[WIRE_NODES_MAX];
 	uint8_t hb_states[WIRE_NODES_MAX];

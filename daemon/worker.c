@@ -117,6 +117,7 @@ static void on_deadline(void *data)
 	w->timer = 0;
 	log_warn("worker: job=\"%s\" pid=%ld passed its deadline, killed", w->what,
 		 (long)w->pid);
+	kill(-w->pid, SIGKILL); /* the job's whole process group */
 	kill(w->pid, SIGKILL);
 	worker_end(w->h, w, -ETIMEDOUT);
 }
@@ -147,8 +148,24 @@ int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_
 		size_t len = 0, off = 0;
 		int32_t st;
 
-		close(p[0]);
+		sigset_t all;
+
+		/* A clean child: its own process group (a deadline kills it
+		 * whole), default signals (libqb's handlers are the parent's),
+		 * and no inherited descriptors but the result pipe, so a child
+		 * stuck in I/O holds no corosync or control socket open. */
+		setpgid(0, 0);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);
+		if (p[1] != 3) {
+			dup2(p[1], 3);
+			p[1] = 3;
+		}
+		close_range(4, ~0U, 0);
 		st = fn(arg, buf + sizeof(st), &len);
 		if (len > WORKER_OUT_MAX)
 			len = WORKER_OUT_MAX;
@@ -164,6 +181,7 @@ int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_
 		}
 		_exit(0);
 	}
+	setpgid(pid, pid); /* also here: no race with the child's own call */
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	*w = (struct worker){ .h = h, .busy = true, .pid = pid, .fd = p[0], .done = done,

@@ -34,14 +34,22 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
+
+		/* Its own process group: a timeout kills the agent and whatever
+		 * it started, which must not change the power later. */
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
 		dup2(in[0], STDIN_FILENO);
 		if (null >= 0) {
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
+			if (null > STDERR_FILENO)
+				close(null);
 		}
 		execl(path, path, (char *)NULL); /* no shell: the path is the program */
 		_exit(127);
 	}
+	setpgid(pid, pid);
 	close(in[0]);
 	signal(SIGPIPE, SIG_IGN);
 	dprintf(in[1], "action=%s\n", action);
@@ -57,6 +65,7 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 			return -errno;
 		}
 		if (clock_now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			snprintf(err, errlen, "%s action=%s: no answer within %u ms, killed", path,

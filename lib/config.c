@@ -235,6 +235,12 @@ static const struct config_key storage_keys[] = {
 	 */
 	{ .name = "io_timeout", .type = KEY_U32, .min = 1, .max = 60, .def = 10,
 	  .offset = FIELD(struct havm_config, storage_io_timeout, uint32_t) },
+	/*
+	 * Off by default: the quorum device also needs its device block in
+	 * corosync.conf (see struct havm_config), which havm cannot write.
+	 */
+	{ .name = "tiebreaker", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, storage_tiebreaker, bool) },
 };
 
 static const struct config_key fencing_keys[] = {

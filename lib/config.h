@@ -75,6 +75,14 @@ struct havm_config {
 	/* storage: empty when havm.conf has no storage group */
 	char storage_path[HAVM_PATH_MAX + 1];
 	uint32_t storage_io_timeout; /* seconds; sanlock's io_timeout */
+	/*
+	 * storage.tiebreaker (default false): havmd registers a corosync quorum
+	 * device "havm" and competes for the tiebreaker lease on the storage;
+	 * the partition holding it gets the device's vote, so an even split
+	 * keeps one quorate half. corosync.conf must declare the device:
+	 * quorum { device { model: havm; votes: 1; ... } }.
+	 */
+	bool storage_tiebreaker;
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

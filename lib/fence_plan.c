@@ -12,7 +12,7 @@ size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t
 	for (size_t i = 0; i < s->n_hosts && n < max; i++) {
 		const struct fence_host *h = &s->hosts[i];
 
-		if (!h->lost)
+		if (!h->lost || h->nodeid == s->self)
 			continue;
 		/* sanlock's "dead" is proof by itself: the host's watchdog has
 		 * fired, or its VMs were stopped, by the time it says so. It

@@ -10,7 +10,9 @@
  *  - power fencing first, through the host's levels; a host with no levels,
  *    or whose levels all fail, is taken as fenced only when sanlock reports
  *    its storage heartbeat dead (its watchdog has reset it by then);
- *  - one job per host at a time; after a failure, not before retry_at.
+ *  - one job per host at a time; after a failure, not before retry_at;
+ *  - never our own host: powering it off would cut the job off mid-way and
+ *    leave no record (the next coordinator fences it if it is lost).
  */
 #ifndef HAVM_FENCE_PLAN_H
 #define HAVM_FENCE_PLAN_H
@@ -30,6 +32,7 @@ struct fence_host {
 
 struct fence_snapshot {
 	bool acting;          /* coordinator of a quorate, settled partition */
+	uint32_t self;        /* our node id: a daemon never fences its own host */
 	uint64_t now_ms;
 	const struct fence_host *hosts;
 	size_t n_hosts;

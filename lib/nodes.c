@@ -110,7 +110,8 @@ static uint8_t heartbeat_of(const struct storage_view *sv, uint32_t nodeid)
 
 void nodes_status_build(const struct havm_config *cfg, const struct cluster_view *view,
 			const struct node_states *states, const struct storage_view *storage,
-			uint64_t now, struct wire_status_reply *out)
+			const struct fence_view *fence, uint64_t now,
+			struct wire_status_reply *out)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->cluster_name, sizeof(out->cluster_name), "%s", cfg->cluster_name);
@@ -138,6 +139,15 @@ void nodes_status_build(const struct havm_config *cfg, const struct cluster_view
 		add_unconfigured(out, view->cpg_members, view->n_cpg, view, states);
 		add_unconfigured(out, view->quorum_members, view->n_quorum, view, states);
 	}
-	for (uint16_t i = 0; i < out->n_nodes; i++)
-		out->nodes[i].heartbeat = heartbeat_of(storage, out->nodes[i].nodeid);
+	for (uint16_t i = 0; i < out->n_nodes; i++) {
+		struct wire_status_node *n = &out->nodes[i];
+
+		n->heartbeat = heartbeat_of(storage, n->nodeid);
+		if (!fence || (n->flags & WIRE_NODE_MEMBER))
+			continue;
+		if (membership_contains(fence->pending, fence->n_pending, n->nodeid))
+			n->flags |= WIRE_NODE_FENCE_PENDING;
+		else if (membership_contains(fence->fenced, fence->n_fenced, n->nodeid))
+			n->flags |= WIRE_NODE_FENCED;
+	}
 }

@@ -37,6 +37,14 @@ struct storage_view {
 	size_t n_hb;
 };
 
+/* What fencing knows (all empty when nothing was lost). */
+struct fence_view {
+	const uint32_t *pending; /* lost, not proven off yet */
+	size_t n_pending;
+	const uint32_t *fenced;  /* proven off and not back */
+	size_t n_fenced;
+};
+
 /*
  * Fill OUT for a status reply: one entry per configured host in config
  * order, then any member not in the configuration (a misconfiguration the
@@ -44,6 +52,7 @@ struct storage_view {
  */
 void nodes_status_build(const struct havm_config *cfg, const struct cluster_view *view,
 			const struct node_states *states, const struct storage_view *storage,
-			uint64_t now, struct wire_status_reply *out);
+			const struct fence_view *fence, uint64_t now,
+			struct wire_status_reply *out);
 
 #endif

@@ -216,6 +216,8 @@ const char *storage_strerror(int rc)
 	case -EBUSY: return "it holds another program's sanlock lockspace or lease (--force overwrites it)";
 	case -ECONNREFUSED:
 	case -ENOTCONN: return "sanlock is not running on this host";
+	case -ECONNABORTED:
+		return "sanlock left the lockspace (its renewal failed, or the join was refused)";
 	}
 	return strerror(-rc);
 }

@@ -356,6 +356,36 @@ const char *wire_fence_result_name(uint8_t result)
 	return "unknown";
 }
 
+static bool tiebreak_lease_valid(const struct wire_tiebreak_lease *m)
+{
+	return m->nodeid != 0 && m->held <= 1;
+}
+
+int wire_tiebreak_lease_encode(void *buf, size_t cap, const struct wire_tiebreak_lease *m)
+{
+	struct wbuf w;
+
+	if (!tiebreak_lease_valid(m))
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_TIEBREAK_LEASE);
+	put_u32(&w, m->nodeid);
+	put_u8(&w, m->held);
+	return hdr_end(&w);
+}
+
+int wire_tiebreak_lease_decode(const void *buf, size_t len, struct wire_tiebreak_lease *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_TIEBREAK_LEASE);
+
+	if (rc)
+		return rc;
+	m->nodeid = get_u32(&r);
+	m->held = get_u8(&r);
+	check(&r, tiebreak_lease_valid(m));
+	return body_end(&r);
+}
+
 int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m)
 {
 	struct wbuf w;

@@ -62,6 +62,7 @@ enum havm_msg_type {
 	HAVM_MSG_NODE_STATE = 1,
 	HAVM_MSG_FENCE_RESULT = 2,
 	HAVM_MSG_FENCE_REQUEST = 3, /* an operator asked to fence a host */
+	HAVM_MSG_TIEBREAK_LEASE = 4, /* a host got or lost the tiebreaker lease */
 	/* control socket: requests */
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
@@ -155,6 +156,16 @@ struct wire_fence_result {
 #define WIRE_FENCE_RESULT_MAX_LEN \
 	(HAVM_WIRE_HDR_LEN + 4 + 1 + 1 + 8 + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
 
+/* HAVM_MSG_TIEBREAK_LEASE: the sender's havmd says whether it holds the
+ * tiebreaker lease (lib/storage.h). Sent when that changes and again when a
+ * daemon joins the group; the quorum device's vote follows it
+ * (lib/tiebreak_vote.h). NODEID must be the sender's own. */
+struct wire_tiebreak_lease {
+	uint32_t nodeid;
+	uint8_t held; /* 1: held, 0: not (lost, released, never got it) */
+};
+#define WIRE_TIEBREAK_LEASE_LEN (HAVM_WIRE_HDR_LEN + 4 + 1)
+
 /* One host in a status reply. */
 #define WIRE_NODE_CONFIGURED   0x01 /* listed in havm.conf */
 #define WIRE_NODE_MEMBER       0x02 /* in corosync's quorum membership */
@@ -162,7 +173,9 @@ struct wire_fence_result {
 #define WIRE_NODE_COORDINATOR  0x08
 #define WIRE_NODE_LOCAL        0x10 /* the host answering */
 #define WIRE_NODE_HAVE_STATE   0x20 /* we received its node state */
-#define WIRE_NODE_FLAGS_ALL    0x3f
+#define WIRE_NODE_FENCE_PENDING 0x40 /* lost, not proven off yet */
+#define WIRE_NODE_FENCED       0x80 /* proven off (power or sanlock), not back */
+#define WIRE_NODE_FLAGS_ALL    0xff
 struct wire_status_node {
 	uint32_t nodeid;
 	uint8_t flags;
@@ -223,6 +236,8 @@ int wire_fence_request_decode(const void *buf, size_t len, uint16_t type, struct
 int wire_fence_result_encode(void *buf, size_t cap, const struct wire_fence_result *m);
 int wire_fence_result_decode(const void *buf, size_t len, struct wire_fence_result *m);
 const char *wire_fence_result_name(uint8_t result);
+int wire_tiebreak_lease_encode(void *buf, size_t cap, const struct wire_tiebreak_lease *m);
+int wire_tiebreak_lease_decode(const void *buf, size_t len, struct wire_tiebreak_lease *m);
 int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m);
 int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_reply *m);
 int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m);

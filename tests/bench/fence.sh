@@ -16,13 +16,8 @@ export HARNESS_BMC=1 HARNESS_SANLOCK=1
 runs=${1:-5}
 fallback_runs=${2:-1}
 harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
-harness_require_root
-harness_init 3
-touch "$(harness_shared_path)/havm.leases"
-start_cluster 3
-havm_on 1 storage init >/dev/null
-joined3() { [ "$(jq_on 1 '[.hosts[] | select(.heartbeat == "live")] | length')" = 3 ]; }
-wait_until 90 joined3 || harness_fail "storage not joined"
+storage_cluster 3
+joined3() { all_heartbeats_live 3 1; }
 
 # wait_record N PATTERN: until host 1's history has N lines matching PATTERN.
 wait_record() {

@@ -108,7 +108,9 @@ bmc_device() {
 
 # write_fence_conf i: host i's havm.conf with fence levels for every host.
 # FENCE_LEVELS_<j> overrides host j's levels (a libconfig list of levels;
-# default: one level, its BMC). FENCE_STORAGE=1 adds the storage group.
+# default: one level, its BMC). FENCE_HOST_EXTRA_<j> adds settings to host
+# j's entry (say "fence_delay_ms = 3000;"). FENCE_STORAGE=1 adds the storage group;
+# FENCE_STORAGE_EXTRA is put inside it (say, "tiebreaker = true;").
 # FENCE_EXTRA is appended verbatim (say, a fencing group).
 write_fence_conf() {
 	local i=$1 j var levels
@@ -117,14 +119,16 @@ write_fence_conf() {
 		for ((j = 1; j <= HARNESS_N; j++)); do
 			var=FENCE_LEVELS_$j
 			levels=${!var:-( $(bmc_device "$j") )}
-			printf '  { name = "node%s"; nodeid = %s; fence = ( %s ); }%s\n' "$j" "$j" \
-				"$levels" "$([ "$j" -lt "$HARNESS_N" ] && echo ,)"
+			var=FENCE_HOST_EXTRA_$j
+			printf '  { name = "node%s"; nodeid = %s; fence = ( %s ); %s }%s\n' "$j" "$j" \
+				"$levels" "${!var:-}" "$([ "$j" -lt "$HARNESS_N" ] && echo ,)"
 		done
 		printf ');\ntimers: { reconnect_ms = 1000; };\nlog: { debug = true; };\n'
 		printf 'fencing: { timeout_ms = 10000; retry_ms = 2000; retry_max_ms = 10000; };\n'
 		if [ "${FENCE_STORAGE:-0}" = 1 ]; then
-			printf 'storage: { path = "%s/havm.leases"; io_timeout = %s; };\n' \
-				"$(harness_shared_path)" "${HARNESS_SANLOCK_IO_TIMEOUT:-2}"
+			printf 'storage: { path = "%s/havm.leases"; io_timeout = %s; %s };\n' \
+				"$(harness_shared_path)" "${HARNESS_SANLOCK_IO_TIMEOUT:-2}" \
+				"${FENCE_STORAGE_EXTRA:-}"
 		fi
 		printf '%s\n' "${FENCE_EXTRA:-}"
 	} >"$(harness_host_path "$i" /etc/havm/havm.conf)"
@@ -135,3 +139,30 @@ fence_history() { host_exec "$1" cat /var/lib/havm/fence-history 2>/dev/null || 
 
 # history_has i PATTERN: host i's fence history matches the extended regex.
 history_has() { fence_history "$1" | grep -Eq -- "$2"; }
+
+# all_heartbeats_live N HOST...: every HOST sees N live storage heartbeats.
+all_heartbeats_live() {
+	local n=$1 i
+	shift
+	for i in "$@"; do
+		[ "$(jq_on "$i" '[.hosts[] | select(.heartbeat == "live")] | length')" = "$n" ] ||
+			return 1
+	done
+	return 0
+}
+
+# storage_cluster N: the opening of a storage scenario (HARNESS_SANLOCK=1
+# and a havm.conf with the storage group at <shared>/havm.leases): a blank
+# storage file, N hosts started, `havm storage init` on host 1, and every
+# host seeing N live heartbeats.
+storage_cluster() {
+	local n=$1 hosts=() i
+	for ((i = 1; i <= n; i++)); do hosts+=("$i"); done
+	harness_require_root
+	harness_init "$n"
+	touch "$(harness_shared_path)/havm.leases" # the LUN exists, blank
+	start_cluster "$n"
+	havm_on 1 storage init >/dev/null || harness_fail "havm storage init failed"
+	wait_until 90 all_heartbeats_live "$n" "${hosts[@]}" ||
+		harness_fail "storage not joined with $n live heartbeats on every host"
+}

@@ -73,6 +73,19 @@ static void storage_dead_ends_a_failing_power_fence(void **state)
 	assert_int_equal(steps[0].kind, FENCE_STEP_STORAGE_DEAD);
 }
 
+static void never_our_own_host(void **state)
+{
+	struct fence_host h[] = { { .nodeid = 1, .lost = true, .levels = 1,
+				    .heartbeat = HAVM_HB_DEAD } };
+	struct fence_snapshot s = { .acting = true, .self = 1, .now_ms = 1000, .hosts = h,
+				    .n_hosts = 1 };
+
+	(void)state;
+	assert_int_equal(fence_plan(&s, steps, 8), 0);
+	s.self = 2;
+	assert_int_equal(fence_plan(&s, steps, 8), 1);
+}
+
 static void several_hosts_bounded_by_max(void **state)
 {
 	struct fence_host h[12];
@@ -91,6 +104,7 @@ int main(void)
 		cmocka_unit_test(members_and_proven_hosts_are_left_alone),
 		cmocka_unit_test(no_levels_waits_for_storage_dead),
 		cmocka_unit_test(storage_dead_ends_a_failing_power_fence),
+		cmocka_unit_test(never_our_own_host),
 		cmocka_unit_test(several_hosts_bounded_by_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

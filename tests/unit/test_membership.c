@@ -129,7 +129,7 @@ static void status_marks_online_member_and_offline(void **state)
 	v.n_quorum = 3;
 	add_state(&st, 1, "kvm1");
 	add_state(&st, 2, "kvm2");
-	nodes_status_build(c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 3);
 	assert_int_equal(r.coordinator, 1);
 	assert_true(r.flags & WIRE_STATUS_QUORATE);
@@ -156,7 +156,7 @@ static void status_carries_heartbeats(void **state)
 	static struct wire_status_reply r;
 
 	(void)state;
-	nodes_status_build(c, &v, &st, &sv, 200, &r);
+	nodes_status_build(c, &v, &st, &sv, NULL, 200, &r);
 	assert_int_equal(r.storage, HAVM_STORAGE_JOINED);
 	assert_string_equal(r.storage_path, "/s/havm.leases");
 	assert_int_equal(r.nodes[0].heartbeat, HAVM_HB_LIVE);
@@ -166,8 +166,30 @@ static void status_carries_heartbeats(void **state)
 	assert_int_equal(r.nodes[2].heartbeat, HAVM_HB_LIVE);
 	sv.state = HAVM_STORAGE_JOINING;
 	sv.n_hb = 0;
-	nodes_status_build(c, &v, &st, &sv, 200, &r);
+	nodes_status_build(c, &v, &st, &sv, NULL, 200, &r);
 	assert_int_equal(r.nodes[1].heartbeat, HAVM_HB_UNKNOWN);
+}
+
+static void status_carries_fence_state(void **state)
+{
+	const struct havm_config *c = three_hosts();
+	struct node_states st = { .n = 0 };
+	uint32_t cpg[] = { 1 }, q[] = { 1, 2 }, pending[] = { 3 }, fenced[] = { 2 };
+	struct cluster_view v = view(cpg, 1);
+	struct fence_view fv = { .pending = pending, .n_pending = 1, .fenced = fenced,
+				 .n_fenced = 1 };
+	static struct wire_status_reply r;
+
+	(void)state;
+	v.quorum_members = q;
+	v.n_quorum = 2;
+	nodes_status_build(c, &v, &st, NULL, &fv, 200, &r);
+	assert_true(r.nodes[2].flags & WIRE_NODE_FENCE_PENDING);
+	/* node2 is a member again: whatever fencing remembers, it is back */
+	assert_false(r.nodes[1].flags & (WIRE_NODE_FENCED | WIRE_NODE_FENCE_PENDING));
+	v.n_quorum = 1;
+	nodes_status_build(c, &v, &st, NULL, &fv, 200, &r);
+	assert_true(r.nodes[1].flags & WIRE_NODE_FENCED);
 }
 
 static void status_shows_settling(void **state)
@@ -180,7 +202,7 @@ static void status_shows_settling(void **state)
 
 	(void)state;
 	v.cpg_ring.seq = 9;
-	nodes_status_build(c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, NULL, 200, &r);
 	assert_true(r.flags & WIRE_STATUS_SETTLING);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -198,7 +220,7 @@ static void status_without_corosync_claims_nothing(void **state)
 	(void)state;
 	v.corosync_up = false;
 	add_state(&st, 1, "kvm1");
-	nodes_status_build(c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, NULL, 200, &r);
 	assert_int_equal(r.flags, 0);
 	assert_int_equal(r.coordinator, 0);
 	for (int i = 0; i < 3; i++)
@@ -215,7 +237,7 @@ static void status_lists_unconfigured_members(void **state)
 
 	(void)state;
 	add_state(&st, 9, "stray");
-	nodes_status_build(c, &v, &st, NULL, 200, &r);
+	nodes_status_build(c, &v, &st, NULL, NULL, 200, &r);
 	assert_int_equal(r.n_nodes, 4);
 	assert_int_equal(r.nodes[3].nodeid, 9);
 	assert_string_equal(r.nodes[3].name, "stray");
@@ -253,6 +275,7 @@ int main(void)
 		cmocka_unit_test(status_marks_online_member_and_offline),
 		cmocka_unit_test(status_shows_settling),
 		cmocka_unit_test(status_carries_heartbeats),
+		cmocka_unit_test(status_carries_fence_state),
 		cmocka_unit_test(status_without_corosync_claims_nothing),
 		cmocka_unit_test(status_lists_unconfigured_members),
 		cmocka_unit_test(states_update_forget),

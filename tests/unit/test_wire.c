@@ -334,6 +334,35 @@ static void fence_result_round_trip_and_rejects(void **state)
 	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
 }
 
+static void tiebreak_lease_round_trip_and_rejects(void **state)
+{
+	struct wire_tiebreak_lease in = { .nodeid = 2, .held = 1 }, out;
+	int len;
+
+	(void)state;
+	len = wire_tiebreak_lease_encode(buf, sizeof(buf), &in);
+	assert_int_equal(len, WIRE_TIEBREAK_LEASE_LEN);
+	assert_int_equal(wire_tiebreak_lease_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.nodeid, 2);
+	assert_int_equal(out.held, 1);
+	/* Truncated, with a trailing byte, and as another type. */
+	assert_int_equal(wire_tiebreak_lease_decode(buf, (size_t)len - 1, &out), -EBADMSG);
+	assert_int_equal(wire_fence_result_decode(buf, (size_t)len, &(struct wire_fence_result){ 0 }),
+			 -EBADMSG);
+	buf[HAVM_WIRE_HDR_LEN + 4] = 2; /* held is 0 or 1 */
+	assert_int_equal(wire_tiebreak_lease_decode(buf, (size_t)len, &out), -EBADMSG);
+	buf[HAVM_WIRE_HDR_LEN + 4] = 0;
+	buf[HAVM_WIRE_HDR_LEN + 3] = 0; /* node id 0 */
+	assert_int_equal(wire_tiebreak_lease_decode(buf, (size_t)len, &out), -EBADMSG);
+	in.held = 2;
+	assert_int_equal(wire_tiebreak_lease_encode(buf, sizeof(buf), &in), -EINVAL);
+	in = (struct wire_tiebreak_lease){ .nodeid = 0, .held = 0 };
+	assert_int_equal(wire_tiebreak_lease_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.nodeid = 1;
+	assert_int_equal(wire_tiebreak_lease_encode(buf, WIRE_TIEBREAK_LEASE_LEN - 1, &in),
+			 -EMSGSIZE);
+}
+
 static void fence_request_round_trip(void **state)
 {
 	struct wire_fence_request in = { .target = 3 }, out;
@@ -376,6 +405,7 @@ int main(void)
 		cmocka_unit_test(error_and_dump_replies),
 		cmocka_unit_test(fence_result_round_trip_and_rejects),
 		cmocka_unit_test(fence_request_round_trip),
+		cmocka_unit_test(tiebreak_lease_round_trip_and_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

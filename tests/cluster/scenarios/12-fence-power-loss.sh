@@ -26,13 +26,15 @@ sleep 3
 [ "$(fence_history 1 | grep -c 'host=node3')" = 1 ] || harness_fail "a host verified off was fenced again"
 harness_pass "a host verified off is not fenced again"
 
+wait_until 10 all_see_state fenced 3 1 2 || harness_fail "node3 not shown fenced"
+[ "$(jq_on 2 '.hosts[] | select(.nodeid == 3) | .fence')" = done ] || harness_fail "JSON fence is not done"
 json=$(havm_on 2 fence history --json) || harness_fail "havm fence history --json failed"
 [ "$(printf '%s' "$json" | jq -r '.[0].host + " " + .[0].result + " " + (.[0].level|tostring)')" = \
 	"node3 off-verified 1" ] || harness_fail "fence history --json: $json"
 havm_on 2 fence check node3 | grep -q '^level 1 device node3-bmc (ipmi): power off$' ||
 	harness_fail "fence check node3 does not read power off: $(havm_on 2 fence check node3 2>&1)"
 havm_on 2 fence check node1 | grep -q 'power on$' || harness_fail "fence check node1 does not read on"
-harness_pass "havm fence history --json and fence check (off for node3, on for node1)"
+harness_pass "status says fenced (JSON fence: done); fence history --json; fence check off for node3, on for node1"
 
 bmc_ipmitool 3 chassis power on >/dev/null || harness_fail "power on through the BMC failed"
 wait_until 60 all_agree_online 3 1 1 2 3 || harness_fail "node3 did not come back after power on"

@@ -6,20 +6,7 @@ set -euo pipefail
 export HARNESS_BMC=1 HARNESS_SANLOCK=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
-harness_require_root
-harness_init 3
-touch "$(harness_shared_path)/havm.leases"
-start_cluster 3
-havm_on 1 storage init >/dev/null || harness_fail "storage init"
-all_joined() {
-	local i
-	for i in 1 2 3; do
-		[ "$(jq_on "$i" .storage.state)" = joined ] || return 1
-		[ "$(jq_on "$i" '[.hosts[] | select(.heartbeat == "live")] | length')" = 3 ] || return 1
-	done
-	return 0
-}
-wait_until 90 all_joined || harness_fail "storage not joined with 3 live heartbeats"
+storage_cluster 3
 
 bmc_stop 3
 host_poweroff 3

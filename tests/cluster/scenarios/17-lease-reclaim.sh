@@ -11,20 +11,8 @@ export HARNESS_SANLOCK=1
 harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
 FENCE_LEVELS_1=' ' FENCE_LEVELS_2=' ' FENCE_LEVELS_3=' '
 export FENCE_LEVELS_1 FENCE_LEVELS_2 FENCE_LEVELS_3
-harness_require_root
-harness_init 3
+storage_cluster 3
 area=$(harness_shared_path)/havm.leases
-touch "$area"
-start_cluster 3
-havm_on 1 storage init >/dev/null || harness_fail "storage init"
-all_joined() {
-	local i
-	for i in 1 2 3; do
-		[ "$(jq_on "$i" '[.hosts[] | select(.heartbeat == "live")] | length')" = 3 ] || return 1
-	done
-	return 0
-}
-wait_until 90 all_joined || harness_fail "storage not joined"
 tool=$HARNESS_REPO/tests/cluster/lease_tool
 offset=$((2 * 1024 * 1024)) # VM slot 0 (lib/storage.h)
 res="havm:vm-slot-0:$area:$offset"

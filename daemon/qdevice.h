@@ -1,0 +1,40 @@
+/*
+ * qdevice.h: havmd as corosync's quorum device "havm" (votequorum), when
+ * storage.tiebreaker is on. The vote itself is tiebreak_vote_now's.
+ */
+#ifndef HAVMD_QDEVICE_H
+#define HAVMD_QDEVICE_H
+
+#include "wire.h"
+
+#include <corosync/votequorum.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct havmd;
+
+#define QDEVICE_NAME "havm"
+
+struct qdevice {
+	votequorum_handle_t handle;
+	bool open;         /* initialised, registered, fd on the loop */
+	bool have_ring;    /* a node list arrived: we know the ring to vote on */
+	bool ring_changed; /* poll at once: corosync's sync waits for it */
+	votequorum_ring_id_t ring;
+	uint32_t members[WIRE_NODES_MAX];
+	size_t n_members;
+	int last_cast; /* -1: not polled yet */
+	bool votes_ok; /* corosync gives the device exactly one vote */
+	uint32_t last_holder;
+	unsigned int failed_attempts;
+	uint64_t timer; /* qb_loop_timer_handle: poll or reconnect */
+};
+
+/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
+int qdevice_start(struct havmd *h);
+/* Withdraw our vote and close the handle. */
+void qdevice_stop(struct havmd *h);
+/* The facts behind the vote changed: poll now with the new decision. */
+void qdevice_poll_now(struct havmd *h);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * tiebreak.h: the tiebreaker lease (storage.tiebreaker in havm.conf).
+ *
+ * A long-lived child process holds sanlock's "tiebreaker" paxos lease on
+ * the shared storage (lib/storage.h) for as long as it lives; havmd tells
+ * the group whether it holds it (HAVM_MSG_TIEBREAK_LEASE), and the quorum
+ * device (daemon/qdevice.h) votes from what the group said
+ * (lib/tiebreak_vote.h).
+ */
+#ifndef HAVMD_TIEBREAK_H
+#define HAVMD_TIEBREAK_H
+
+#include "membership.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct havmd;
+
+struct tiebreak {
+	bool enabled;    /* storage.tiebreaker = true */
+	pid_t child;     /* the lease holder process; 0: none */
+	int fd;          /* its report pipe; -1: none */
+	uint8_t rbuf[8]; /* a partial report */
+	size_t got;
+	bool held;             /* the child said it holds the lease */
+	uint32_t holder;       /* another host that announced holding it; 0: none */
+	bool announce_pending; /* our held/not held still to be multicast */
+	uint64_t group_joins;  /* cluster.group_joins at our last announcement */
+	uint64_t respawn_at_ms;
+	int32_t last_err; /* last error the child reported, logged once */
+	uint64_t timer;   /* qb_loop_timer_handle of the tick */
+};
+
+/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
+int tiebreak_start(struct havmd *h);
+/* Kill the lease child: sanlock releases the lease when it exits. */
+void tiebreak_stop(struct havmd *h);
+/* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
+void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender);
+/* The membership view changed (from cluster.c's view_changed). */
+void tiebreak_membership(struct havmd *h, const struct cluster_view *v);
+/* Whether this host casts the device's vote for a ring whose corosync
+ * membership is MEMBERS; *HOLDER gets the holder it relied on. */
+bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
+		       uint32_t *holder);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * tiebreak_vote.c: the quorum device's vote decision (see tiebreak_vote.h).
+ *
+ * Safety: sanlock grants the tiebreaker lease to one host at a time, and
+ * corosync's memberships of a split are disjoint, so at most one partition
+ * contains the holder and only its hosts cast. A stale announcement can
+ * only make a host withhold its vote (the holder's partition then has no
+ * extra vote), never give it to a partition without the holder: the
+ * holder must be in the very membership the vote is polled for.
+ */
+#include "tiebreak_vote.h"
+
+static bool contains(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+bool tiebreak_vote(const struct tiebreak_facts *f, uint32_t *holder)
+{
+	uint32_t who = f->local_held ? f->local_nodeid : f->holder;
+	bool cast;
+
+	if (f->local_held)
+		cast = f->local_nodeid != 0;
+	else
+		cast = who != 0 && who != f->local_nodeid &&
+		       contains(f->members, f->n_members, who) &&
+		       contains(f->daemons, f->n_daemons, who);
+	if (holder)
+		*holder = who;
+	return cast;
+}
