@@ -231,8 +231,9 @@ int cmd_status(int argc, char **argv)
 	static const char usage[] =
 		"Usage: havm status [--json]\n"
 		"Show the cluster as havmd on this host sees it: quorum, ring id, coordinator,\n"
-		"and every host (online, offline, or no-havmd when corosync sees the host but\n"
-		"its havmd is not running).\n"
+		"storage, and every host: online; no-havmd (corosync sees it, its havmd is not\n"
+		"running); fenced (left, then proven off); isolated (out of the membership but\n"
+		"its storage heartbeat is live); offline. See havm(8).\n"
 		"  --json   one JSON object, for scripts (see havm(8))\n";
 	static struct wire_status_reply m;
 	bool json = false;
