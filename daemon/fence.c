@@ -45,11 +45,6 @@ static int host_index(const struct havmd *h, uint32_t nodeid)
 	return -1;
 }
 
-static bool in_list(const uint32_t *ids, size_t n, uint32_t id)
-{
-	return membership_contains(ids, n, id);
-}
-
 static void act_now(void *data);
 
 void fence_membership(struct havmd *h, const struct cluster_view *v)
@@ -65,8 +60,8 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 	for (size_t i = 0; f->have_prev && i < h->cfg.n_hosts; i++) {
 		const struct havm_host *host = &h->cfg.hosts[i];
 		struct fence_target *t = &f->t[i];
-		bool was = in_list(f->prev, f->n_prev, host->nodeid);
-		bool is = in_list(v->quorum_members, v->n_quorum, host->nodeid);
+		bool was = membership_contains(f->prev, f->n_prev, host->nodeid);
+		bool is = membership_contains(v->quorum_members, v->n_quorum, host->nodeid);
 
 		/* A host proven off (fenced on request, say) leaving is expected. */
 		if (was && !is && !t->lost && !t->proven_off) {

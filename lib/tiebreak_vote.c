@@ -10,13 +10,7 @@
  */
 #include "tiebreak_vote.h"
 
-static bool contains(const uint32_t *ids, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
+#include "membership.h"
 
 bool tiebreak_vote(const struct tiebreak_facts *f, uint32_t *holder)
 {
@@ -27,8 +21,8 @@ bool tiebreak_vote(const struct tiebreak_facts *f, uint32_t *holder)
 		cast = f->local_nodeid != 0;
 	else
 		cast = who != 0 && who != f->local_nodeid &&
-		       contains(f->members, f->n_members, who) &&
-		       contains(f->daemons, f->n_daemons, who);
+		       membership_contains(f->members, f->n_members, who) &&
+		       membership_contains(f->daemons, f->n_daemons, who);
 	if (holder)
 		*holder = who;
 	return cast;
