@@ -20,6 +20,8 @@
  */
 #include "config.h"
 
+#include "text_escape.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -355,12 +357,16 @@ __attribute__((format(printf, 2, 3))) static void config_err_append(struct confi
 __attribute__((format(printf, 3, 0))) static int
 config_verror_at(struct config_ctx *c, unsigned int line, const char *fmt, va_list ap)
 {
+	/* The path comes from the command line: escaped like any other input. */
+	char path[TEXT_ESCAPE_SIZE(HAVM_PATH_MAX)];
+
+	text_escape(path, sizeof(path), c->path, HAVM_PATH_MAX);
 	if (c->errlen > 0)
 		c->err[0] = '\0';
 	if (line > 0)
-		config_err_append(c, "%s:%u: ", c->path, line);
+		config_err_append(c, "%s:%u: ", path, line);
 	else
-		config_err_append(c, "%s: ", c->path);
+		config_err_append(c, "%s: ", path);
 	config_err_vappend(c, fmt, ap);
 	return -EINVAL;
 }
@@ -404,36 +410,11 @@ static int config_error_errno(struct config_ctx *c, int rc, const char *what)
 }
 
 /*
- * Copy S into BUF for a message: at most MAX bytes of it, bytes outside
- * printable ASCII as \xNN, quotes and backslashes escaped, "..." when cut.
- * The value came from the file and may be anything.
+ * Room for a value quoted in a message: HAVM_NAME_MAX bytes of it, each
+ * escaped to four (text_escape.h). Values come from the file and may be
+ * anything.
  */
-static const char *config_quote(char *buf, size_t size, const char *s, size_t max)
-{
-	size_t o = 0, i;
-
-	for (i = 0; s[i] != '\0' && i < max; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		int n;
-
-		if (ch == '"' || ch == '\\')
-			n = snprintf(buf + o, size - o, "\\%c", ch);
-		else if (ch >= 0x20 && ch < 0x7f)
-			n = snprintf(buf + o, size - o, "%c", ch);
-		else
-			n = snprintf(buf + o, size - o, "\\x%02x", ch);
-		if (n < 0 || (size_t)n >= size - o)
-			break;
-		o += (size_t)n;
-	}
-	buf[o] = '\0';
-	if (s[i] != '\0' && o + 4 <= size)
-		memcpy(buf + o, "...", 4);
-	return buf;
-}
-
-/* Room for HAVM_NAME_MAX bytes each escaped to four, plus "..." and NUL. */
-#define CONFIG_QUOTE_SIZE (HAVM_NAME_MAX * 4 + 4)
+#define CONFIG_QUOTE_SIZE TEXT_ESCAPE_SIZE(HAVM_NAME_MAX)
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -504,8 +485,8 @@ static int config_parse_chars(struct config_ctx *c, const struct config_key *k,
 		bad[0] = v[i];
 		return config_error(c, s,
 				    "\"%s\" is \"%s\", which contains \"%s\"; only %s are allowed",
-				    k->name, config_quote(q1, sizeof(q1), v, HAVM_NAME_MAX),
-				    config_quote(q2, sizeof(q2), bad, 1), cs->allowed);
+				    k->name, text_escape(q1, sizeof(q1), v, HAVM_NAME_MAX),
+				    text_escape(q2, sizeof(q2), bad, 1), cs->allowed);
 	}
 	memcpy(dst, v, len + 1);
 	return 0;
@@ -525,7 +506,7 @@ static int config_parse_path(struct config_ctx *c, const struct config_key *k,
 	if (len < 2 || len > HAVM_PATH_MAX || v[0] != '/')
 		return config_error(c, s, "\"%s\" is \"%s\", must be an absolute path of at most %d "
 				    "characters",
-				    k->name, config_quote(q, sizeof(q), v, 64), HAVM_PATH_MAX);
+				    k->name, text_escape(q, sizeof(q), v, 64), HAVM_PATH_MAX);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
 			return config_error(c, s, "\"%s\" contains a control character", k->name);
@@ -548,7 +529,7 @@ static int config_parse_choice(struct config_ctx *c, const struct config_key *k,
 		}
 	}
 	config_error(c, s, "\"%s\" is \"%s\", must be one of", k->name,
-		     config_quote(q, sizeof(q), v, 32));
+		     text_escape(q, sizeof(q), v, 32));
 	for (i = 0; i < k->choices->n; i++)
 		config_err_append(c, "%s %s", i == 0 ? "" : ",", k->choices->v[i].name);
 	return -EINVAL;
@@ -770,7 +751,7 @@ static int config_parse_arg(struct config_ctx *c, const struct config_key *k,
 				    "entry %d of \"%s\" has the key \"%s\", must be key=value "
 				    "with a key of a-z, 0-9 and '_'",
 				    entry_no, k->name,
-				    config_quote(q, sizeof(q), key, HAVM_NAME_MAX));
+				    text_escape(q, sizeof(q), key, HAVM_NAME_MAX));
 	/* "option" is the fence-agents API's old name for "action". */
 	if (strcmp(key, "action") == 0 || strcmp(key, "option") == 0)
 		return config_error(c, s,
