@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -1097,6 +1098,37 @@ static int config_parse_group(struct config_ctx *c, const struct config_group *g
  */
 #define CONFIG_FILE_MAX (1024 * 1024)
 
+/* What a file of mode M is, for the message refusing it. */
+static const char *config_file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "a special file";
+}
+
+/*
+ * havm.conf must be a regular file. A FIFO would block `havmd -n` (and
+ * ExecStartPre with it) until someone writes to it, a device may never
+ * end, and opening some devices does something (a watchdog arms itself).
+ * Hence stat before opening, O_NONBLOCK for whatever is swapped in between,
+ * and fstat of what was opened. -EISDIR for a directory, else -EINVAL.
+ */
+static int config_check_regular(struct config_ctx *c, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	config_error_at(c, 0, "is %s, not a regular file", config_file_kind(st->st_mode));
+	return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+}
+
 /*
  * Read all of PATH into a NUL-terminated buffer in *BUF (to be freed) and its
  * length in *LEN. Done here, not by libconfig, so that every failure comes
@@ -1105,19 +1137,34 @@ static int config_parse_group(struct config_ctx *c, const struct config_group *g
  */
 static int config_read_text(struct config_ctx *c, char **buf, size_t *len)
 {
+	struct stat st;
 	size_t n = 0;
 	char *b;
 	int fd, rc = 0;
 
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (stat(c->path, &st) < 0)
+		return config_error_errno(c, -errno, "cannot read");
+	rc = config_check_regular(c, &st);
+	if (rc < 0)
+		return rc;
+	fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return config_error_errno(c, -errno, "cannot read");
+	if (fstat(fd, &st) < 0) {
+		rc = config_error_errno(c, -errno, "cannot read");
+		close(fd);
+		return rc;
+	}
+	rc = config_check_regular(c, &st);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	/* One more byte than allowed, to tell "exactly the cap" from "over". */
 	b = malloc(CONFIG_FILE_MAX + 2);
 	if (!b)
 		rc = -ENOMEM;
 	while (rc == 0 && n <= CONFIG_FILE_MAX) {
-		/* A directory fails here with EISDIR. */
 		ssize_t r = read(fd, b + n, CONFIG_FILE_MAX + 1 - n);
 
 		if (r < 0 && errno != EINTR)

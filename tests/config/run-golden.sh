@@ -7,7 +7,11 @@
 #                    between machines. A .err without its .conf tests a file
 #                    that does not exist.
 #   conf/havm.conf   the shipped example must load too
+#   special files    that git cannot hold (a FIFO, a device) are made here
+#                    and must be refused at once
 #
+# Every run of havmd is bounded by timeout(1): a havmd that hangs on its
+# input fails its case instead of hanging make check.
 # HAVMD overrides the binary. By default it is daemon/havmd of the build
 # tree: under `make check` (srcdir set) that is the working directory,
 # otherwise the tree this script sits in. Exit 0 if all pass, 1 if any
@@ -48,12 +52,14 @@ fail() {
 	failed=$((failed + 1))
 }
 
-# check NAME FILE WANT-RC WANT-STDERR-FILE
+# check NAME FILE WANT-RC WANT-STDERR-FILE [TIMEOUT-SECONDS]
 check() {
-	local name=$1 file=$2 want_rc=$3 want=$4 rc
-	"$HAVMD" -n -c "$file" >"$tmp/out" 2>"$tmp/err"
+	local name=$1 file=$2 want_rc=$3 want=$4 limit=${5:-10} rc
+	timeout "$limit" "$HAVMD" -n -c "$file" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	if ! diff -u --label expected --label actual "$want" "$tmp/err" >"$tmp/diff"; then
+	if [ "$rc" -eq 124 ]; then
+		fail "$name" "hung: killed after $limit s"
+	elif ! diff -u --label expected --label actual "$want" "$tmp/err" >"$tmp/diff"; then
 		fail "$name" "exit $rc, stderr differs" "$tmp/diff"
 	elif [ "$rc" -ne "$want_rc" ]; then
 		fail "$name" "exit $rc, expected $want_rc"
@@ -86,6 +92,19 @@ for e in "$here"/bad/*.err; do
 	printf '%s\n' "${want//@FILE@/"$f"}" >"$tmp/want"
 	check "$name" "$f" 1 "$tmp/want"
 done
+
+# Special files: havmd -n on a FIFO used to block forever in read().
+# check_special NAME FILE WHAT: refused at once, naming FILE and WHAT it is.
+# A refusal needs no wait: 5 s is far beyond one, even on a loaded machine.
+check_special() {
+	printf 'havmd: %s: is %s, not a regular file\n' "$2" "$3" >"$tmp/want"
+	check "$1" "$2" 1 "$tmp/want" 5
+}
+mkfifo "$tmp/fifo.conf"
+check_special special/fifo "$tmp/fifo.conf" "a FIFO"
+ln -s "$tmp/fifo.conf" "$tmp/fifo-link.conf"
+check_special special/symlink-to-fifo "$tmp/fifo-link.conf" "a FIFO"
+check_special special/dev-null /dev/null "a character device"
 
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
