@@ -1188,9 +1188,30 @@ static int config_read_text(struct config_ctx *c, char **buf, size_t *len)
 }
 
 /*
+ * What libconfig would take silently, found by the scan below: offsets into
+ * the file, or its length when there is none.
+ */
+struct config_scan {
+	/* The first @include. */
+	size_t include_at;
+	/*
+	 * A comment opened with slash-star and never closed: libconfig ends
+	 * it at the end of the file without a word, and whatever follows,
+	 * a whole group, is silently not read.
+	 */
+	size_t open_comment_at;
+	/*
+	 * The escape \x00 in a string: libconfig drops the byte without a
+	 * word ("la\x00b" reads as "lab"), so the value read is not the one
+	 * written. \\x00 (an escaped backslash, then "x00") is text, and fine.
+	 */
+	size_t nul_escape_at;
+};
+
+/*
  * Copy the LEN bytes of IN to OUT, changed in one way, and return the new
- * length; set *INCLUDE_AT to the offset of the first @include, or to LEN if
- * there is none. OUT must hold LEN + LEN / 10 + 2 bytes.
+ * length; note in *SCAN what libconfig would take silently (see struct
+ * config_scan). OUT must hold LEN + LEN / 10 + 2 bytes.
  *
  * The change: an L after every decimal integer literal outside the 32-bit
  * range (such a literal has at least 10 digits, hence the size of OUT).
@@ -1205,14 +1226,18 @@ static int config_read_text(struct config_ctx *c, char **buf, size_t *len)
  * that read fails (@include "/" is enough).
  *
  * This follows libconfig's scanner (scanner.l) just far enough to tell
- * numbers and directives from the rest: strings, comments and names are
- * copied untouched; floats, hex and suffixed literals too.
+ * numbers, directives, comments and escapes from the rest: strings,
+ * comments and names are copied untouched; floats, hex and suffixed
+ * literals too. A slash-star inside a string or after # or // is text, as
+ * it is to libconfig.
  */
-static size_t config_prescan(const char *in, size_t len, char *out, size_t *include_at)
+static size_t config_prescan(const char *in, size_t len, char *out, struct config_scan *scan)
 {
 	size_t i = 0, o = 0;
 
-	*include_at = len;
+	scan->include_at = len;
+	scan->open_comment_at = len;
+	scan->nul_escape_at = len;
 #define IS_DIGIT(ch) ((ch) >= '0' && (ch) <= '9')
 #define IS_ALPHA(ch) (((ch) >= 'A' && (ch) <= 'Z') || ((ch) >= 'a' && (ch) <= 'z'))
 	while (i < len) {
@@ -1220,10 +1245,19 @@ static size_t config_prescan(const char *in, size_t len, char *out, size_t *incl
 		char ch = in[i];
 
 		if (ch == '"') {
-			/* String: up to the closing quote, skipping escapes. */
-			for (i++; i < len && in[i] != '"'; i++)
-				if (in[i] == '\\' && i + 1 < len)
-					i++;
+			/*
+			 * String: up to the closing quote, skipping escapes.
+			 * libconfig reads \x and \X with two hex digits; IN
+			 * is NUL-terminated, so reading past LEN stops there.
+			 */
+			for (i++; i < len && in[i] != '"'; i++) {
+				if (in[i] != '\\' || i + 1 >= len)
+					continue;
+				if ((in[i + 1] == 'x' || in[i + 1] == 'X') && in[i + 2] == '0' &&
+				    in[i + 3] == '0' && scan->nul_escape_at == len)
+					scan->nul_escape_at = i;
+				i++;
+			}
 			if (i < len)
 				i++;
 		} else if (ch == '#' || (ch == '/' && in[i + 1] == '/')) {
@@ -1232,7 +1266,10 @@ static size_t config_prescan(const char *in, size_t len, char *out, size_t *incl
 		} else if (ch == '/' && in[i + 1] == '*') {
 			for (i += 2; i < len && !(in[i] == '*' && in[i + 1] == '/'); i++)
 				;
-			i = i < len ? i + 2 : len;
+			if (i < len)
+				i += 2;
+			else if (scan->open_comment_at == len)
+				scan->open_comment_at = start;
 		} else if (IS_ALPHA(ch) || ch == '*') {
 			/* A name, digits and all ("local0"). */
 			while (i < len && (IS_ALPHA(in[i]) || IS_DIGIT(in[i]) || in[i] == '-' ||
@@ -1281,8 +1318,9 @@ static size_t config_prescan(const char *in, size_t len, char *out, size_t *incl
 			continue;
 		} else {
 			/* Anywhere, not only at the start of a line: refused either way. */
-			if (ch == '@' && *include_at == len && strncmp(in + i, "@include", 8) == 0)
-				*include_at = i;
+			if (ch == '@' && scan->include_at == len &&
+			    strncmp(in + i, "@include", 8) == 0)
+				scan->include_at = i;
 			i++;
 		}
 		memcpy(out + o, in + start, i - start);
@@ -1305,12 +1343,46 @@ static unsigned int config_line_of(const char *text, size_t offset)
 	return line;
 }
 
+/*
+ * The first, in file order, of what SCAN found in TEXT (LEN bytes) as an
+ * error with its line; 0 when it found nothing.
+ */
+static int config_scan_error(struct config_ctx *c, const char *text, size_t len,
+			     const struct config_scan *scan)
+{
+	size_t first = scan->include_at;
+
+	if (scan->open_comment_at < first)
+		first = scan->open_comment_at;
+	if (scan->nul_escape_at < first)
+		first = scan->nul_escape_at;
+	if (first == len)
+		return 0;
+	/*
+	 * libconfig 1.5 resolves @include paths against the working
+	 * directory, not the including file's: `havmd -n` run from a shell and
+	 * havmd run by systemd from / would read different files. Hence one
+	 * self-contained file.
+	 */
+	if (first == scan->include_at)
+		return config_error_at(c, config_line_of(text, first),
+				       "@include is not supported, keep havm.conf in one file");
+	/* Its end is the end of the file: the line where it opens is the one to find. */
+	if (first == scan->open_comment_at)
+		return config_error_at(c, config_line_of(text, first),
+				       "comment \"/*\" is not closed with \"*/\"; the rest of the "
+				       "file would be ignored");
+	return config_error_at(c, config_line_of(text, first),
+			       "\"\\x00\" in a string: a NUL byte cannot be part of a value");
+}
+
 /* Read and parse PATH into LC. Returns 0 or -errno with the message in C. */
 static int config_read_path(struct config_ctx *c, config_t *lc)
 {
+	struct config_scan scan;
 	char *text = NULL, *wide;
 	const char *nul;
-	size_t len = 0, include_at;
+	size_t len = 0;
 	int rc, ok;
 
 	rc = config_read_text(c, &text, &len);
@@ -1329,16 +1401,9 @@ static int config_read_path(struct config_ctx *c, config_t *lc)
 		free(text);
 		return config_error_errno(c, -ENOMEM, "cannot read");
 	}
-	config_prescan(text, len, wide, &include_at);
-	/*
-	 * libconfig 1.5 resolves @include paths against the working
-	 * directory, not the including file's: `havmd -n` run from a shell and
-	 * havmd run by systemd from / would read different files. Hence one
-	 * self-contained file.
-	 */
-	if (include_at < len) {
-		rc = config_error_at(c, config_line_of(text, include_at),
-				     "@include is not supported, keep havm.conf in one file");
+	config_prescan(text, len, wide, &scan);
+	rc = config_scan_error(c, text, len, &scan);
+	if (rc < 0) {
 		free(text);
 		free(wide);
 		return rc;
