@@ -5,6 +5,7 @@
 #ifndef HAVM_CLI_H
 #define HAVM_CLI_H
 
+#include "text_escape.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -38,5 +39,22 @@ int cmd_storage(int argc, char **argv);
 
 /* For commands: true if ARG is -h/--help. */
 bool cli_is_help(const char *arg);
+
+/*
+ * Arguments are quoted back in messages through text_escape(): a control
+ * byte in one must not reach the terminal. The first CLI_QUOTE_MAX bytes
+ * are shown, then "...".
+ */
+#define CLI_QUOTE_MAX 128
+#define CLI_QUOTE_SIZE TEXT_ESCAPE_SIZE(CLI_QUOTE_MAX)
+
+/* ARG escaped into BUF (SIZE bytes, CLI_QUOTE_SIZE for all of it); returns BUF. */
+const char *cli_quote(char *buf, size_t size, const char *arg);
+
+/*
+ * Print "havm: unexpected argument "ARG"" (ARG escaped) and USAGE (if not
+ * NULL) on stderr; returns HAVM_EXIT_USAGE.
+ */
+int cli_unexpected(const char *arg, const char *usage);
 
 #endif

@@ -44,24 +44,53 @@ static void usage(FILE *f)
 		   "havm talks to havmd on this host; root or group haclient only. See havm(8).\n");
 }
 
+int cli_unexpected(const char *arg, const char *usage)
+{
+	char q[CLI_QUOTE_SIZE];
+
+	fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", cli_quote(q, sizeof(q), arg),
+		usage ? usage : "");
+	return HAVM_EXIT_USAGE;
+}
+
+const char *cli_quote(char *buf, size_t size, const char *arg)
+{
+	return text_escape(buf, size, arg, CLI_QUOTE_MAX);
+}
+
 int main(int argc, char **argv)
 {
+	char q[CLI_QUOTE_SIZE];
+	bool help, version;
+
 	if (argc < 2) {
 		usage(stderr);
 		return HAVM_EXIT_USAGE;
 	}
-	if (cli_is_help(argv[1])) {
+	help = cli_is_help(argv[1]);
+	version = strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0;
+	/*
+	 * The options of havm itself take no argument: "havm -V extra" is a
+	 * mistake, and a script testing the exit status must see it (havm(8):
+	 * 2 for an unexpected argument).
+	 */
+	if ((help || version) && argc > 2) {
+		cli_unexpected(argv[2], NULL);
+		usage(stderr);
+		return HAVM_EXIT_USAGE;
+	}
+	if (help) {
 		usage(stdout);
 		return HAVM_EXIT_OK;
 	}
-	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+	if (version) {
 		printf("havm %s\n", PACKAGE_VERSION);
 		return HAVM_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "havm: unknown command \"%s\"\n", argv[1]);
+	fprintf(stderr, "havm: unknown command \"%s\"\n", cli_quote(q, sizeof(q), argv[1]));
 	usage(stderr);
 	return HAVM_EXIT_USAGE;
 }

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	/* Static, not on the stack: with every host's fence levels the
 	 * configuration alone is over a megabyte. Still passed explicitly. */
 	static struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
-	bool check_only = false, debug = false;
+	bool check_only = false, debug = false, help = false, version = false;
 	char err[1024];
 	qb_loop_signal_handle sigs[3];
 	int c, rc;
@@ -175,15 +175,24 @@ int main(int argc, char **argv)
 		case 'f': h.foreground = true; break;
 		case 'n': check_only = true; break;
 		case 'd': debug = true; break;
-		case 'V': printf("havmd %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
+		case 'V': version = true; break;
+		case 'h': help = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
+	/* Before -V and -h act: "havmd -V extra" is a mistake, not a version query. */
 	if (optind != argc) {
 		fprintf(stderr, "havmd: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (help) {
+		usage(stdout);
+		return 0;
+	}
+	if (version) {
+		printf("havmd %s\n", PACKAGE_VERSION);
+		return 0;
 	}
 
 	rc = config_load(h.config_path, &h.cfg, err, sizeof(err));
