@@ -57,4 +57,20 @@ const char *cli_quote(char *buf, size_t size, const char *arg);
  */
 int cli_unexpected(const char *arg, const char *usage);
 
+/*
+ * Long options have a val of CLI_LONG or more (CLI_LONG + 'c' for --config,
+ * which is also -c): getopt then reports a bad long option with optopt of
+ * CLI_LONG or more (0 if unknown), a bad short one with its letter, and
+ * cli_bad_option can name each as it was typed.
+ */
+#define CLI_LONG 256
+
+/*
+ * After getopt_long returned C, '?' or ':' (OPTSTRING starting with ':',
+ * opterr 0): print which option was invalid or lacks its value, escaped,
+ * and USAGE (if not NULL); returns HAVM_EXIT_USAGE. getopt's own message
+ * would quote the option raw.
+ */
+int cli_bad_option(int c, char *const argv[], const char *usage);
+
 #endif

@@ -75,12 +75,10 @@ static int fence_history(int argc, char **argv)
 	FILE *f;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--json"))
 			json = true;
-		} else {
-			fprintf(stderr, "havm: unexpected argument \"%s\"\n", argv[i]);
-			return HAVM_EXIT_USAGE;
-		}
+		else
+			return cli_unexpected(argv[i], NULL);
 	}
 	f = fopen(HISTORY_PATH, "re");
 	if (!f && errno == ENOENT) {
@@ -108,23 +106,25 @@ static int fence_history(int argc, char **argv)
 static int fence_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
+		{ "config", required_argument, NULL, CLI_LONG + 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char usage[] = "Usage: havm fence check NODE [-c FILE]\n";
 	static struct havm_config cfg;
 	const char *config = HAVM_CONFIG_DEFAULT_PATH;
 	const struct havm_host *host;
-	char err[1024];
+	char err[1024], q1[CLI_QUOTE_SIZE], q2[CLI_QUOTE_SIZE];
 	int c, failed = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		if (c != 'c')
-			return HAVM_EXIT_USAGE;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+		if (c != 'c' && c != CLI_LONG + 'c')
+			return cli_bad_option(c, argv, usage);
 		config = optarg;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "Usage: havm fence check NODE [-c FILE]\n");
+		fputs(usage, stderr);
 		return HAVM_EXIT_USAGE;
 	}
 	if (config_load(config, &cfg, err, sizeof(err)) < 0) {
@@ -133,7 +133,8 @@ static int fence_check(int argc, char **argv)
 	}
 	host = config_host_by_name(&cfg, argv[optind]);
 	if (!host) {
-		fprintf(stderr, "havm: no host \"%s\" in %s\n", argv[optind], config);
+		fprintf(stderr, "havm: no host \"%s\" in %s\n", cli_quote(q1, sizeof(q1), argv[optind]),
+			cli_quote(q2, sizeof(q2), config));
 		return HAVM_EXIT_ERROR;
 	}
 	if (host->fence_levels == 0) {
@@ -171,6 +172,7 @@ int cmd_fence(int argc, char **argv)
 		"  in the same order), from /var/lib/havm/fence-history; works without havmd.\n"
 		"check: ask each fence device of NODE for its power state (reads only; it\n"
 		"  changes nothing); exit 1 if any device does not answer.\n";
+	char q[CLI_QUOTE_SIZE];
 
 	for (int i = 1; i < argc; i++)
 		if (cli_is_help(argv[i])) {
@@ -185,6 +187,7 @@ int cmd_fence(int argc, char **argv)
 		return fence_history(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return fence_check(argc - 1, argv + 1);
-	fprintf(stderr, "havm: unknown fence command \"%s\"\n%s", argv[1], usage);
+	fprintf(stderr, "havm: unknown fence command \"%s\"\n%s", cli_quote(q, sizeof(q), argv[1]),
+		usage);
 	return HAVM_EXIT_USAGE;
 }

@@ -204,25 +204,26 @@ static int fetch_status(struct wire_status_reply *m)
 /* Parse [--json] [-h]; returns -1 to go on, or an exit code. */
 static int parse_json_flag(int argc, char **argv, const char *usage, bool *json)
 {
+	enum { OPT_JSON = CLI_LONG, OPT_HELP = CLI_LONG + 'h' };
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': *json = true; break;
-		case 'h': fputs(usage, stdout); return HAVM_EXIT_OK;
-		default: fputs(usage, stderr); return HAVM_EXIT_USAGE;
+		case OPT_JSON: *json = true; break;
+		case 'h':
+		case OPT_HELP: fputs(usage, stdout); return HAVM_EXIT_OK;
+		default: return cli_bad_option(c, argv, usage);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", argv[optind], usage);
-		return HAVM_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_unexpected(argv[optind], usage);
 	return -1;
 }
 
@@ -259,6 +260,7 @@ static int node_fence(int argc, char **argv, const char *usage)
 	const struct wire_status_node *n = NULL;
 	struct wire_fence_request rq;
 	uint8_t msg[HAVM_WIRE_HDR_LEN + 4];
+	char q[CLI_QUOTE_SIZE];
 	bool force = false;
 	const char *name = NULL;
 	size_t len = 0;
@@ -269,10 +271,8 @@ static int node_fence(int argc, char **argv, const char *usage)
 			force = true;
 		else if (!name && argv[i][0] != '-')
 			name = argv[i];
-		else {
-			fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", argv[i], usage);
-			return HAVM_EXIT_USAGE;
-		}
+		else
+			return cli_unexpected(argv[i], usage);
 	}
 	if (!name) {
 		fputs(usage, stderr);
@@ -285,9 +285,11 @@ static int node_fence(int argc, char **argv, const char *usage)
 		if (strcmp(m.nodes[i].name, name) == 0)
 			n = &m.nodes[i];
 	if (!n) {
-		fprintf(stderr, "havm: no host named \"%s\" (havm node list shows them)\n", name);
+		fprintf(stderr, "havm: no host named \"%s\" (havm node list shows them)\n",
+			cli_quote(q, sizeof(q), name));
 		return HAVM_EXIT_ERROR;
 	}
+	/* From here NAME is the name of a host in havmd's table: no quoting. */
 	if (!force) {
 		char answer[16] = "";
 		if (!isatty(STDIN_FILENO)) {
@@ -343,7 +345,10 @@ int cmd_node(int argc, char **argv)
 		return node_fence(argc - 1, argv + 1, usage);
 	}
 	if (strcmp(argv[1], "list") != 0) {
-		fprintf(stderr, "havm: unknown node command \"%s\"\n%s", argv[1], usage);
+		char q[CLI_QUOTE_SIZE];
+
+		fprintf(stderr, "havm: unknown node command \"%s\"\n%s",
+			cli_quote(q, sizeof(q), argv[1]), usage);
 		return HAVM_EXIT_USAGE;
 	}
 	rc = parse_json_flag(argc - 1, argv + 1, usage, &json);

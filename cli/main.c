@@ -6,6 +6,7 @@
 
 #include "havm-build.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,24 @@ int cli_unexpected(const char *arg, const char *usage)
 
 	fprintf(stderr, "havm: unexpected argument \"%s\"\n%s", cli_quote(q, sizeof(q), arg),
 		usage ? usage : "");
+	return HAVM_EXIT_USAGE;
+}
+
+int cli_bad_option(int c, char *const argv[], const char *usage)
+{
+	char q[CLI_QUOTE_SIZE], letter[3] = { '-', (char)optopt, '\0' };
+	/*
+	 * A short option is named by its letter (it may sit in a cluster such
+	 * as -jx); a long one by the argument getopt has just stepped over.
+	 */
+	const char *opt = optopt > 0 && optopt < CLI_LONG ? letter : argv[optind - 1];
+
+	if (c == ':')
+		fprintf(stderr, "havm: missing value for option \"%s\"\n", cli_quote(q, sizeof(q), opt));
+	else
+		fprintf(stderr, "havm: invalid option \"%s\"\n", cli_quote(q, sizeof(q), opt));
+	if (usage)
+		fputs(usage, stderr);
 	return HAVM_EXIT_USAGE;
 }
 

@@ -16,6 +16,7 @@
 #include "log.h"
 
 #include "havm-build.h"
+#include "text_escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,19 @@ static void usage(FILE *f)
 		"\n"
 		"havmd is normally started by systemd (havmd.service). See havmd(8).\n",
 		HAVM_CONFIG_DEFAULT_PATH);
+}
+
+/*
+ * A bad command line: "havmd: WHAT "ARG"" with ARG escaped (it may hold
+ * any byte), then the usage, on stderr. Returns 2, the exit status for it.
+ */
+static int usage_error(const char *what, const char *arg)
+{
+	char q[TEXT_ESCAPE_SIZE(128)];
+
+	fprintf(stderr, "havmd: %s \"%s\"\n", what, text_escape(q, sizeof(q), arg, 128));
+	usage(stderr);
+	return 2;
 }
 
 /* No configuration reload yet: say so rather than die (SIGHUP's default)
@@ -104,8 +118,12 @@ static int config_check_devices(const struct havmd *h, char *err, size_t errlen)
 				char why[512];
 				if (fence_device_check(dev, why, sizeof(why)) == 0)
 					continue;
+				char path[TEXT_ESCAPE_SIZE(256)];
+
+				/* Names passed config.c's charset; the path is the user's. */
 				snprintf(err, errlen, "%s: host \"%s\" fence device \"%s\": %.400s",
-					 h->config_path, host->name, dev->name, why);
+					 text_escape(path, sizeof(path), h->config_path, 256),
+					 host->name, dev->name, why);
 				return -EINVAL;
 			}
 		}
@@ -152,40 +170,50 @@ static int32_t on_signal(int32_t sig, void *data)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * Long options return their letter plus LONG: a bad one then comes
+	 * back with optopt >= LONG (0 if unknown), a bad short one with its
+	 * letter, and the message can name each as typed.
+	 */
+	enum { LONG = 256 };
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, LONG + 'c' },
+		{ "foreground", no_argument, NULL, LONG + 'f' },
+		{ "check", no_argument, NULL, LONG + 'n' },
+		{ "debug", no_argument, NULL, LONG + 'd' },
+		{ "version", no_argument, NULL, LONG + 'V' },
+		{ "help", no_argument, NULL, LONG + 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Static, not on the stack: with every host's fence levels the
 	 * configuration alone is over a megabyte. Still passed explicitly. */
 	static struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
 	bool check_only = false, debug = false, help = false, version = false;
+	char letter[3] = "-?", path[TEXT_ESCAPE_SIZE(HAVM_PATH_MAX)];
 	char err[1024];
 	qb_loop_signal_handle sigs[3];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:fndVh", opts, NULL)) != -1) {
-		switch (c) {
+	/* getopt's own messages would quote a bad option raw: ours escape it. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:fndVh", opts, NULL)) != -1) {
+		switch (c >= LONG ? c - LONG : c) {
 		case 'c': h.config_path = optarg; break;
 		case 'f': h.foreground = true; break;
 		case 'n': check_only = true; break;
 		case 'd': debug = true; break;
 		case 'V': version = true; break;
 		case 'h': help = true; break;
-		default: usage(stderr); return 2;
+		default:
+			/* A short option by its letter, a long one as the argument just passed. */
+			letter[1] = (char)optopt;
+			return usage_error(c == ':' ? "missing value for option" : "invalid option",
+					   optopt > 0 && optopt < LONG ? letter : argv[optind - 1]);
 		}
 	}
 	/* Before -V and -h act: "havmd -V extra" is a mistake, not a version query. */
-	if (optind != argc) {
-		fprintf(stderr, "havmd: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return usage_error("unexpected argument", argv[optind]);
 	if (help) {
 		usage(stdout);
 		return 0;
@@ -222,7 +250,8 @@ int main(int argc, char **argv)
 	h.start_time = (uint64_t)time(NULL);
 	h.state = HAVM_DAEMON_STARTING;
 	log_notice("havmd: starting version=%s config=%s cluster=%s hosts=%zu", PACKAGE_VERSION,
-		   h.config_path, h.cfg.cluster_name, h.cfg.n_hosts);
+		   text_escape(path, sizeof(path), h.config_path, HAVM_PATH_MAX),
+		   h.cfg.cluster_name, h.cfg.n_hosts);
 
 	if (state_dir_ready() < 0)
 		return 1;

@@ -3,6 +3,7 @@
  * the command line and for stdin (see agent_args.h for the rules).
  */
 #include "agent_args.h"
+#include "text_escape.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +13,15 @@
 #include <strings.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Input quoted back in a message goes through text_escape: messages reach
+ * a terminal, Pacemaker's log and syslog, where a control byte from stdin
+ * must not. The first AGENT_QUOTE_MAX bytes are shown, then "...".
+ */
+#define AGENT_QUOTE_MAX 64
+#define AGENT_QUOTE_SIZE TEXT_ESCAPE_SIZE(AGENT_QUOTE_MAX)
+#define QUOTE(buf, s) text_escape((buf), sizeof(buf), (s), AGENT_QUOTE_MAX)
 
 static const char *const privlvl_choices[] = { "callback", "user", "operator", "administrator",
 					       NULL };
@@ -256,7 +266,7 @@ static void opt_label(const struct agent_opt *o, bool cmdline, char *buf, size_t
 static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *value, bool cmdline,
 		   char *err, size_t errlen)
 {
-	char l[64];
+	char l[64], q[AGENT_QUOTE_SIZE];
 	unsigned long u;
 	bool b;
 	int rc = 0;
@@ -271,7 +281,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 			}
 		}
 		/* fencing.py's words: Pacemaker maps "unrecognised action" to "not supported". */
-		snprintf(err, errlen, "Failed: Unrecognised action '%s'", value);
+		snprintf(err, errlen, "Failed: Unrecognised action '%s'", QUOTE(q, value));
 		return -EINVAL;
 	case OPT_IP:
 		if (!*value) {
@@ -285,7 +295,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		break;
 	case OPT_IPPORT:
 		if (parse_uint(value, 1, 65535, &u)) {
-			snprintf(err, errlen, "%s \"%s\" is not a port number (1-65535)", l, value);
+			snprintf(err, errlen, "%s \"%s\" is not a port number (1-65535)", l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		a->ipport = (uint16_t)u;
@@ -294,14 +304,14 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		if (parse_bool(value, &b)) {
 			snprintf(err, errlen,
 				 "%s \"%s\" is not a boolean (1/yes/on/true or 0/no/off/false)", l,
-				 value);
+				 QUOTE(q, value));
 			return -EINVAL;
 		}
 		if (!b) {
 			snprintf(err, errlen,
 				 "%s=%s asks for IPMI 1.5, which %s does not speak: it "
 				 "uses IPMI 2.0 (lanplus) only",
-				 l, value, AGENT_NAME);
+				 l, QUOTE(q, value), AGENT_NAME);
 			return -EINVAL;
 		}
 		break;
@@ -310,7 +320,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 			snprintf(err, errlen,
 				 "%s \"%s\" is not a supported cipher suite id (0-3, 6-8, 11-12, "
 				 "15-17)",
-				 l, value);
+				 l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		a->cipher = (int)u;
@@ -325,7 +335,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		}
 		snprintf(err, errlen,
 			 "%s \"%s\" is not one of callback, user, operator, administrator", l,
-			 value);
+			 QUOTE(q, value));
 		return -EINVAL;
 	case OPT_HEXADECIMAL_KG:
 		if (parse_kg(value, a->k_g, &a->k_g_len)) {
@@ -370,20 +380,20 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 				 l);
 			return -EINVAL;
 		}
-		snprintf(err, errlen, "%s \"%s\" is not onoff", l, value);
+		snprintf(err, errlen, "%s \"%s\" is not onoff", l, QUOTE(q, value));
 		return -EINVAL;
 	case OPT_POWER_TIMEOUT:
 		rc = parse_seconds_ms(value, 100, 3600000, &a->power_timeout_ms);
 		if (rc) {
 			snprintf(err, errlen, "%s \"%s\" is not a time in seconds from 0.1 to 3600",
-				 l, value);
+				 l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		break;
 	case OPT_POWER_WAIT:
 		if (parse_seconds_ms(value, 0, 600000, &a->power_wait_ms)) {
 			snprintf(err, errlen, "%s \"%s\" is not a time in seconds from 0 to 600", l,
-				 value);
+				 QUOTE(q, value));
 			return -EINVAL;
 		}
 		break;
@@ -391,7 +401,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		/* Polling a BMC more often than 20 times a second only loads it. */
 		if (parse_seconds_ms(value, 50, 60000, &a->status_sleep_ms)) {
 			snprintf(err, errlen, "%s \"%s\" is not a time in seconds from 0.05 to 60",
-				 l, value);
+				 l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		break;
@@ -399,14 +409,14 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		if (parse_seconds_ms(value, FENCE_IPMI_TIMEOUT_MIN_MS, FENCE_IPMI_TIMEOUT_MAX_MS,
 				     &a->ipmi_timeout_ms)) {
 			snprintf(err, errlen, "%s \"%s\" is not a time in seconds from 0.1 to 600",
-				 l, value);
+				 l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		break;
 	case OPT_DELAY:
 		if (parse_seconds_ms(value, 0, 3600000, &a->delay_ms)) {
 			snprintf(err, errlen, "%s \"%s\" is not a time in seconds from 0 to 3600",
-				 l, value);
+				 l, QUOTE(q, value));
 			return -EINVAL;
 		}
 		break;
@@ -417,7 +427,7 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		if (parse_bool(value, &b)) {
 			snprintf(err, errlen,
 				 "%s \"%s\" is not a boolean (1/yes/on/true or 0/no/off/false)", l,
-				 value);
+				 QUOTE(q, value));
 			return -EINVAL;
 		}
 		if (o->id == OPT_QUIET)
@@ -470,12 +480,12 @@ static bool cluster_key(const char *name)
 int agent_args_set(struct agent_args *a, const char *name, const char *value, char *err,
 		   size_t errlen)
 {
-	char key[64];
+	char key[64], q[AGENT_QUOTE_SIZE];
 	const struct agent_opt *o;
 	size_t n = strlen(name);
 
 	if (n == 0 || n >= sizeof(key)) {
-		snprintf(err, errlen, "parameter name \"%.64s\" is empty or too long", name);
+		snprintf(err, errlen, "parameter name \"%s\" is empty or too long", QUOTE(q, name));
 		return -EINVAL;
 	}
 	/* fencing.py reads power-timeout as power_timeout: so do we. */
@@ -485,8 +495,8 @@ int agent_args_set(struct agent_args *a, const char *name, const char *value, ch
 	if (!o) {
 		if (cluster_key(key))
 			return 1;
-		snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)", key,
-			 AGENT_NAME);
+		snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)",
+			 QUOTE(q, key), AGENT_NAME);
 		return -EINVAL;
 	}
 	return opt_set(a, o, value, false, err, errlen);
@@ -536,8 +546,10 @@ int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t err
 			continue;
 		eq = strchr(s, '=');
 		if (!eq || eq == s) {
-			snprintf(err, errlen, "stdin line %u: \"%.40s\" is not name=value", lineno,
-				 s);
+			char q[TEXT_ESCAPE_SIZE(40)];
+
+			snprintf(err, errlen, "stdin line %u: \"%s\" is not name=value", lineno,
+				 text_escape(q, sizeof(q), s, 40));
 			rc = -EINVAL;
 			break;
 		}
@@ -615,15 +627,14 @@ int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], ch
 			return -EINVAL;
 		}
 		if (c == '?' || c == ':') {
-			const char *arg = argv[optind - 1];
-			if (optopt && optopt < LONG_BASE && c == '?')
-				snprintf(err, errlen, "unknown option -%c", optopt);
-			else if (c == '?')
-				snprintf(err, errlen, "unknown option %s", arg);
-			else if (optopt && optopt < LONG_BASE)
-				snprintf(err, errlen, "option -%c needs a value", optopt);
+			/* A short option by its letter, a long one as the argument just passed. */
+			char letter[3] = { '-', (char)optopt, '\0' }, q[AGENT_QUOTE_SIZE];
+			const char *opt = optopt && optopt < LONG_BASE ? letter : argv[optind - 1];
+
+			if (c == '?')
+				snprintf(err, errlen, "unknown option %s", QUOTE(q, opt));
 			else
-				snprintf(err, errlen, "option %s needs a value", arg);
+				snprintf(err, errlen, "option %s needs a value", QUOTE(q, opt));
 			return -EINVAL;
 		}
 		if (c >= LONG_BASE && c < LONG_BASE + OPT_COUNT) {
@@ -642,10 +653,12 @@ int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], ch
 			return rc;
 	}
 	if (optind < argc) {
+		char q[AGENT_QUOTE_SIZE];
+
 		snprintf(err, errlen,
 			 "unexpected argument \"%s\" (options take the form -o off or "
 			 "--action=off)",
-			 argv[optind]);
+			 QUOTE(q, argv[optind]));
 		return -EINVAL;
 	}
 	return 0;

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "ipmi.h"
 #include "secret_file.h"
+#include "text_escape.h"
 
 #include "havm-build.h"
 
@@ -359,7 +360,7 @@ int main(int argc, char **argv)
 	static struct agent agent; /* big (paths): static keeps it off the stack */
 	struct agent *ag = &agent;
 	struct agent_args *a = &ag->args;
-	char err[1024];
+	char err[1024], qip[TEXT_ESCAPE_SIZE(AGENT_HOST_MAX)], quser[TEXT_ESCAPE_SIZE(64)];
 	int rc;
 
 	agent_args_init(a);
@@ -396,17 +397,22 @@ int main(int argc, char **argv)
 		int fd = open(a->debug_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		ag->debug = fd >= 0 ? fdopen(fd, "a") : NULL;
 		if (!ag->debug) {
-			log_error(ag, "Failed: Unable to create file %s: %s", a->debug_file,
-				  strerror(errno));
+			char q[TEXT_ESCAPE_SIZE(256)];
+
+			log_error(ag, "Failed: Unable to create file %s: %s",
+				  text_escape(q, sizeof(q), a->debug_file, 256), strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			agent_args_wipe(a);
 			return 1;
 		}
 	}
+	/* Neither the address nor the user has been checked yet: both are escaped. */
 	log_debug(ag, "action %s on %s:%u as user \"%s\", privilege %s, cipher suite %d",
-		  agent_action_name(a->action), a->ip[0] ? a->ip : "(none)", (unsigned)a->ipport,
-		  a->username, fence_ipmi_privilege_name(a->privilege), a->cipher);
+		  agent_action_name(a->action),
+		  a->ip[0] ? text_escape(qip, sizeof(qip), a->ip, AGENT_HOST_MAX) : "(none)",
+		  (unsigned)a->ipport, text_escape(quser, sizeof(quser), a->username, 64),
+		  fence_ipmi_privilege_name(a->privilege), a->cipher);
 	rc = run(ag);
 	agent_args_wipe(a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -11,6 +11,7 @@
  */
 #include "ipmi.h"
 #include "clock.h"
+#include "text_escape.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,12 +80,15 @@ int fence_ipmi_target_check(const struct fence_ipmi_target *t, char *err, size_t
 		return -EINVAL;
 	}
 	if (!host_ok(t->host)) {
+		char q[TEXT_ESCAPE_SIZE(64)];
+
 		snprintf(err, errlen,
-			 "\"%.64s\" is not a host name or address (give IPv6 addresses without "
+			 "\"%s\" is not a host name or address (give IPv6 addresses without "
 			 "brackets)",
-			 t->host);
+			 text_escape(q, sizeof(q), t->host, 64));
 		return -EINVAL;
 	}
+	/* From here on t->host is known to be of host_ok's characters: no escaping. */
 	if (t->user && strlen(t->user) > FENCE_IPMI_USER_MAX) {
 		snprintf(err, errlen, "%s: user name longer than %d bytes (the IPMI limit)",
 			 t->host, FENCE_IPMI_USER_MAX);
@@ -128,7 +132,11 @@ static int session_error(const struct session *s, const char *what, fiid_obj_t r
 			 size_t errlen)
 {
 	const char *hp = s->hostport;
-	const char *user = s->t->user && *s->t->user ? s->t->user : "(null user)";
+	char quser[TEXT_ESCAPE_SIZE(FENCE_IPMI_USER_MAX)];
+	/* The user name is any bytes the caller gave (fence_havm_ipmi -l): escaped. */
+	const char *user = s->t->user && *s->t->user
+				   ? text_escape(quser, sizeof(quser), s->t->user, FENCE_IPMI_USER_MAX)
+				   : "(null user)";
 	const char *priv = fence_ipmi_privilege_name(s->t->privilege);
 	int e = ipmi_ctx_errnum(s->ctx);
 

@@ -3,6 +3,7 @@
  * (see secret_file.h for the rules and why).
  */
 #include "secret_file.h"
+#include "text_escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Paths are shown up to this many bytes in messages, then "...". */
+#define SECRET_PATH_QUOTE_MAX 256
 
 /* The worst thing group or others may do with the file, for the message. */
 static const char *mode_problem(mode_t m)
@@ -39,6 +43,8 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 		     size_t errlen)
 {
 	struct stat st;
+	/* PATH is input (a command line, stdin, havm.conf): quoted escaped. */
+	char qpath[TEXT_ESCAPE_SIZE(SECRET_PATH_QUOTE_MAX)];
 	const char *problem;
 	char *tmp = NULL;
 	size_t len = 0, cap = 0;
@@ -51,20 +57,21 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 		return fail(buf, size, -EINVAL);
 	}
 	explicit_bzero(buf, size);
+	text_escape(qpath, sizeof(qpath), path, SECRET_PATH_QUOTE_MAX);
 	/* O_NONBLOCK: a FIFO put there by mistake must not hang us before fstat refuses it. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
+		snprintf(err, errlen, "%s %s: %s", what, qpath, strerror(-rc));
 		return fail(buf, size, rc);
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
+		snprintf(err, errlen, "%s %s: %s", what, qpath, strerror(-rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s %s is not a regular file", what, path);
+		snprintf(err, errlen, "%s %s is not a regular file", what, qpath);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -72,13 +79,13 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 		snprintf(err, errlen,
 			 "%s %s is owned by uid %u, not by root or by the user reading it "
 			 "(uid %u): chown it",
-			 what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+			 what, qpath, (unsigned)st.st_uid, (unsigned)geteuid());
 		rc = -EACCES;
 		goto out;
 	}
 	problem = mode_problem(st.st_mode);
 	if (problem) {
-		snprintf(err, errlen, "%s %s is %s: chmod 600 %s", what, path, problem, path);
+		snprintf(err, errlen, "%s %s is %s: chmod 600 %s", what, qpath, problem, qpath);
 		rc = -EACCES;
 		goto out;
 	}
@@ -90,7 +97,7 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 	cap = size + 2;
 	tmp = malloc(cap + 1);
 	if (!tmp) {
-		snprintf(err, errlen, "%s %s: out of memory", what, path);
+		snprintf(err, errlen, "%s %s: out of memory", what, qpath);
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -101,7 +108,7 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 			continue;
 		if (n < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
+			snprintf(err, errlen, "%s %s: %s", what, qpath, strerror(-rc));
 			goto out;
 		}
 		if (n == 0)
@@ -115,17 +122,17 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 			len--;
 	}
 	if (memchr(tmp, '\0', len)) {
-		snprintf(err, errlen, "%s %s contains a NUL byte", what, path);
+		snprintf(err, errlen, "%s %s contains a NUL byte", what, qpath);
 		rc = -EINVAL;
 	} else if (memchr(tmp, '\n', len) || memchr(tmp, '\r', len)) {
-		snprintf(err, errlen, "%s %s has more than one line", what, path);
+		snprintf(err, errlen, "%s %s has more than one line", what, qpath);
 		rc = -EINVAL;
 	} else if (len > size - 1) {
-		snprintf(err, errlen, "the secret in %s %s is longer than %zu bytes", what, path,
+		snprintf(err, errlen, "the secret in %s %s is longer than %zu bytes", what, qpath,
 			 size - 1);
 		rc = -EMSGSIZE;
 	} else if (len == 0) {
-		snprintf(err, errlen, "%s %s is empty", what, path);
+		snprintf(err, errlen, "%s %s is empty", what, qpath);
 		rc = -EINVAL;
 	} else {
 		memcpy(buf, tmp, len);

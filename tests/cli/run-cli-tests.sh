@@ -152,5 +152,62 @@ expect "havmd --bogus: exit 2" 2 "" "Usage: havmd"
 run "$HAVMD" -n -c "$root/conf/havm.conf"
 expect "havmd -n on the shipped configuration: exit 0" 0
 
+# ---- hostile arguments -------------------------------------------------------
+
+# An argument quoted back in a message is escaped (\xNN, \" and \\): no
+# control byte, nor any byte outside printable ASCII, reaches the terminal.
+# clean NAME: the last run's stdout and stderr hold none.
+clean() {
+	local f n
+	for f in "$tmp/out" "$tmp/err"; do
+		n=$(LC_ALL=C tr -d '\n\040-\176' <"$f" | wc -c)
+		if [ "$n" != 0 ]; then
+			fail "$1: $n raw byte(s) in ${f##*/}: $(od -An -c "$f" | head -3 | tr -s ' \n' ' ')"
+			return
+		fi
+	done
+	pass "$1"
+}
+
+esc=$'\x01\x1b[31m\xff'
+shown='\x01\x1b[31m\xff'
+hostile() {
+	local name=$1 want_rc=$2 want_err=$3
+	shift 3
+	run "$@"
+	expect "$name: exit $want_rc, quoted escaped" "$want_rc" "" "$want_err"
+	clean "$name: no raw byte in the output"
+}
+hostile "havm CMD" 2 "havm: unknown command \"$shown\"" "$HAVM" "$esc"
+hostile "havm -V ARG" 2 "havm: unexpected argument \"$shown\"" "$HAVM" -V "$esc"
+hostile "havm status ARG" 2 "havm: unexpected argument \"$shown\"" "$HAVM" status "$esc"
+hostile "havm status --OPT" 2 "havm: invalid option \"--$shown\"" "$HAVM" status "--$esc"
+hostile "havm status -X" 2 'havm: invalid option "-\x01"' "$HAVM" status $'-\x01'
+hostile "havm node CMD" 2 "havm: unknown node command \"$shown\"" "$HAVM" node "$esc"
+hostile "havm fence CMD" 2 "havm: unknown fence command \"$shown\"" "$HAVM" fence "$esc"
+hostile "havm fence history ARG" 2 "havm: unexpected argument \"$shown\"" \
+	"$HAVM" fence history "$esc"
+hostile "havm fence check --OPT" 2 "havm: invalid option \"--$shown\"" \
+	"$HAVM" fence check "--$esc" kvm1
+hostile "havm fence check -c FILE" 1 "havm: /nonexistent/$shown: cannot read" \
+	"$HAVM" fence check -c "/nonexistent/$esc" kvm1
+hostile "havm fence check NODE" 1 "havm: no host \"$shown\" in $root/conf/havm.conf" \
+	"$HAVM" fence check -c "$root/conf/havm.conf" "$esc"
+hostile "havm storage CMD" 2 "havm: unknown storage command \"$shown\"" "$HAVM" storage "$esc"
+hostile "havm storage init ARG" 2 "havm: unexpected argument \"$shown\"" \
+	"$HAVM" storage init "$esc"
+hostile "havm storage init -c FILE" 1 "havm: /nonexistent/$shown: cannot read" \
+	"$HAVM" storage init -c "/nonexistent/$esc"
+hostile "havmd ARG" 2 "havmd: unexpected argument \"$shown\"" "$HAVMD" "$esc"
+hostile "havmd --OPT" 2 "havmd: invalid option \"--$shown\"" "$HAVMD" "--$esc"
+hostile "havmd -X" 2 'havmd: invalid option "-\x01"' "$HAVMD" $'-\x01'
+hostile "havmd -n -c FILE" 1 "havmd: /nonexistent/$shown: cannot read" \
+	"$HAVMD" -n -c "/nonexistent/$esc"
+# A file that exists under such a name: its errors carry the name escaped too.
+cp "$root/conf/havm.conf" "$tmp/$esc.conf"
+printf 'bogus = 1;\n' >>"$tmp/$esc.conf"
+hostile "havmd -n on a file of that name" 1 "havmd: $tmp/$shown.conf:" \
+	"$HAVMD" -n -c "$tmp/$esc.conf"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -495,6 +495,75 @@ expect "command line: -n/--plug is refused" 1 "" "-n/--plug is not used"
 run "${BMC[@]}" -o off --method=cycle
 expect "method=cycle is refused (cannot be verified)" 1 "" "cannot be verified"
 
+# ---- hostile input ---------------------------------------------------------
+
+# Input quoted back in a message is escaped (\xNN, \" and \\): no control
+# byte, nor any byte outside printable ASCII, read from stdin or the command
+# line reaches stderr, stdout or the debug file (syslog gets the same text
+# as stderr). clean NAME: checks the last run's stdout and stderr, and the
+# files given after NAME.
+clean() {
+	local name=$1 f n
+	shift
+	for f in "$tmp/out" "$tmp/err" "$@"; do
+		n=$(LC_ALL=C tr -d '\n\040-\176' <"$f" | wc -c)
+		if [ "$n" != 0 ]; then
+			fail "$name: $n raw byte(s) in ${f##*/}: $(od -An -c "$f" | head -3 | tr -s ' \n' ' ')"
+			return
+		fi
+	done
+	pass "$name"
+}
+
+run_stdin $'\x01\x02\x1b[31m=1\n'
+expect "stdin: a name of control bytes: refused, quoted escaped" 1 "" \
+	'stdin line 1: unknown parameter "\x01\x02\x1b[31m"'
+clean "stdin: a name of control bytes: no raw byte in the output"
+run_stdin $'ipport=\x1b[2J\xff\n'
+expect "stdin: a value of control bytes: refused, quoted escaped" 1 "" \
+	'ipport "\x1b[2J\xff" is not a port number'
+clean "stdin: a value of control bytes: no raw byte in the output"
+run_stdin $'\x1b]0;title\x07\n'
+expect "stdin: a line that is not name=value: quoted escaped" 1 "" \
+	'stdin line 1: "\x1b]0;title\x07" is not name=value'
+clean "stdin: a line that is not name=value: no raw byte in the output"
+run_stdin $'action=a"b\\c\n'
+expect "stdin: quote and backslash in a value get a backslash" 1 "" \
+	"Unrecognised action 'a\\\"b\\\\c'"
+run "${BMC[@]}" -o status $'\x1b[31mextra'
+expect "command line: an unexpected argument of control bytes: quoted escaped" 1 "" \
+	'unexpected argument "\x1b[31mextra"'
+clean "command line: an unexpected argument: no raw byte in the output"
+run "${BMC[@]}" -o status $'--\x1b[31m'
+expect "command line: an unknown long option of control bytes: escaped" 1 "" \
+	'unknown option --\x1b[31m'
+clean "command line: an unknown long option: no raw byte in the output"
+run "${BMC[@]}" -o status $'-\x01'
+expect "command line: an unknown short option of a control byte: escaped" 1 "" \
+	'unknown option -\x01'
+clean "command line: an unknown short option: no raw byte in the output"
+run -a 127.0.0.1 -o $'\x1b[31moff'
+expect "command line: an action of control bytes: quoted escaped" 1 "" \
+	"Unrecognised action '\x1b[31moff'"
+clean "command line: an action of control bytes: no raw byte in the output"
+run -a 127.0.0.1 -l admin --password-file=$'/nonexistent/\x1b[31m' -o validate-all
+expect "a password file path of control bytes: quoted escaped" 1 "" \
+	'password file /nonexistent/\x1b[31m: No such file'
+clean "a password file path of control bytes: no raw byte in the output"
+run -a $'bmc\x1b[31m' -l admin -p secret -o status
+expect "an address of control bytes: refused, quoted escaped" 1 "" \
+	'"bmc\x1b[31m" is not a host name or address'
+clean "an address of control bytes: no raw byte in the output"
+rm -f "$tmp/hostile.log"
+run -a 127.0.0.1 -u "$PORT" -l $'\x1b[31m\xff' -p secret -o validate-all -v -D "$tmp/hostile.log"
+expect "a user of control bytes: validate-all, verbose, debug file" 0 "" \
+	'as user "\x1b[31m\xff"'
+clean "a user of control bytes: no raw byte in the output or the debug file" "$tmp/hostile.log"
+run -a 127.0.0.1 -u "$PORT" -l $'adm\x1bin' -p secret -o status
+expect "a user of control bytes the BMC does not know: quoted escaped" 1 "" \
+	'unknown user "adm\x1bin"'
+clean "a user the BMC does not know: no raw byte in the output"
+
 # ---- credentials and reachability -----------------------------------------
 
 set_power 1
