@@ -477,11 +477,13 @@ static bool cluster_key(const char *name)
 	return false;
 }
 
-int agent_args_set(struct agent_args *a, const char *name, const char *value, char *err,
-		   size_t errlen)
+/*
+ * The option stdin name NAME stands for, in *O: 0; 1 if NAME is one the
+ * cluster adds (ignored); -EINVAL with a message if it is unknown.
+ */
+static int opt_lookup(const char *name, const struct agent_opt **o, char *err, size_t errlen)
 {
 	char key[64], q[AGENT_QUOTE_SIZE];
-	const struct agent_opt *o;
 	size_t n = strlen(name);
 
 	if (n == 0 || n >= sizeof(key)) {
@@ -491,15 +493,110 @@ int agent_args_set(struct agent_args *a, const char *name, const char *value, ch
 	/* fencing.py reads power-timeout as power_timeout: so do we. */
 	for (size_t i = 0; i <= n; i++)
 		key[i] = name[i] == '-' ? '_' : name[i];
-	o = opt_by_name(key);
-	if (!o) {
-		if (cluster_key(key))
-			return 1;
-		snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)",
-			 QUOTE(q, key), AGENT_NAME);
-		return -EINVAL;
-	}
+	*o = opt_by_name(key);
+	if (*o)
+		return 0;
+	if (cluster_key(key))
+		return 1;
+	snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)",
+		 QUOTE(q, key), AGENT_NAME);
+	return -EINVAL;
+}
+
+int agent_args_set(struct agent_args *a, const char *name, const char *value, char *err,
+		   size_t errlen)
+{
+	const struct agent_opt *o = NULL;
+	int rc = opt_lookup(name, &o, err, errlen);
+
+	if (rc != 0)
+		return rc;
 	return opt_set(a, o, value, false, err, errlen);
+}
+
+/* ---- the last value of each option ------------------------------------- */
+
+/*
+ * An option given more than once keeps its last value, on stdin and on the
+ * command line alike: that is the fence-agents convention (fencing.py reads
+ * all options into a dictionary before it looks at any), and what lets a
+ * caller override a value by appending a line. So values are gathered
+ * first and checked after, only the last one of each: an earlier value,
+ * even a malformed one, is overridden, not refused. Unknown names are still
+ * refused where they stand.
+ */
+struct agent_last {
+	const char *value[OPT_COUNT]; /* the last value, NULL if not given */
+	char *copy[OPT_COUNT];        /* stdin: our copy of it (lines are reused) */
+	unsigned where[OPT_COUNT];    /* its stdin line, or its place among the options */
+	unsigned count[OPT_COUNT];    /* how often it was given (-vvv counts 3) */
+};
+
+static void last_free(struct agent_last *l)
+{
+	for (size_t i = 0; i < OPT_COUNT; i++) {
+		if (!l->copy[i])
+			continue;
+		/* It may be the password. */
+		explicit_bzero(l->copy[i], strlen(l->copy[i]));
+		free(l->copy[i]);
+		l->copy[i] = NULL;
+	}
+}
+
+/* Note VALUE for option O at WHERE; COPY: keep a copy of it. 0 or -ENOMEM. */
+static int last_note(struct agent_last *l, const struct agent_opt *o, const char *value,
+		     unsigned where, bool copy)
+{
+	char *c = NULL;
+
+	if (copy) {
+		c = strdup(value);
+		if (!c)
+			return -ENOMEM;
+	}
+	if (l->copy[o->id]) {
+		explicit_bzero(l->copy[o->id], strlen(l->copy[o->id]));
+		free(l->copy[o->id]);
+	}
+	l->copy[o->id] = c;
+	l->value[o->id] = copy ? c : value;
+	l->where[o->id] = where;
+	l->count[o->id]++;
+	return 0;
+}
+
+/*
+ * Set each option of L to its last value, in the order those values were
+ * given, so that the first error reported is the first in the input. On
+ * an error, *FAILED is the option's place (where) and the message is in ERR.
+ */
+static int last_apply(struct agent_args *a, const struct agent_last *l, bool cmdline,
+		      unsigned *failed, char *err, size_t errlen)
+{
+	bool done[OPT_COUNT] = { false };
+
+	for (;;) {
+		size_t next = OPT_COUNT;
+		unsigned times;
+
+		for (size_t i = 0; i < OPT_COUNT; i++)
+			if (l->value[i] && !done[i] && (next == OPT_COUNT || l->where[i] < l->where[next]))
+				next = i;
+		if (next == OPT_COUNT)
+			return 0;
+		done[next] = true;
+		/* -v is the one option that counts: -vvv is verbose level 3. */
+		times = cmdline && next == OPT_VERBOSE ? l->count[next] : 1;
+		for (unsigned t = 0; t < times; t++) {
+			int rc = opt_set(a, &agent_opts[next], l->value[next], cmdline, err, errlen);
+
+			if (rc) {
+				*failed = l->where[next];
+				return rc;
+			}
+		}
+	}
 }
 
 /* ---- stdin ------------------------------------------------------------- */
@@ -518,15 +615,17 @@ static char *trim(char *s)
 
 int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t errlen)
 {
-	char *line = NULL;
+	struct agent_last last;
+	char *line = NULL, msg[512];
 	size_t cap = 0;
 	ssize_t n;
-	unsigned lineno = 0;
+	unsigned lineno = 0, failed = 0;
 	int rc = 0;
 
+	memset(&last, 0, sizeof(last));
 	while ((n = getline(&line, &cap, in)) >= 0) {
+		const struct agent_opt *o = NULL;
 		char *s, *eq, *value;
-		char msg[512];
 		size_t vlen;
 
 		lineno++;
@@ -561,17 +660,27 @@ int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t err
 			value[vlen - 1] = '\0';
 			value++;
 		}
-		rc = agent_args_set(a, s, value, msg, sizeof(msg));
+		rc = opt_lookup(s, &o, msg, sizeof(msg));
 		if (rc < 0) {
 			snprintf(err, errlen, "stdin line %u: %s", lineno, msg);
 			break;
 		}
-		rc = 0;
+		rc = rc == 0 ? last_note(&last, o, value, lineno, true) : 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "stdin line %u: out of memory", lineno);
+			break;
+		}
 	}
 	if (!rc && ferror(in)) {
 		snprintf(err, errlen, "reading stdin: %s", strerror(errno));
 		rc = -EIO;
 	}
+	if (!rc) {
+		rc = last_apply(a, &last, false, &failed, msg, sizeof(msg));
+		if (rc)
+			snprintf(err, errlen, "stdin line %u: %s", failed, msg);
+	}
+	last_free(&last);
 	if (line) {
 		explicit_bzero(line, cap); /* it may have held the password */
 		free(line);
@@ -588,11 +697,14 @@ int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t err
 int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], char *err,
 			  size_t errlen)
 {
+	struct agent_last last;
 	struct option longopts[OPT_COUNT + 2];
 	char shortopts[3 * OPT_COUNT + 8];
 	size_t nl = 0, ns = 0;
+	unsigned seq = 0, failed = 0;
 	int c;
 
+	memset(&last, 0, sizeof(last));
 	/* ':' first: a missing argument returns ':' and getopt prints nothing. */
 	shortopts[ns++] = ':';
 	for (size_t i = 0; i < OPT_COUNT; i++) {
@@ -617,7 +729,6 @@ int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], ch
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct agent_opt *o = NULL;
-		int rc;
 
 		if (c == PLUG_CODE || c == 'n') {
 			snprintf(err, errlen,
@@ -648,9 +759,8 @@ int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], ch
 			snprintf(err, errlen, "unknown option code %d", c);
 			return -EINVAL;
 		}
-		rc = opt_set(a, o, o->arg ? optarg : "1", true, err, errlen);
-		if (rc)
-			return rc;
+		/* Cannot fail: no copy, argv outlives the parse. */
+		(void)last_note(&last, o, o->arg ? optarg : "1", ++seq, false);
 	}
 	if (optind < argc) {
 		char q[AGENT_QUOTE_SIZE];
@@ -661,7 +771,7 @@ int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], ch
 			 QUOTE(q, argv[optind]));
 		return -EINVAL;
 	}
-	return 0;
+	return last_apply(a, &last, true, &failed, err, errlen);
 }
 
 /* ---- across options ---------------------------------------------------- */

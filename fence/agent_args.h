@@ -12,7 +12,10 @@
  *   - with arguments, options come from the command line only; without,
  *     from stdin as name=value lines ('#' comments and blank lines skipped,
  *     surrounding whitespace and one pair of double quotes around a value
- *     removed, '-' in a name read as '_'); a name given twice: the last wins
+ *     removed, '-' in a name read as '_')
+ *   - an option given more than once, on stdin (under any of its names) or
+ *     on the command line: the last value wins, and only it is checked, as
+ *     in fencing.py (-v alone counts: -vvv is verbose level 3)
  *   - an unknown option is an error, on stdin too. The exceptions are what
  *     the cluster itself adds: nodename, nodeid, port, plug, agent, name and
  *     anything starting with pcmk_ are ignored (this agent fences the one
@@ -129,7 +132,10 @@ void agent_args_init(struct agent_args *a);
 int agent_args_parse_argv(struct agent_args *a, int argc, char *const argv[], char *err,
 			  size_t errlen);
 
-/* Parse name=value lines from IN. 0, or -EINVAL with "stdin line N: ..." in ERR. */
+/*
+ * Parse name=value lines from IN. 0, or -EINVAL with "stdin line N: ..." in
+ * ERR; for a bad value, N is the line of the option's last value.
+ */
 int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t errlen);
 
 /*

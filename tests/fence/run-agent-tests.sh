@@ -479,6 +479,36 @@ password=secret
 "
 expect "stdin: on: exit 0" 0 "Success: Powered ON"
 
+# A name given twice: the last value wins, and only it is checked (the
+# fence-agents convention), on stdin and on the command line.
+set_power 1
+run_stdin "action=off
+ip=127.0.0.1
+ipport=not-a-port
+ipport=$PORT
+username=admin
+password=wrong
+passwd=secret
+action=status
+"
+expect "stdin: a name given twice: the last value wins, earlier ones unchecked" 0 "Status: ON"
+[ "$(power)" = 1 ] && pass "stdin: the overridden action=off was not run" ||
+	fail "stdin: power is $(power) after an overridden action=off"
+run_stdin "action=status
+ip=127.0.0.1
+ipport=$PORT
+ipport=0
+"
+expect "stdin: a bad last value is refused, naming its line" 1 "" \
+	'stdin line 4: ipport "0" is not a port number'
+run -a 127.0.0.1 -u not-a-port --ipport="$PORT" -l admin -p wrong --password=secret -o off \
+	-o status
+expect "command line: an option given twice: the last value wins" 0 "Status: ON"
+[ "$(power)" = 1 ] && pass "command line: the overridden -o off was not run" ||
+	fail "command line: power is $(power) after an overridden -o off"
+run -a 127.0.0.1 -u "$PORT" -u 0 -l admin -p secret -o status
+expect "command line: a bad last value is refused" 1 "" '-u/--ipport "0" is not a port number'
+
 run_stdin "action=status
 ip=127.0.0.1
 power_timout=60

@@ -155,6 +155,60 @@ static void last_value_wins(void **state)
 	assert_int_equal(parse_text("ip=a\nipaddr=b\naction=off\naction=ON\n"), 0);
 	assert_string_equal(args.ip, "b");
 	assert_int_equal(args.action, AGENT_ON);
+	assert_int_equal(parse_text("password=first\npasswd=second\n"), 0);
+	assert_string_equal(args.password, "second");
+	/* Two password files are one source: the last one. */
+	assert_int_equal(parse_text("ip=a\npassword_file=/etc/a\npassword_file=/etc/b\n"), 0);
+	assert_string_equal(args.password_file, "/etc/b");
+	assert_int_equal(agent_args_check(&args, err, sizeof(err)), 0);
+}
+
+/* An earlier value is overridden, not checked: a bad one does not count. */
+static void overridden_values_are_not_checked(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_text("ipport=abc\nipport=624\n"), 0);
+	assert_int_equal(args.ipport, 624);
+	assert_int_equal(parse_text("action=diag\nlanplus=0\nip=\naction=off\nlanplus=1\nip=b\n"), 0);
+	assert_int_equal(args.action, AGENT_OFF);
+	assert_string_equal(args.ip, "b");
+	assert_int_equal(parse_text("username=seventeen_chars_xx\nlogin=admin\n"), 0);
+	assert_string_equal(args.username, "admin");
+}
+
+/* The last value is the one checked, and the error names its line. */
+static void last_value_errors_name_its_line(void **state)
+{
+	(void)state;
+	expect_error(parse_text("ipport=623\nip=a\nipport=abc\n"),
+		     "stdin line 3: ipport \"abc\" is not a port number");
+	/* Among the last values, the first error in the file is reported. */
+	expect_error(parse_text("ipport=1\ndelay=soon\nipport=port\n"),
+		     "stdin line 2: delay \"soon\"");
+	/* An unknown name is refused where it stands, even if values follow. */
+	expect_error(parse_text("ip=a\npower_timout=1\nip=b\n"),
+		     "stdin line 2: unknown parameter \"power_timout\"");
+}
+
+static void command_line_last_value_wins(void **state)
+{
+	const char *port[] = { "-u", "abc", "--ipport=624", NULL };
+	const char *action[] = { "-o", "off", "--action", "status", "-o", "monitor", NULL };
+	const char *bad_last[] = { "--ipport=624", "-u", "0", NULL };
+	const char *password[] = { "-p", "wrong", "--password=right", NULL };
+	const char *verbose[] = { "-v", "--verbose", "-v", NULL };
+
+	(void)state;
+	assert_int_equal(parse_argv(port), 0);
+	assert_int_equal(args.ipport, 624);
+	assert_int_equal(parse_argv(action), 0);
+	assert_int_equal(args.action, AGENT_MONITOR);
+	expect_error(parse_argv(bad_last), "-u/--ipport \"0\" is not a port number");
+	assert_int_equal(parse_argv(password), 0);
+	assert_string_equal(args.password, "right");
+	/* -v still counts each time. */
+	assert_int_equal(parse_argv(verbose), 0);
+	assert_int_equal(args.verbose, 3);
 }
 
 static void cluster_keys_are_ignored(void **state)
@@ -331,6 +385,9 @@ int main(void)
 		cmocka_unit_test(command_line_equals_stdin),
 		cmocka_unit_test(deprecated_names_and_option_alias),
 		cmocka_unit_test(last_value_wins),
+		cmocka_unit_test(overridden_values_are_not_checked),
+		cmocka_unit_test(last_value_errors_name_its_line),
+		cmocka_unit_test(command_line_last_value_wins),
 		cmocka_unit_test(cluster_keys_are_ignored),
 		cmocka_unit_test(unknown_names_are_errors),
 		cmocka_unit_test(bad_values_are_errors),
