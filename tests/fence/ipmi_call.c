@@ -43,6 +43,8 @@ static const char *rc_name(int rc)
 		{ EIO, "EIO" },
 		{ EMSGSIZE, "EMSGSIZE" },
 		{ ENOENT, "ENOENT" },
+		{ ELOOP, "ELOOP" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" },
 	};
 
 	if (rc == 0)

@@ -329,6 +329,63 @@ call EINVAL "secret_file: NUL byte: -EINVAL" secret "$tmp/nul"
 mkdir -m 700 "$tmp/dir"
 call EINVAL "secret_file: a directory: -EINVAL" secret "$tmp/dir"
 call ENOENT "secret_file: missing: -ENOENT" secret "$tmp/missing"
+mkfifo -m 600 "$tmp/fifo"
+t0=$(date +%s%N)
+call EINVAL "secret_file: a FIFO: -EINVAL" secret "$tmp/fifo"
+[ $((($(date +%s%N) - t0) / 1000000)) -lt 2000 ] && pass "secret_file: a FIFO is refused at once" ||
+	fail "secret_file: a FIFO took more than 2 s"
+
+# Symbolic links, sshd-style: a link owned by root or by the reader leads
+# to the file, which is then checked like any; a link owned by anyone else
+# is refused, wherever it is in the chain, since its owner can point it at
+# any file.
+printf 'secret\n' >"$tmp/real" && chmod 600 "$tmp/real"
+ln -s "$tmp/real" "$tmp/link"
+call OK "secret_file: our link to a mode 600 file: 0" secret "$tmp/link"
+[[ $out == *"secret=secret"* ]] && pass "secret_file: reads the secret through our link" ||
+	fail "secret_file: through a link: $out"
+ln -s real "$tmp/rel-link"
+call OK "secret_file: our link with a relative target: 0" secret "$tmp/rel-link"
+mkdir -m 700 "$tmp/sub"
+ln -s ../real "$tmp/sub/up-link"
+call OK "secret_file: a relative target from another directory: 0" secret "$tmp/sub/up-link"
+ln -s "$tmp/link" "$tmp/link2"
+call OK "secret_file: a chain of two of our links: 0" secret "$tmp/link2"
+printf 'secret\n' >"$tmp/open" && chmod 644 "$tmp/open"
+ln -s "$tmp/open" "$tmp/link-open"
+call EACCES "secret_file: our link to a mode 644 file: -EACCES" secret "$tmp/link-open"
+[[ $out == *"$tmp/link-open (a symbolic link to $tmp/open) is readable by others: chmod 600 $tmp/open"* ]] &&
+	pass "secret_file: names the link and its target" || fail "secret_file: message: $out"
+ln -s "$tmp/missing" "$tmp/dangling"
+call ENOENT "secret_file: a dangling link: -ENOENT" secret "$tmp/dangling"
+ln -s "$tmp/loop" "$tmp/loop"
+call ELOOP "secret_file: a link to itself: -ELOOP" secret "$tmp/loop"
+ln -s "$tmp/dir" "$tmp/link-dir"
+call EINVAL "secret_file: a link to a directory: -EINVAL" secret "$tmp/link-dir"
+ln -s "$tmp/fifo" "$tmp/link-fifo"
+call EINVAL "secret_file: a link to a FIFO: -EINVAL" secret "$tmp/link-fifo"
+if [ "$(id -u)" = 0 ]; then
+	# nobody (65534) stands for any other user.
+	ln -s "$tmp/real" "$tmp/their-link" && chown -h 65534 "$tmp/their-link"
+	call EACCES "secret_file: another user's link to a mode 600 file: -EACCES" \
+		secret "$tmp/their-link"
+	[[ $out == *"the symbolic link $tmp/their-link is owned by uid 65534"* ]] &&
+		pass "secret_file: says whose link it is" || fail "secret_file: message: $out"
+	ln -s "$tmp/their-link" "$tmp/our-link-to-theirs"
+	call EACCES "secret_file: our link to another user's link: -EACCES" \
+		secret "$tmp/our-link-to-theirs"
+	[[ $out == *"the symbolic link $tmp/their-link is owned by uid 65534"* ]] &&
+		pass "secret_file: names the link in the chain that is not ours" ||
+		fail "secret_file: message: $out"
+	cp -p "$tmp/real" "$tmp/their-file" && chown 65534 "$tmp/their-file"
+	ln -s "$tmp/their-file" "$tmp/link-their-file"
+	call EACCES "secret_file: our link to another user's mode 600 file: -EACCES" \
+		secret "$tmp/link-their-file"
+	ln -s "$tmp/real" "$tmp/root-link"
+	call OK "secret_file: root's link to a mode 600 file: 0" secret "$tmp/root-link"
+else
+	echo "SKIP: secret_file: links owned by another user (not counted): chown needs root"
+fi
 
 # ---- actions ---------------------------------------------------------------
 
@@ -715,6 +772,19 @@ run -a 127.0.0.1 -u "$PORT" -l admin --password-file="$pw" -o status
 expect "password file with two lines: refused" 1 "" "has more than one line"
 run -a 127.0.0.1 -u "$PORT" -l admin --password-file="$tmp/none" -o status
 expect "missing password file: exit 1" 1 "" "No such file"
+printf 'secret\n' >"$pw"
+ln -s "$pw" "$tmp/bmc.pw.link"
+run -a 127.0.0.1 -u "$PORT" -l admin --password-file="$tmp/bmc.pw.link" -o status
+expect "password file through our own symbolic link: status exit 0" 0 "Status: ON"
+if [ "$(id -u)" = 0 ]; then
+	ln -s "$pw" "$tmp/bmc.pw.their-link" && chown -h 65534 "$tmp/bmc.pw.their-link"
+	run -a 127.0.0.1 -u "$PORT" -l admin --password-file="$tmp/bmc.pw.their-link" -o status
+	expect "password file through another user's symbolic link: refused" 1 "" \
+		"the symbolic link $tmp/bmc.pw.their-link is owned by uid 65534"
+	run -a 127.0.0.1 -u "$PORT" -l admin --password-file="$tmp/bmc.pw.their-link" \
+		-o validate-all
+	expect "another user's symbolic link: validate-all refuses it too" 1 "" "owned by uid 65534"
+fi
 run -a 127.0.0.1 -u "$PORT" -l admin -p secret --password-file="$pw" -o status
 expect "two password sources: refused" 1 "" "only one of password"
 
