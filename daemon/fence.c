@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,32 @@ void fence_membership(struct havmd *h, const struct cluster_view *v)
 }
 
 /* ---- history --------------------------------------------------------- */
+
+/*
+ * haclient may request fences (havm node fence), so it may read their
+ * history too (havm fence history): the file is 0640 and the state
+ * directory 0750, both owner root, group haclient. Done at start, not only
+ * when a result is written: before the first fence a member of haclient
+ * should read "no fences recorded", not "permission denied", and a
+ * directory made by systemd or an older havmd is root's alone. Without the
+ * group, both stay root's. A failure costs haclient its view only: warned.
+ */
+static void history_share(struct havmd *h)
+{
+	char path[256];
+
+	if (!h->ctl.have_haclient)
+		return;
+	if (chown(HAVM_STATE_DIR, 0, h->ctl.haclient_gid) < 0 || chmod(HAVM_STATE_DIR, 0750) < 0)
+		log_warn("fence: cannot open the fence history to group haclient path=%s "
+			 "error=\"%s\"",
+			 HAVM_STATE_DIR, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", HAVM_STATE_DIR, FENCE_HISTORY_FILE);
+	if ((chown(path, 0, h->ctl.haclient_gid) < 0 || chmod(path, 0640) < 0) && errno != ENOENT)
+		log_warn("fence: cannot open the fence history to group haclient path=%s "
+			 "error=\"%s\"",
+			 path, strerror(errno));
+}
 
 /* One line per result, appended and synced: the record must survive a
  * crash that follows it. Accepted blocking: a small local write. */
@@ -488,6 +515,7 @@ void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pendi
 
 int fence_start(struct havmd *h)
 {
+	history_share(h);
 	schedule(h);
 	return 0;
 }
