@@ -133,8 +133,8 @@ static int fence_check(int argc, char **argv)
 	}
 	host = config_host_by_name(&cfg, argv[optind]);
 	if (!host) {
-		fprintf(stderr, "havm: no host \"%s\" in %s\n", cli_quote(q1, sizeof(q1), argv[optind]),
-			cli_quote(q2, sizeof(q2), config));
+		fprintf(stderr, "havm: no host \"%s\" in %s\n",
+			cli_quote(q1, sizeof(q1), argv[optind]), cli_quote(q2, sizeof(q2), config));
 		return HAVM_EXIT_ERROR;
 	}
 	if (host->fence_levels == 0) {

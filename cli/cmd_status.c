@@ -204,7 +204,10 @@ static int fetch_status(struct wire_status_reply *m)
 /* Parse [--json] [-h]; returns -1 to go on, or an exit code. */
 static int parse_json_flag(int argc, char **argv, const char *usage, bool *json)
 {
-	enum { OPT_JSON = CLI_LONG, OPT_HELP = CLI_LONG + 'h' };
+	enum {
+		OPT_JSON = CLI_LONG,
+		OPT_HELP = CLI_LONG + 'h'
+	};
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },

@@ -23,7 +23,11 @@ int cmd_storage(int argc, char **argv)
 		"  --force          rewrite an area that is already initialised (only with\n"
 		"                   havmd stopped on every host: it breaks their leases)\n"
 		"  -c, --config F   configuration file (default " HAVM_CONFIG_DEFAULT_PATH ")\n";
-	enum { OPT_FORCE = CLI_LONG, OPT_CONFIG = CLI_LONG + 'c', OPT_HELP = CLI_LONG + 'h' };
+	enum {
+		OPT_FORCE = CLI_LONG,
+		OPT_CONFIG = CLI_LONG + 'c',
+		OPT_HELP = CLI_LONG + 'h'
+	};
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "config", required_argument, NULL, OPT_CONFIG },

@@ -64,7 +64,8 @@ int cli_bad_option(int c, char *const argv[], const char *usage)
 	const char *opt = optopt > 0 && optopt < CLI_LONG ? letter : argv[optind - 1];
 
 	if (c == ':')
-		fprintf(stderr, "havm: missing value for option \"%s\"\n", cli_quote(q, sizeof(q), opt));
+		fprintf(stderr, "havm: missing value for option \"%s\"\n",
+			cli_quote(q, sizeof(q), opt));
 	else
 		fprintf(stderr, "havm: invalid option \"%s\"\n", cli_quote(q, sizeof(q), opt));
 	if (usage)

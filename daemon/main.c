@@ -50,6 +50,13 @@ static void usage(FILE *f)
 }
 
 /*
+ * Long options return their letter plus OPT_LONG: a bad one then comes
+ * back with optopt >= OPT_LONG (0 if unknown), a bad short one with its
+ * letter, and the message can name each as typed.
+ */
+#define OPT_LONG 256
+
+/*
  * A bad command line: "havmd: WHAT "ARG"" with ARG escaped (it may hold
  * any byte), then the usage, on stderr. Returns 2, the exit status for it.
  */
@@ -170,19 +177,13 @@ static int32_t on_signal(int32_t sig, void *data)
 
 int main(int argc, char **argv)
 {
-	/*
-	 * Long options return their letter plus LONG: a bad one then comes
-	 * back with optopt >= LONG (0 if unknown), a bad short one with its
-	 * letter, and the message can name each as typed.
-	 */
-	enum { LONG = 256 };
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, LONG + 'c' },
-		{ "foreground", no_argument, NULL, LONG + 'f' },
-		{ "check", no_argument, NULL, LONG + 'n' },
-		{ "debug", no_argument, NULL, LONG + 'd' },
-		{ "version", no_argument, NULL, LONG + 'V' },
-		{ "help", no_argument, NULL, LONG + 'h' },
+		{ "config", required_argument, NULL, OPT_LONG + 'c' },
+		{ "foreground", no_argument, NULL, OPT_LONG + 'f' },
+		{ "check", no_argument, NULL, OPT_LONG + 'n' },
+		{ "debug", no_argument, NULL, OPT_LONG + 'd' },
+		{ "version", no_argument, NULL, OPT_LONG + 'V' },
+		{ "help", no_argument, NULL, OPT_LONG + 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* Static, not on the stack: with every host's fence levels the
@@ -190,6 +191,7 @@ int main(int argc, char **argv)
 	static struct havmd h = { .config_path = HAVM_CONFIG_DEFAULT_PATH };
 	bool check_only = false, debug = false, help = false, version = false;
 	char letter[3] = "-?", path[TEXT_ESCAPE_SIZE(HAVM_PATH_MAX)];
+	const char *bad;
 	char err[1024];
 	qb_loop_signal_handle sigs[3];
 	int c, rc;
@@ -197,7 +199,7 @@ int main(int argc, char **argv)
 	/* getopt's own messages would quote a bad option raw: ours escape it. */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:fndVh", opts, NULL)) != -1) {
-		switch (c >= LONG ? c - LONG : c) {
+		switch (c >= OPT_LONG ? c - OPT_LONG : c) {
 		case 'c': h.config_path = optarg; break;
 		case 'f': h.foreground = true; break;
 		case 'n': check_only = true; break;
@@ -207,8 +209,9 @@ int main(int argc, char **argv)
 		default:
 			/* A short option by its letter, a long one as the argument just passed. */
 			letter[1] = (char)optopt;
+			bad = optopt > 0 && optopt < OPT_LONG ? letter : argv[optind - 1];
 			return usage_error(c == ':' ? "missing value for option" : "invalid option",
-					   optopt > 0 && optopt < LONG ? letter : argv[optind - 1]);
+					   bad);
 		}
 	}
 	/* Before -V and -h act: "havmd -V extra" is a mistake, not a version query. */

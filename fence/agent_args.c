@@ -295,7 +295,8 @@ static int opt_set(struct agent_args *a, const struct agent_opt *o, const char *
 		break;
 	case OPT_IPPORT:
 		if (parse_uint(value, 1, 65535, &u)) {
-			snprintf(err, errlen, "%s \"%s\" is not a port number (1-65535)", l, QUOTE(q, value));
+			snprintf(err, errlen, "%s \"%s\" is not a port number (1-65535)", l,
+				 QUOTE(q, value));
 			return -EINVAL;
 		}
 		a->ipport = (uint16_t)u;
@@ -498,8 +499,8 @@ static int opt_lookup(const char *name, const struct agent_opt **o, char *err, s
 		return 0;
 	if (cluster_key(key))
 		return 1;
-	snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)",
-		 QUOTE(q, key), AGENT_NAME);
+	snprintf(err, errlen, "unknown parameter \"%s\" (%s -o metadata lists them)", QUOTE(q, key),
+		 AGENT_NAME);
 	return -EINVAL;
 }
 
@@ -581,7 +582,8 @@ static int last_apply(struct agent_args *a, const struct agent_last *l, bool cmd
 		unsigned times;
 
 		for (size_t i = 0; i < OPT_COUNT; i++)
-			if (l->value[i] && !done[i] && (next == OPT_COUNT || l->where[i] < l->where[next]))
+			if (l->value[i] && !done[i] &&
+			    (next == OPT_COUNT || l->where[i] < l->where[next]))
 				next = i;
 		if (next == OPT_COUNT)
 			return 0;
@@ -589,7 +591,8 @@ static int last_apply(struct agent_args *a, const struct agent_last *l, bool cmd
 		/* -v is the one option that counts: -vvv is verbose level 3. */
 		times = cmdline && next == OPT_VERBOSE ? l->count[next] : 1;
 		for (unsigned t = 0; t < times; t++) {
-			int rc = opt_set(a, &agent_opts[next], l->value[next], cmdline, err, errlen);
+			int rc =
+				opt_set(a, &agent_opts[next], l->value[next], cmdline, err, errlen);
 
 			if (rc) {
 				*failed = l->where[next];
@@ -665,7 +668,11 @@ int agent_args_parse_stdin(struct agent_args *a, FILE *in, char *err, size_t err
 			snprintf(err, errlen, "stdin line %u: %s", lineno, msg);
 			break;
 		}
-		rc = rc == 0 ? last_note(&last, o, value, lineno, true) : 0;
+		if (rc == 1) { /* a key the cluster adds */
+			rc = 0;
+			continue;
+		}
+		rc = last_note(&last, o, value, lineno, true);
 		if (rc < 0) {
 			snprintf(err, errlen, "stdin line %u: out of memory", lineno);
 			break;

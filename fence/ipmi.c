@@ -132,13 +132,14 @@ static int session_error(const struct session *s, const char *what, fiid_obj_t r
 			 size_t errlen)
 {
 	const char *hp = s->hostport;
-	char quser[TEXT_ESCAPE_SIZE(FENCE_IPMI_USER_MAX)];
-	/* The user name is any bytes the caller gave (fence_havm_ipmi -l): escaped. */
-	const char *user = s->t->user && *s->t->user
-				   ? text_escape(quser, sizeof(quser), s->t->user, FENCE_IPMI_USER_MAX)
-				   : "(null user)";
+	const char *user = "(null user)";
 	const char *priv = fence_ipmi_privilege_name(s->t->privilege);
+	char quser[TEXT_ESCAPE_SIZE(FENCE_IPMI_USER_MAX)];
 	int e = ipmi_ctx_errnum(s->ctx);
+
+	/* The user name is any bytes the caller gave (fence_havm_ipmi -l): escaped. */
+	if (s->t->user && *s->t->user)
+		user = text_escape(quser, sizeof(quser), s->t->user, FENCE_IPMI_USER_MAX);
 
 	switch (e) {
 	case IPMI_ERR_USERNAME_INVALID:

@@ -258,8 +258,8 @@ int secret_file_read(const char *path, const char *what, char *buf, size_t size,
 		snprintf(err, errlen, "%s %s has more than one line", what, names.name);
 		rc = -EINVAL;
 	} else if (len > size - 1) {
-		snprintf(err, errlen, "the secret in %s %s is longer than %zu bytes", what, names.name,
-			 size - 1);
+		snprintf(err, errlen, "the secret in %s %s is longer than %zu bytes", what,
+			 names.name, size - 1);
 		rc = -EMSGSIZE;
 	} else if (len == 0) {
 		snprintf(err, errlen, "%s %s is empty", what, names.name);

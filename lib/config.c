@@ -505,7 +505,8 @@ static int config_parse_path(struct config_ctx *c, const struct config_key *k,
 	size_t len = strlen(v), i;
 
 	if (len < 2 || len > HAVM_PATH_MAX || v[0] != '/')
-		return config_error(c, s, "\"%s\" is \"%s\", must be an absolute path of at most %d "
+		return config_error(c, s,
+				    "\"%s\" is \"%s\", must be an absolute path of at most %d "
 				    "characters",
 				    k->name, text_escape(q, sizeof(q), v, 64), HAVM_PATH_MAX);
 	for (i = 0; i < len; i++)

@@ -169,7 +169,8 @@ static void overridden_values_are_not_checked(void **state)
 	(void)state;
 	assert_int_equal(parse_text("ipport=abc\nipport=624\n"), 0);
 	assert_int_equal(args.ipport, 624);
-	assert_int_equal(parse_text("action=diag\nlanplus=0\nip=\naction=off\nlanplus=1\nip=b\n"), 0);
+	assert_int_equal(parse_text("action=diag\nlanplus=0\nip=\naction=off\nlanplus=1\nip=b\n"),
+			 0);
 	assert_int_equal(args.action, AGENT_OFF);
 	assert_string_equal(args.ip, "b");
 	assert_int_equal(parse_text("username=seventeen_chars_xx\nlogin=admin\n"), 0);
