@@ -22,6 +22,11 @@ static int connect_error(int err)
 				"haclient group\n");
 		return HAVM_EXIT_DENIED;
 	}
+	if (err == EUSERS) {
+		fprintf(stderr, "havm: havmd refused the connection: too many connections from "
+				"this user (or from the haclient group) are open; try again\n");
+		return HAVM_EXIT_NOT_RUNNING;
+	}
 	fprintf(stderr, "havm: cannot connect to havmd: %s (is havmd running? "
 			"systemctl status havmd)\n",
 		strerror(err));

@@ -2,31 +2,39 @@
  * ctl_server.c: the control socket ("havm", libqb IPC) that the CLI uses.
  *
  * Access: root, or a peer whose primary or supplementary groups include
- * haclient (the group Pacemaker also uses for this). Root and a primary
- * haclient group are known at connect time. Supplementary groups are read
- * from the client's /proc entry at its first request (libqb gives the
- * client's pid only once the connection is set up, and at a request the
- * client is certainly there, waiting), so such a peer is admitted
- * provisionally; one found not to belong gets "permission denied" for every
- * request and one log line naming uid and gid; no request of it reaches a
- * handler. The check fails closed: no pid, no /proc entry, no access.
+ * haclient (the group Pacemaker also uses for this). The peer's credentials
+ * are the kernel's (SO_PEERCRED, as libqb reads them); supplementary groups
+ * are read from its /proc entry, which must still show the same uid. Any
+ * other peer is refused when it connects, before havmd allocates anything
+ * for it, with one log line per 10 s (plus a count of those held back). The
+ * check fails closed: no pid, no /proc entry, no access.
+ *
+ * Bounds (ctl_admit.h): connections per uid and for all haclient members
+ * together, root on a budget of its own; a connection idle for
+ * CTL_IDLE_MS is closed; a socket that connects but never authenticates is
+ * closed after CTL_AUTH_MS. So no local user can take havmd's descriptors or
+ * memory away from the operator's `havm status` or from fencing.
  *
  * Requests are a libqb request header followed by one havm message
  * (wire.h). A malformed request gets an error reply and a log line; it never
  * reaches a handler.
  */
+#define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "ctl_server.h"
 
+#include "clock.h"
 #include "cluster.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <qb/qbipc_common.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,34 +42,19 @@
 #define HACLIENT_GROUP "haclient"
 #define BLACKBOX_PATH HAVM_STATE_DIR "/blackbox.dump"
 
+/* A CLI command sends its request right after connecting and leaves at the
+ * reply; these only reclaim what a stuck or hostile client holds. */
+#define CTL_IDLE_MS 30000
+#define CTL_AUTH_MS 5000
+#define CTL_SWEEP_MS 2000
+#define CTL_REFUSAL_LOG_MS 10000
+
 /*
- * libqb's poll-handler callbacks carry no context argument, so the loop
- * they add descriptors to has to be reachable from here. This is the one
- * file-level variable in havmd; it is set once before the service runs.
+ * libqb's poll-handler callbacks carry no context argument, so the daemon
+ * they work for has to be reachable from here. This is the one file-level
+ * variable in havmd; it is set once before the service runs.
  */
-static qb_loop_t *ctl_loop;
-
-static int32_t job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
-{
-	return qb_loop_job_add(ctl_loop, p, data, fn);
-}
-
-static int32_t dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
-			    qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_add(ctl_loop, p, fd, events, data, fn);
-}
-
-static int32_t dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
-			    qb_ipcs_dispatch_fn_t fn)
-{
-	return qb_loop_poll_mod(ctl_loop, p, fd, events, data, fn);
-}
-
-static int32_t dispatch_del(int32_t fd)
-{
-	return qb_loop_poll_del(ctl_loop, fd);
-}
+static struct havmd *ctl_h;
 
 /*
  * Does the "Groups:" line of /proc/PID/status list GID? That is the set the
@@ -69,7 +62,7 @@ static int32_t dispatch_del(int32_t fd)
  * could block the loop on LDAP) and counts a group added with newgrp or
  * setpriv as well as one from /etc/group.
  */
-static bool proc_has_group(pid_t pid, uid_t *uid, gid_t *gid, gid_t want)
+static bool proc_has_group(pid_t pid, uid_t *uid, gid_t want)
 {
 	char path[64], line[4096];
 	bool found = false;
@@ -84,8 +77,6 @@ static bool proc_has_group(pid_t pid, uid_t *uid, gid_t *gid, gid_t want)
 
 		if (strncmp(line, "Uid:", 4) == 0) {
 			*uid = (uid_t)strtoul(line + 4, &end, 10);
-		} else if (strncmp(line, "Gid:", 4) == 0) {
-			*gid = (gid_t)strtoul(line + 4, &end, 10);
 		} else if (strncmp(line, "Groups:", 7) == 0) {
 			for (p = line + 7;; p = end) {
 				unsigned long v = strtoul(p, &end, 10);
@@ -100,78 +91,249 @@ static bool proc_has_group(pid_t pid, uid_t *uid, gid_t *gid, gid_t want)
 	return found;
 }
 
-/* Per connection, as its libqb context: who connected, and the verdict. */
-enum peer_verdict { PEER_PENDING, PEER_OK, PEER_DENIED };
+/* May this peer talk to havmd at all: root, or haclient among its groups. */
+static bool peer_is_member(const struct ctl_server *s, pid_t pid, uid_t uid, gid_t gid)
+{
+	uid_t proc_uid = (uid_t)-1;
+
+	if (uid == 0)
+		return true;
+	if (!s->have_haclient)
+		return false;
+	if (gid == s->haclient_gid)
+		return true;
+	/* The /proc entry must still be the peer's: same uid as it connected with. */
+	return pid > 0 && proc_has_group(pid, &proc_uid, s->haclient_gid) && proc_uid == uid;
+}
+
+static void log_refusal(struct ctl_server *s, uid_t uid, gid_t gid, pid_t pid,
+			enum ctl_verdict v)
+{
+	struct ratelimit *r = v == CTL_DENY_NOT_MEMBER ? &s->refusal_log : &s->cap_log;
+	unsigned held = 0;
+
+	if (!ratelimit_pass(r, clock_now_ms(), &held))
+		return;
+	log_warn("ctl: refused connection uid=%u gid=%u pid=%ld reason=\"%s\" connections=%u "
+		 "suppressed=%u",
+		 (unsigned)uid, (unsigned)gid, (long)pid, ctl_verdict_text(v),
+		 ctl_admit_count(&s->admit), held);
+}
+
+/*
+ * Sockets of connecting peers, known before libqb reads anything from them:
+ * an outsider is held to CTL_PENDING_OUTSIDER sockets (its one `havm` call
+ * gets as far as the refusal message), and every socket that has not
+ * authenticated within CTL_AUTH_MS is shut down, so a peer that connects and
+ * sends nothing cannot hold descriptors.
+ */
+static struct ctl_sock *sock_find(struct ctl_server *s, int fd)
+{
+	for (size_t i = 0; i < CTL_SOCKS_MAX; i++)
+		if (s->socks[i].used && s->socks[i].fd == fd)
+			return &s->socks[i];
+	return NULL;
+}
+
+static unsigned socks_of_uid(const struct ctl_server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < CTL_SOCKS_MAX; i++)
+		if (s->socks[i].used && s->socks[i].uid == uid)
+			n++;
+	return n;
+}
+
+/* 0 to let libqb watch FD, -EACCES or -EMFILE to have it closed now. */
+static int sock_track(struct ctl_server *s, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct ctl_sock *e = NULL;
+	bool member;
+
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	/* Only a peer's stream socket: the listening socket has no peer, and
+	 * libqb's datagram sockets (some of them socketpairs, whose peer is
+	 * havmd itself) belong to connections already admitted. */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0 ||
+	    cr.pid == getpid())
+		return 0;
+	member = peer_is_member(s, cr.pid, cr.uid, cr.gid);
+	if (cr.uid != 0) {
+		unsigned cap = member ? 2 * CTL_MAX_PER_UID : CTL_PENDING_OUTSIDER;
+
+		if (socks_of_uid(s, cr.uid) >= cap) {
+			log_refusal(s, cr.uid, cr.gid, cr.pid,
+				    member ? CTL_DENY_UID_CAP : CTL_DENY_NOT_MEMBER);
+			return member ? -EMFILE : -EACCES;
+		}
+	}
+	for (size_t i = 0; i < CTL_SOCKS_MAX && !e; i++)
+		if (!s->socks[i].used)
+			e = &s->socks[i];
+	if (!e) {
+		if (cr.uid != 0) {
+			log_refusal(s, cr.uid, cr.gid, cr.pid, CTL_DENY_TOTAL_CAP);
+			return -EMFILE;
+		}
+		return 0; /* root is bounded at accept, by CTL_MAX_ROOT */
+	}
+	*e = (struct ctl_sock){ .used = true,
+				.fd = fd,
+				.uid = cr.uid,
+				.since_ms = clock_now_ms(),
+				.established = s->accepting };
+	return 0;
+}
+
+static void sock_untrack(struct ctl_server *s, int fd)
+{
+	struct ctl_sock *e = sock_find(s, fd);
+
+	if (e)
+		e->used = false;
+}
+
+static int32_t job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+{
+	return qb_loop_job_add(ctl_h->loop, p, data, fn);
+}
+
+static int32_t dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	int rc = sock_track(&ctl_h->ctl, fd);
+
+	if (rc)
+		return rc;
+	rc = qb_loop_poll_add(ctl_h->loop, p, fd, events, data, fn);
+	if (rc < 0)
+		sock_untrack(&ctl_h->ctl, fd);
+	return rc;
+}
+
+static int32_t dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events, void *data,
+			    qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_mod(ctl_h->loop, p, fd, events, data, fn);
+}
+
+static int32_t dispatch_del(int32_t fd)
+{
+	sock_untrack(&ctl_h->ctl, fd);
+	return qb_loop_poll_del(ctl_h->loop, fd);
+}
+
+/* Per connection, as its libqb context. */
 struct ctl_peer {
 	uid_t uid;
-	gid_t gid;
-	enum peer_verdict verdict;
+	uint64_t active_ms; /* last request (or the connection) */
 };
-
-static void log_refusal(uid_t uid, gid_t gid, pid_t pid)
-{
-	log_warn("ctl: refused connection uid=%u gid=%u pid=%ld reason=\"not root and not in "
-		 "group %s\"",
-		 (unsigned)uid, (unsigned)gid, (long)pid, HACLIENT_GROUP);
-}
 
 static int32_t on_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	struct ctl_server *s = &h->ctl;
+	struct qb_ipcs_connection_stats st;
+	enum ctl_verdict v;
 	struct ctl_peer *p;
+	pid_t pid = 0;
 
-	if (uid != 0 && !h->ctl.have_haclient) {
-		log_refusal(uid, gid, 0);
-		return -EACCES;
+	/* libqb has the peer's pid (SO_PEERCRED) before it calls us. Not
+	 * qb_ipcs_connection_stats_get_2: it reads the connection's queues,
+	 * which do not exist yet at accept (it crashes). */
+	if (qb_ipcs_connection_stats_get(c, &st, 0) == 0)
+		pid = st.client_pid;
+	v = ctl_admit_take(&s->admit, uid, peer_is_member(s, pid, uid, gid));
+	if (v != CTL_ADMIT) {
+		log_refusal(s, uid, gid, pid, v);
+		/* The client's havm says "permission denied" or "too many". */
+		return v == CTL_DENY_NOT_MEMBER ? -EACCES : -EUSERS;
 	}
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		ctl_admit_release(&s->admit, uid);
 		return -ENOMEM;
+	}
 	p->uid = uid;
-	p->gid = gid;
-	p->verdict = uid == 0 || gid == h->ctl.haclient_gid ? PEER_OK : PEER_PENDING;
+	p->active_ms = clock_now_ms();
 	qb_ipcs_context_set(c, p);
-	/* The connection's shared files belong to the peer, so that every
-	 * accepted peer gets as far as its first request, where a pending one
-	 * is judged, and a refusal is answered and logged, not a silent
-	 * failure to open a file. */
-	qb_ipcs_connection_auth_set(c, uid, h->ctl.have_haclient ? h->ctl.haclient_gid : gid, 0660);
-	log_debug("ctl: accepted connection uid=%u gid=%u", (unsigned)uid, (unsigned)gid);
+	/* The connection's shared files belong to the peer. */
+	qb_ipcs_connection_auth_set(c, uid, s->have_haclient ? s->haclient_gid : gid, 0660);
+	/* libqb now registers this connection's sockets: they have passed. */
+	s->accepting = true;
+	log_debug("ctl: accepted connection uid=%u gid=%u pid=%ld connections=%u", (unsigned)uid,
+		  (unsigned)gid, (long)pid, ctl_admit_count(&s->admit));
 	return 0;
+}
+
+static void on_created(qb_ipcs_connection_t *c)
+{
+	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+
+	h->ctl.accepting = false;
 }
 
 static void on_destroyed(qb_ipcs_connection_t *c)
 {
-	free(qb_ipcs_context_get(c));
+	struct havmd *h = qb_ipcs_connection_service_context_get(c);
+	struct ctl_peer *p = qb_ipcs_context_get(c);
+
+	h->ctl.accepting = false;
+	if (!p)
+		return;
+	ctl_admit_release(&h->ctl.admit, p->uid);
+	free(p);
 	qb_ipcs_context_set(c, NULL);
+	/* A connection's receive buffer is tens of KiB: once a burst of
+	 * connections is gone, give the memory back rather than keep the
+	 * high-water mark for the life of the daemon. */
+	if (ctl_admit_count(&h->ctl.admit) == 0)
+		malloc_trim(0);
 }
 
-/* Judge a pending peer by its supplementary groups; true if it may talk. */
-static bool peer_admitted(struct havmd *h, qb_ipcs_connection_t *c)
+/*
+ * Every CTL_SWEEP_MS: close connections idle for CTL_IDLE_MS, and shut down
+ * sockets that never authenticated within CTL_AUTH_MS (libqb then sees the
+ * hang-up and frees what it holds for them).
+ */
+static void sweep(void *data)
 {
-	struct ctl_peer *p = qb_ipcs_context_get(c);
-	struct qb_ipcs_connection_stats_2 *st;
-	pid_t pid = 0;
-	uid_t uid = 0;
-	gid_t gid = 0;
+	struct havmd *h = data;
+	struct ctl_server *s = &h->ctl;
+	uint64_t now = clock_now_ms();
+	qb_ipcs_connection_t *c, *next;
+	unsigned idle = 0, unauth = 0;
 
-	if (!p)
-		return false;
-	if (p->verdict != PEER_PENDING)
-		return p->verdict == PEER_OK;
-	st = qb_ipcs_connection_stats_get_2(c, 0);
-	if (st) {
-		pid = st->client_pid;
-		free(st);
+	for (c = qb_ipcs_connection_first_get(s->service); c; c = next) {
+		struct ctl_peer *p = qb_ipcs_context_get(c);
+
+		next = qb_ipcs_connection_next_get(s->service, c);
+		if (p && now - p->active_ms > CTL_IDLE_MS) {
+			idle++;
+			qb_ipcs_disconnect(c);
+		}
+		qb_ipcs_connection_unref(c);
 	}
-	/* The /proc entry must still be the peer's: same uid as it connected with. */
-	if (pid > 0 && proc_has_group(pid, &uid, &gid, h->ctl.haclient_gid) && uid == p->uid)
-		p->verdict = PEER_OK;
-	else
-		p->verdict = PEER_DENIED;
-	if (p->verdict == PEER_DENIED)
-		log_refusal(p->uid, p->gid, pid);
-	return p->verdict == PEER_OK;
+	for (size_t i = 0; i < CTL_SOCKS_MAX; i++) {
+		struct ctl_sock *e = &s->socks[i];
+
+		if (e->used && !e->established && !e->shut && now - e->since_ms > CTL_AUTH_MS) {
+			shutdown(e->fd, SHUT_RDWR);
+			e->shut = true;
+			unauth++;
+		}
+	}
+	if (idle || unauth)
+		log_info("ctl: closed idle connections idle=%u unauthenticated=%u", idle, unauth);
+	qb_loop_timer_add(h->loop, QB_LOOP_LOW, CTL_SWEEP_MS * QB_TIME_NS_IN_MSEC, h, sweep,
+			  &s->sweep_timer);
 }
 
 static void send_reply(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
@@ -339,12 +501,16 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	uint16_t type = 0;
 	int rc = -EBADMSG;
 
-	if (!peer_admitted(h, c)) {
+	struct ctl_peer *p = qb_ipcs_context_get(c);
+
+	if (!p) {
+		/* Only admitted connections get a context: never reached. */
 		reply_error(&h->ctl, c, size >= sizeof(*rq) ? (uint32_t)rq->id : 0, HAVM_E_DENIED,
 			    "permission denied: havm needs root or membership of the "
 			    "haclient group");
 		return 0;
 	}
+	p->active_ms = clock_now_ms();
 	if (size >= sizeof(*rq)) {
 		id = (uint32_t)rq->id;
 		if ((size_t)rq->size == size)
@@ -385,6 +551,7 @@ int ctl_server_start(struct havmd *h)
 {
 	static struct qb_ipcs_service_handlers handlers = {
 		.connection_accept = on_accept,
+		.connection_created = on_created,
 		.connection_destroyed = on_destroyed,
 		.msg_process = on_msg,
 	};
@@ -404,7 +571,9 @@ int ctl_server_start(struct havmd *h)
 	} else {
 		log_warn("ctl: group %s does not exist; only root may use havm", HACLIENT_GROUP);
 	}
-	ctl_loop = h->loop;
+	h->ctl.refusal_log.interval_ms = CTL_REFUSAL_LOG_MS;
+	h->ctl.cap_log.interval_ms = CTL_REFUSAL_LOG_MS;
+	ctl_h = h;
 	h->ctl.service = qb_ipcs_create(HAVM_IPC_NAME, 0, QB_IPC_SOCKET, &handlers);
 	if (!h->ctl.service)
 		return -errno ? -errno : -ENOMEM;
@@ -417,6 +586,8 @@ int ctl_server_start(struct havmd *h)
 		h->ctl.service = NULL;
 		return rc;
 	}
+	qb_loop_timer_add(h->loop, QB_LOOP_LOW, CTL_SWEEP_MS * QB_TIME_NS_IN_MSEC, h, sweep,
+			  &h->ctl.sweep_timer);
 	log_info("ctl: listening name=%s", HAVM_IPC_NAME);
 	return 0;
 }
@@ -425,6 +596,7 @@ void ctl_server_stop(struct havmd *h)
 {
 	if (!h->ctl.service)
 		return;
+	qb_loop_timer_del(h->loop, h->ctl.sweep_timer);
 	qb_ipcs_destroy(h->ctl.service);
 	h->ctl.service = NULL;
 }

@@ -6,10 +6,12 @@
 #define HAVMD_H
 
 #include "config.h"
+#include "ctl_admit.h"
 #include "fence.h"
 #include "membership.h"
 #include "nodes.h"
 #include "qdevice.h"
+#include "ratelimit.h"
 #include "storage_watch.h"
 #include "tiebreak.h"
 #include "wire.h"
@@ -53,10 +55,27 @@ struct cluster {
 	uint64_t group_joins; /* daemons that joined the group so far */
 };
 
+/* A peer's socket, from the moment libqb accepts it (ctl_server.c). */
+#define CTL_SOCKS_MAX (CTL_MAX_TOTAL + 32)
+#define CTL_PENDING_OUTSIDER 2 /* sockets of a uid that may not talk to havmd */
+struct ctl_sock {
+	bool used;
+	bool established; /* an admitted connection's, not still authenticating */
+	bool shut;        /* shut down for never authenticating */
+	int fd;
+	uid_t uid;
+	uint64_t since_ms;
+};
+
 struct ctl_server {
 	qb_ipcs_service_t *service;
 	gid_t haclient_gid;
 	bool have_haclient;
+	struct ctl_admit admit;          /* admitted connections per uid */
+	struct ctl_sock socks[CTL_SOCKS_MAX];
+	bool accepting;                  /* between accept and created */
+	struct ratelimit refusal_log, cap_log;
+	qb_loop_timer_handle sweep_timer;
 	/* One request is handled at a time, from the loop: one set of buffers. */
 	struct wire_status_reply status;
 	uint8_t body[HAVM_WIRE_MSG_MAX];

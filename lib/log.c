@@ -9,7 +9,30 @@
 #include "log.h"
 
 #include <errno.h>
+#include <string.h>
 #include <syslog.h>
+
+/*
+ * libqb logs every connection it refuses on our word ("Invalid IPC
+ * credentials", at error level) and every failed setup. Anyone on the host
+ * can cause those, as often as they like: keep them in the blackbox only.
+ * ctl_server.c logs refusals itself, rate-limited, with uid and reason.
+ */
+static void quiet_libqb_refusals(struct qb_log_callsite *cs)
+{
+	static const char *const noisy[] = { "Invalid IPC credentials",
+					     "Denied connection, is not ready",
+					     "Error in connection setup" };
+
+	if (!cs->format)
+		return;
+	for (size_t i = 0; i < sizeof(noisy) / sizeof(noisy[0]); i++) {
+		if (strncmp(cs->format, noisy[i], strlen(noisy[i])) == 0) {
+			qb_bit_clear(cs->targets, QB_LOG_SYSLOG);
+			qb_bit_clear(cs->targets, QB_LOG_STDERR);
+		}
+	}
+}
 
 void havm_log_init(const struct havm_log_opts *o)
 {
@@ -31,6 +54,7 @@ void havm_log_init(const struct havm_log_opts *o)
 				  LOG_DEBUG);
 		qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
+	qb_log_filter_fn_set(quiet_libqb_refusals);
 }
 
 void havm_log_fini(void)
