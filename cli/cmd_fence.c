@@ -44,8 +44,8 @@ static void field(const char *line, const char *key, char *out, size_t size)
 
 static void history_json(FILE *f)
 {
-	static const char *const keys[] = { "host", "nodeid", "result", "level", "elapsed_ms",
-					    "by", "detail" };
+	static const char *const keys[] = { "host",	  "nodeid",	 "result", "level",
+					    "elapsed_ms", "incarnation", "by",	   "detail" };
 	char line[2048], v[1500];
 	bool first = true;
 
@@ -59,8 +59,8 @@ static void history_json(FILE *f)
 			field(line, keys[k], v, sizeof(v));
 			printf(",\"%s\":", keys[k]);
 			if (!strcmp(keys[k], "nodeid") || !strcmp(keys[k], "level") ||
-			    !strcmp(keys[k], "elapsed_ms"))
-				printf("%ld", strtol(v, NULL, 10));
+			    !strcmp(keys[k], "elapsed_ms") || !strcmp(keys[k], "incarnation"))
+				printf("%llu", strtoull(v, NULL, 10));
 			else
 				json_put_string(stdout, v);
 		}

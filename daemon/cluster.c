@@ -21,6 +21,7 @@
 #include "cluster.h"
 
 #include "fence.h"
+#include "send_queue.h"
 #include "tiebreak.h"
 
 #include "log.h"
@@ -30,6 +31,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -97,86 +99,93 @@ static void view_changed(struct havmd *h)
 	systemd_status(h);
 }
 
-static void announce_retry(void *data)
-{
-	struct havmd *h = data;
-
-	h->cluster.announce_timer = 0;
-	if (h->cluster.announce_pending)
-		cluster_announce(h);
-}
-
-static void announce_later(struct havmd *h, uint32_t ms)
-{
-	struct cluster *cl = &h->cluster;
-	int rc;
-
-	if (cl->announce_timer)
-		return;
-	rc = qb_loop_timer_add(h->loop, QB_LOOP_MED, (uint64_t)ms * QB_TIME_NS_IN_MSEC, h,
-			       announce_retry, &cl->announce_timer);
-	if (rc < 0)
-		log_err("cluster: cannot schedule a retry of our node state error=\"%s\"",
-			strerror(-rc));
-}
-
+/*
+ * Tell the group who we are and everything we know of every host's life.
+ * Through the send queue: what corosync refuses is sent again, and only the
+ * newest announcement matters.
+ */
 void cluster_announce(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 	const struct havm_host *me;
-	struct wire_node_state m = {
+	static struct wire_node_state m; /* 2.5 KiB: not on the stack each time */
+	static uint8_t buf[WIRE_NODE_STATE_MAX_LEN];
+	int len;
+
+	if (!cl->up)
+		return; /* sent on (re)connect */
+	m = (struct wire_node_state){
 		.nodeid = cl->local_nodeid,
 		.state = (uint8_t)h->state,
 		.start_time = h->start_time,
+		.incarnation = h->incarnation,
+		.generation = h->storage.own_generation,
 	};
-	uint8_t buf[WIRE_NODE_STATE_MAX_LEN];
-	struct iovec iov;
-	cs_error_t e;
-	int len;
-
-	cl->announce_pending = true;
-	if (!cl->up || cl->announce_timer)
-		return; /* sent on (re)connect, or by the pending retry */
+	if (storage_watch_announces_watchdog(h))
+		m.flags |= WIRE_NODE_STATE_WATCHDOG;
+	if (h->cfg.storage_unsafe_no_watchdog)
+		m.flags |= WIRE_NODE_STATE_UNSAFE;
 	me = config_host_by_nodeid(&h->cfg, cl->local_nodeid);
 	snprintf(m.name, sizeof(m.name), "%s", me ? me->name : "unconfigured");
 	snprintf(m.version, sizeof(m.version), "%s", PACKAGE_VERSION);
+	fence_facts_fill(h, &m);
 	len = wire_node_state_encode(buf, sizeof(buf), &m);
 	if (len < 0) {
 		/* Our own fields are checked at start; this is a bug. */
 		log_err("cluster: cannot encode our node state error=\"%s\"", strerror(-len));
-		cl->announce_pending = false;
 		return;
 	}
-	iov = (struct iovec){ .iov_base = buf, .iov_len = (size_t)len };
-	e = cpg_mcast_joined(cl->cpg, CPG_TYPE_AGREED, &iov, 1);
-	if (e == CS_ERR_TRY_AGAIN) {
-		/* Flow control: corosync's queue is full; try again shortly. */
-		announce_later(h, ANNOUNCE_RETRY_MS);
-		return;
-	}
-	if (e != CS_OK) {
-		log_warn("cluster: cannot send our node state error=\"%s\" retry_ms=%u",
-			 cs_strerror(e), h->cfg.reconnect_ms);
-		announce_later(h, h->cfg.reconnect_ms);
-		return;
-	}
-	cl->announce_pending = false;
-	log_debug("cluster: sent node state nodeid=%u state=%s", m.nodeid,
-		  wire_daemon_state_name(m.state));
+	if (sendq_push(h, buf, (size_t)len, cl->local_nodeid, true) == 0)
+		log_debug("cluster: sent node state nodeid=%u state=%s incarnation=%llu facts=%u",
+			  m.nodeid, wire_daemon_state_name(m.state),
+			  (unsigned long long)m.incarnation, m.n_facts);
+}
+
+bool cluster_synced(const struct havmd *h)
+{
+	const struct cluster *cl = &h->cluster;
+
+	for (size_t i = 0; i < cl->n_cpg; i++)
+		if (!cl->synced[i])
+			return false;
+	return cl->n_cpg > 0;
+}
+
+static void mark_synced(struct havmd *h, uint32_t nodeid)
+{
+	struct cluster *cl = &h->cluster;
+
+	for (size_t i = 0; i < cl->n_cpg; i++)
+		if (cl->cpg_members[i] == nodeid && !cl->synced[i]) {
+			cl->synced[i] = true;
+			if (cluster_synced(h))
+				log_debug("cluster: every daemon has announced itself members=%zu",
+					  cl->n_cpg);
+		}
 }
 
 static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 		       uint32_t pid, void *msg, size_t len)
 {
 	struct havmd *h = NULL;
-	struct wire_node_state m;
+	static struct wire_node_state ms; /* 2.5 KiB; the loop is single-threaded */
+	struct wire_node_state *m = &ms;
 	struct wire_hdr hdr;
 	bool known;
 	int rc;
 
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
+	if (nodeid == h->cluster.local_nodeid && pid == (uint32_t)getpid())
+		sendq_delivered(h, msg, len);
 	rc = wire_hdr_decode(msg, len, &hdr);
+	if (rc == 0 && !wire_cpg_type_known(hdr.type)) {
+		/* A newer havmd in a rolling upgrade: not ours to judge. */
+		log_debug("cluster: ignored a message of a type this version does not know "
+			  "type=%u from nodeid=%u",
+			  hdr.type, nodeid);
+		return;
+	}
 	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_REQUEST) {
 		struct wire_fence_request fq;
 		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
@@ -198,13 +207,11 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			tiebreak_on_lease(h, &tl, nodeid);
 			return;
 		}
-	} else if (rc == 0 && hdr.type != HAVM_MSG_NODE_STATE) {
-		rc = -EBADMSG;
 	}
 	if (rc == 0)
-		rc = wire_node_state_decode(msg, len, &m);
+		rc = wire_node_state_decode(msg, len, m);
 	/* A message must speak for the node that sent it. */
-	if (rc == 0 && m.nodeid != nodeid)
+	if (rc == 0 && m->nodeid != nodeid)
 		rc = -EBADMSG;
 	if (rc) {
 		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
@@ -213,18 +220,27 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
 		return;
 	}
-	known = node_states_find(&h->states, m.nodeid) != NULL;
-	if (node_states_update(&h->states, &m) < 0) {
+	known = node_states_find(&h->states, m->nodeid) != NULL;
+	if (node_states_update(&h->states, m) < 0) {
 		log_warn("cluster: too many daemons, ignored state from nodeid=%u", nodeid);
 		return;
 	}
-	log_debug("cluster: node state nodeid=%u name=%s state=%s version=%s", m.nodeid, m.name,
-		  wire_daemon_state_name(m.state), m.version);
+	log_debug("cluster: node state nodeid=%u name=%s state=%s version=%s incarnation=%llu "
+		  "facts=%u",
+		  m->nodeid, m->name, wire_daemon_state_name(m->state), m->version,
+		  (unsigned long long)m->incarnation, m->n_facts);
 	/* Once per arrival, not at every re-announcement. */
-	if (!known && !config_host_by_nodeid(&h->cfg, m.nodeid))
+	if (!known && !config_host_by_nodeid(&h->cfg, m->nodeid))
 		log_warn("cluster: daemon nodeid=%u name=%s is not in %s; add it to hosts there "
 			 "or fix its corosync nodeid",
-			 m.nodeid, m.name, h->config_path);
+			 m->nodeid, m->name, h->config_path);
+	if (!known && (m->flags & WIRE_NODE_STATE_UNSAFE))
+		log_warn("cluster: daemon nodeid=%u name=%s runs with "
+			 "storage.unsafe_no_watchdog_for_tests: its dead storage heartbeat is "
+			 "taken as proof without a watchdog",
+			 m->nodeid, m->name);
+	fence_on_node_state(h, m);
+	mark_synced(h, m->nodeid);
 }
 
 static void copy_ids(uint32_t *dst, size_t *n, const uint32_t *src, size_t count,
@@ -258,9 +274,24 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	cl = &h->cluster;
 	log_reason("joined", joined, n_joined);
 	log_reason("left", left, n_left);
+	uint32_t old_ids[WIRE_NODES_MAX];
+	bool old_synced[WIRE_NODES_MAX];
+	size_t old_n = cl->n_cpg;
+
+	memcpy(old_ids, cl->cpg_members, sizeof(old_ids));
+	memcpy(old_synced, cl->synced, sizeof(old_synced));
 	for (size_t i = 0; i < n_members && n < sizeof(ids) / sizeof(ids[0]); i++)
 		ids[n++] = members[i].nodeid;
 	copy_ids(cl->cpg_members, &cl->n_cpg, ids, n, "the havm group");
+	/* A join brings knowledge we have not heard yet (a heal, a daemon
+	 * that saw other losses): nobody is synced until everyone has
+	 * announced again. A leave takes nothing away. */
+	for (size_t i = 0; i < cl->n_cpg; i++) {
+		cl->synced[i] = false;
+		for (size_t j = 0; n_joined == 0 && j < old_n; j++)
+			if (old_ids[j] == cl->cpg_members[i])
+				cl->synced[i] = old_synced[j];
+	}
 	for (size_t i = 0; i < n_left; i++)
 		if (!membership_contains(cl->cpg_members, cl->n_cpg, left[i].nodeid))
 			node_states_forget(&h->states, left[i].nodeid);
@@ -365,10 +396,6 @@ static void close_handles(struct havmd *h)
 		quorum_finalize(cl->quorum);
 	}
 	cl->cpg_open = cl->quorum_open = cl->joined = cl->up = false;
-	if (cl->announce_timer) {
-		qb_loop_timer_del(h->loop, cl->announce_timer);
-		cl->announce_timer = 0;
-	}
 }
 
 /* What we knew about the others came through corosync: forget it all. */
@@ -471,6 +498,7 @@ static void on_reconnect_timer(void *data)
 	log_notice("cluster: connected to corosync nodeid=%u group=%s after_attempts=%u",
 		   cl->local_nodeid, cl->group.value, cl->failed_attempts + 1);
 	cl->failed_attempts = 0;
+	sendq_reset_sent(h);
 	cluster_announce(h);
 	view_changed(h);
 }

@@ -16,6 +16,10 @@ void cluster_announce(struct havmd *h);
 /* Multicast an encoded message to the group. 0, -EAGAIN (corosync's flow
  * control: try again later), -ENOTCONN (no corosync), or -EIO. */
 int cluster_send(struct havmd *h, const void *buf, size_t len);
+/* Every daemon in the group has announced itself since the last join, so
+ * our facts include what each of them knows: only then may a coordinator
+ * act (after a heal, the other side's records are in). */
+bool cluster_synced(const struct havmd *h);
 /* The current view, for the status reply. */
 void cluster_view_get(const struct havmd *h, struct cluster_view *view);
 

@@ -1,16 +1,14 @@
 /*
- * fence.c: carry out fence_plan's decisions (see fence.h and
- * lib/fence_plan.h for the rules).
+ * fence.c: gather the facts, ask fence_plan, carry the steps out (see
+ * fence.h and lib/fence_plan.h for the rules).
  *
  * A power fence is one worker job: the host's levels in order, every device
  * of a level powered off and read back off; the first level that manages
- * it wins. The result goes to every member through CPG, and each member
- * appends it to its history in delivery order, so all histories agree.
- * Failures are loud (error level) and retried with back-off.
- *
- * Hosts that were never members while we watched are not "lost": havm does
- * not fence at startup. A host comes off the lost list when it is proven
- * off (power or sanlock) or when it rejoins the membership.
+ * it wins. The result goes to every member through CPG, tied to the
+ * incarnation it is about, and each member appends it to its history in
+ * delivery order, so all histories agree. Failures are loud (error level)
+ * and retried with back-off. Nothing here remembers a membership change:
+ * who needs fencing is derived from the facts at every tick.
  */
 #include "fence.h"
 #include "clock.h"
@@ -20,11 +18,13 @@
 #include "fence_plan.h"
 #include "havmd.h"
 #include "log.h"
+#include "send_queue.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,11 +32,12 @@
 
 #define FENCE_TICK_MS 500
 /* A host powered off leaves corosync's membership within its token and
- * consensus timeouts (a few seconds); still there after this, it was not. */
+ * consensus timeouts (a few seconds); still there after this, in the very
+ * life the record says is off, it was not. */
 #define FENCE_STILL_MEMBER_MS 10000
-/* Resend an undelivered result after this: fencing a member stalls CPG
- * delivery until corosync re-forms the ring (a few seconds). */
-#define FENCE_RESEND_MS 3000
+/* A result sent by the coordinator just before it stopped being one is
+ * still its word; after this, only the current coordinator's counts. */
+#define FENCE_PREV_COORDINATOR_MS 30000
 
 static int host_index(const struct havmd *h, uint32_t nodeid)
 {
@@ -48,55 +49,85 @@ static int host_index(const struct havmd *h, uint32_t nodeid)
 
 static void act_now(void *data);
 
+void fence_kick(struct havmd *h)
+{
+	qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
+}
+
 void fence_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct fence_state *f = &h->fence;
+	uint32_t c = membership_coordinator(v);
 
-	if (!v->corosync_up) {
-		f->have_prev = false; /* a daemon cut off from corosync judges nothing */
-		return;
+	/* Remember who was coordinator: its last results are still trusted
+	 * for a while (see fence_on_result). */
+	if (h->cluster.coordinator != 0 && c != h->cluster.coordinator) {
+		f->prev_coordinator = h->cluster.coordinator;
+		f->prev_coordinator_until_ms = clock_now_ms() + FENCE_PREV_COORDINATOR_MS;
 	}
-	if (!membership_settled(v))
-		return;
-	for (size_t i = 0; f->have_prev && i < h->cfg.n_hosts; i++) {
-		const struct havm_host *host = &h->cfg.hosts[i];
-		struct fence_target *t = &f->t[i];
-		bool was = membership_contains(f->prev, f->n_prev, host->nodeid);
-		bool is = membership_contains(v->quorum_members, v->n_quorum, host->nodeid);
+	fence_kick(h);
+}
 
-		/* A host proven off (fenced on request, say) leaving is expected. */
-		if (was && !is && !t->lost && !t->proven_off) {
-			t->lost = true;
-			t->gen++; /* a job still out from an earlier loss is not this one's */
-			t->lost_at_ms = clock_now_ms();
-			t->retry_at_ms = clock_now_ms() + host->fence_delay_ms;
-			t->attempts = 0;
-			log_notice("fence: host lost host=%s nodeid=%u; it is not treated as dead "
-				   "until proven off",
-				   host->name, host->nodeid);
-			qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
-		} else if (is && t->lost && !was) {
-			t->lost = false;
-			log_notice("fence: host back in the membership host=%s nodeid=%u; no "
-				   "fence needed",
-				   host->name, host->nodeid);
-		}
-		if (is && !was) {
-			t->proven_off = false; /* it booted again */
-		} else if (is && t->proven_off &&
-			   clock_now_ms() - t->proven_off_at_ms > FENCE_STILL_MEMBER_MS) {
-			/* Verified off, yet still in the membership: the record was
-			 * wrong (a device that does not control this host's power).
-			 * Forget it, or the host would never be fenced when it goes. */
-			t->proven_off = false;
-			log_err("fence: host=%s nodeid=%u is still a member %d s after its fence "
-				"was verified off: check that its fence devices control its power",
-				host->name, host->nodeid, FENCE_STILL_MEMBER_MS / 1000);
-		}
+/* ---- facts ------------------------------------------------------------ */
+
+static void facts_from_wire(struct host_facts *f, const struct wire_host_facts *w)
+{
+	*f = (struct host_facts){ .nodeid = w->nodeid, .inc = w->inc,
+				  .watchdog = (w->flags & WIRE_FACT_WATCHDOG) != 0,
+				  .generation = w->generation, .closed_inc = w->closed_inc,
+				  .void_inc = w->void_inc };
+}
+
+void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
+{
+	struct fence_state *f = &h->fence;
+	bool changed = false;
+	int i = host_index(h, m->nodeid);
+
+	/* What the sender says of itself is first-hand. */
+	if (i >= 0) {
+		struct host_facts self = {
+			.nodeid = m->nodeid, .inc = m->incarnation,
+			.watchdog = (m->flags & WIRE_NODE_STATE_WATCHDOG) != 0,
+			.generation = m->generation,
+		};
+		uint64_t before = f->t[i].facts.inc;
+
+		changed |= host_facts_merge(&f->t[i].facts, &self);
+		if (before != 0 && m->incarnation > before)
+			log_info("fence: host in a new life host=%s nodeid=%u incarnation=%llu "
+				 "previous=%llu",
+				 h->cfg.hosts[i].name, m->nodeid,
+				 (unsigned long long)m->incarnation, (unsigned long long)before);
 	}
-	memcpy(f->prev, v->quorum_members, v->n_quorum * sizeof(f->prev[0]));
-	f->n_prev = v->n_quorum;
-	f->have_prev = true;
+	for (uint16_t k = 0; k < m->n_facts; k++) {
+		struct host_facts theirs;
+		int j = host_index(h, m->facts[k].nodeid);
+
+		if (j < 0)
+			continue;
+		facts_from_wire(&theirs, &m->facts[k]);
+		changed |= host_facts_merge(&f->t[j].facts, &theirs);
+	}
+	if (changed)
+		fence_kick(h);
+}
+
+void fence_facts_fill(const struct havmd *h, struct wire_node_state *m)
+{
+	m->n_facts = 0;
+	for (size_t i = 0; i < h->cfg.n_hosts && m->n_facts < WIRE_NODES_MAX; i++) {
+		const struct host_facts *f = &h->fence.t[i].facts;
+
+		if (f->inc == 0 && f->closed_inc == 0 && f->void_inc == 0)
+			continue; /* nothing known */
+		m->facts[m->n_facts++] = (struct wire_host_facts){
+			.nodeid = h->cfg.hosts[i].nodeid, .inc = f->inc,
+			.flags = f->watchdog ? WIRE_FACT_WATCHDOG : 0,
+			.generation = f->generation, .closed_inc = f->closed_inc,
+			.void_inc = f->void_inc,
+		};
+	}
 }
 
 /* ---- history --------------------------------------------------------- */
@@ -149,10 +180,11 @@ static void history_append(struct havmd *h, const struct wire_fence_result *m, u
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	len = snprintf(line, sizeof(line),
-		       "%s host=%s nodeid=%u result=%s level=%u elapsed_ms=%u by=%s detail=\"%s\"\n",
+		       "%s host=%s nodeid=%u result=%s level=%u elapsed_ms=%u incarnation=%llu "
+		       "by=%s detail=\"%s\"\n",
 		       when, target ? target->name : "?", m->target,
 		       wire_fence_result_name(m->result), m->level, m->elapsed_ms,
-		       by ? by->name : "?", detail);
+		       (unsigned long long)m->incarnation, by ? by->name : "?", detail);
 	snprintf(path, sizeof(path), "%s/%s", HAVM_STATE_DIR, FENCE_HISTORY_FILE);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	/* haclient may request fences (havm node fence): it may read them too. */
@@ -165,97 +197,156 @@ static void history_append(struct havmd *h, const struct wire_fence_result *m, u
 		close(fd);
 }
 
+/* The history says which lives are closed: read it back at start, so a
+ * restarted havmd decides as one that watched. Lines without an
+ * incarnation (older havm) close nothing. */
+static void history_load(struct havmd *h)
+{
+	char path[256], line[1600];
+	unsigned closed = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", HAVM_STATE_DIR, FENCE_HISTORY_FILE);
+	fp = fopen(path, "re");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		const char *p_id = strstr(line, " nodeid="), *p_inc = strstr(line, " incarnation=");
+		const char *p_res = strstr(line, " result=");
+		unsigned long long id, inc;
+		char *end;
+		int i;
+
+		if (!p_id || !p_inc || !p_res)
+			continue;
+		id = strtoull(p_id + 8, &end, 10);
+		if (*end != ' ')
+			continue;
+		inc = strtoull(p_inc + 13, &end, 10);
+		if (*end != ' ' || inc == 0)
+			continue;
+		if (strncmp(p_res + 8, "off-verified ", 13) != 0 &&
+		    strncmp(p_res + 8, "dead-by-storage ", 16) != 0)
+			continue;
+		i = host_index(h, (uint32_t)id);
+		if (i < 0)
+			continue;
+		host_facts_close(&h->fence.t[i].facts, inc);
+		closed++;
+	}
+	fclose(fp);
+	if (closed)
+		log_info("fence: history read path=%s closed_records=%u", path, closed);
+}
+
 static bool same_result(const struct wire_fence_result *a, const struct wire_fence_result *b)
 {
 	return a->target == b->target && a->result == b->result && a->level == b->level &&
 	       a->time == b->time && a->elapsed_ms == b->elapsed_ms &&
-	       strcmp(a->detail, b->detail) == 0;
+	       a->incarnation == b->incarnation && strcmp(a->detail, b->detail) == 0;
+}
+
+static bool is_member(const struct havmd *h, uint32_t nodeid)
+{
+	return h->cluster.up &&
+	       membership_contains(h->cluster.quorum_members, h->cluster.n_quorum, nodeid);
 }
 
 void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
 {
+	struct fence_state *f = &h->fence;
 	int i = host_index(h, m->target);
 	const char *name = i >= 0 ? h->cfg.hosts[i].name : "?";
+	bool trusted = sender == h->cluster.coordinator ||
+		       (sender == f->prev_coordinator &&
+			clock_now_ms() < f->prev_coordinator_until_ms);
 
-	if (i >= 0 && sender == h->cluster.local_nodeid &&
-	    h->fence.t[i].result.time == m->time && h->fence.t[i].result.result == m->result)
-		h->fence.t[i].unsent = false; /* our own copy came back: delivered */
-	if (i >= 0 && h->fence.t[i].have_recorded && same_result(&h->fence.t[i].recorded, m))
-		return; /* a resent copy of what we already recorded */
-	if (i >= 0) {
-		h->fence.t[i].recorded = *m;
-		h->fence.t[i].have_recorded = true;
-	}
-	history_append(h, m, sender);
-	if (m->result == HAVM_FENCE_FAILED) {
-		log_err("fence: FAILED host=%s nodeid=%u by=%u detail=\"%s\"; retrying", name,
-			m->target, sender, m->detail);
+	if (!trusted) {
+		/* Only the coordinator fences: anyone else's "off" would let a
+		 * live host's VMs start elsewhere. */
+		log_warn("fence: dropped a fence result from nodeid=%u, not the coordinator "
+			 "(coordinator=%u) host=%s incarnation=%llu",
+			 sender, h->cluster.coordinator, name, (unsigned long long)m->incarnation);
 		return;
 	}
-	if (i >= 0) {
-		h->fence.t[i].lost = false;
-		h->fence.t[i].proven_off = true;
-		h->fence.t[i].proven_off_at_ms = clock_now_ms();
+	if (i < 0) {
+		log_warn("fence: dropped a fence result for unknown nodeid=%u from nodeid=%u",
+			 m->target, sender);
+		return;
 	}
+	if (f->t[i].have_recorded && same_result(&f->t[i].recorded, m))
+		return; /* a re-sent copy of what we already recorded */
+	f->t[i].recorded = *m;
+	f->t[i].have_recorded = true;
+	history_append(h, m, sender);
+	if (m->result == HAVM_FENCE_FAILED) {
+		log_err("fence: FAILED host=%s nodeid=%u incarnation=%llu by=%u detail=\"%s\"; "
+			"retrying",
+			name, m->target, (unsigned long long)m->incarnation, sender, m->detail);
+		return;
+	}
+	host_facts_close(&f->t[i].facts, m->incarnation);
 	if (m->result == HAVM_FENCE_OFF_VERIFIED)
 		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
-			   "elapsed_ms=%u by=%u detail=\"%s\"",
-			   name, m->target, m->level, m->elapsed_ms, sender, m->detail);
+			   "elapsed_ms=%u incarnation=%llu by=%u detail=\"%s\"",
+			   name, m->target, m->level, m->elapsed_ms,
+			   (unsigned long long)m->incarnation, sender, m->detail);
 	else
 		log_notice("fence: host taken as fenced host=%s nodeid=%u result=dead-by-storage "
-			   "elapsed_ms=%u by=%u detail=\"%s\"",
-			   name, m->target, m->elapsed_ms, sender, m->detail);
+			   "elapsed_ms=%u incarnation=%llu by=%u detail=\"%s\"",
+			   name, m->target, m->elapsed_ms, (unsigned long long)m->incarnation,
+			   sender, m->detail);
+	if (is_member(h, m->target))
+		log_warn("fence: recorded although host=%s is in the membership now: it came "
+			 "back while being fenced, or its devices do not control its power",
+			 name);
+	fence_kick(h);
 }
 
+/*
+ * An operator's request, as the coordinator judges it: the same checks the
+ * control socket made on the host where it was typed, made again here,
+ * because any process in the CPG group could have sent it.
+ */
 void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 {
 	int i = host_index(h, target);
-	struct fence_target *t;
+	const char *why = NULL;
 
-	if (i < 0) {
-		log_warn("fence: request for unknown nodeid=%u from nodeid=%u ignored", target,
-			 sender);
+	if (i < 0)
+		why = "no such host in havm.conf";
+	else if (h->cluster.coordinator == 0)
+		why = "no quorum (or the membership is settling)";
+	else if (target == h->cluster.coordinator)
+		why = "the target is the coordinator";
+	else if (h->cfg.hosts[i].fence_levels == 0)
+		why = "the target has no fence levels";
+	else if (h->fence.t[i].facts.inc == 0)
+		why = "no member has seen the target's havmd, so there is no life to fence";
+	if (why) {
+		log_warn("fence: refused a fence request target=%u from nodeid=%u reason=\"%s\"",
+			 target, sender, why);
 		return;
 	}
-	t = &h->fence.t[i];
-	log_notice("fence: operator requested a fence host=%s nodeid=%u via nodeid=%u",
-		   h->cfg.hosts[i].name, target, sender);
-	if (t->lost)
-		return; /* already on its way */
-	/* No fence delay: the delay settles races between partitions, and an
-	 * operator's request is not one. */
-	t->lost = true;
-	t->gen++;
-	t->attempts = 0;
-	t->lost_at_ms = t->retry_at_ms = clock_now_ms();
+	h->fence.t[i].requested_inc = h->fence.t[i].facts.inc;
+	log_notice("fence: operator requested a fence host=%s nodeid=%u incarnation=%llu via "
+		   "nodeid=%u",
+		   h->cfg.hosts[i].name, target, (unsigned long long)h->fence.t[i].facts.inc,
+		   sender);
+	fence_kick(h);
 }
 
-/* Multicast T's result; until our own copy comes back through CPG it stays
- * "unsent" and every tick sends it again (corosync's flow control, or
- * corosync itself being away, must not lose a record). */
-static void send_result(struct havmd *h, struct fence_target *t)
+/* Queue a result for every member (our own copy included). */
+static void publish(struct havmd *h, const struct wire_fence_result *m)
 {
 	uint8_t buf[WIRE_FENCE_RESULT_MAX_LEN];
-	int len = wire_fence_result_encode(buf, sizeof(buf), &t->result);
-	int rc;
+	int len = wire_fence_result_encode(buf, sizeof(buf), m);
 
 	if (len < 0) {
 		log_err("fence: cannot encode a result error=\"%s\"", strerror(-len));
-		t->unsent = false;
 		return;
 	}
-	t->unsent = true;
-	t->sent_at_ms = clock_now_ms();
-	rc = cluster_send(h, buf, (size_t)len);
-	if (rc < 0 && rc != -EAGAIN)
-		log_warn("fence: cannot send a result yet error=\"%s\"; retrying", strerror(-rc));
-}
-
-/* A job's result: record it as ours and send it. */
-static void publish(struct havmd *h, struct fence_target *t, const struct wire_fence_result *m)
-{
-	t->result = *m;
-	send_result(h, t);
+	(void)sendq_push(h, buf, (size_t)len, m->target, false);
 }
 
 /* ---- the power fence job (runs in a worker child) --------------------- */
@@ -326,48 +417,56 @@ static int job_fence(void *arg, void *out, size_t *len)
 	return -EIO;
 }
 
-/* A job's context: which host, and for which of its losses. */
-#define JOB_CTX(i, gen) ((void *)(uintptr_t)(((uint64_t)(gen) << 8) | (uint64_t)(i)))
-#define JOB_INDEX(ctx) ((int)((uintptr_t)(ctx) & 0xff))
-#define JOB_GEN(ctx) ((uint32_t)((uintptr_t)(ctx) >> 8))
+/* A job's context: which host, and for which of its lives. */
+struct job_ctx {
+	int index;
+	uint64_t inc;
+};
 
 static void on_job_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
 {
-	int i = JOB_INDEX(ctx);
-	struct fence_target *t = &h->fence.t[i];
-	const struct havm_host *host = &h->cfg.hosts[i];
-	struct wire_fence_result m = { .target = host->nodeid, .time = (uint64_t)time(NULL) };
+	struct job_ctx c = *(struct job_ctx *)ctx;
+	struct fence_target *t = &h->fence.t[c.index];
+	const struct havm_host *host = &h->cfg.hosts[c.index];
+	struct wire_fence_result m = { .target = host->nodeid, .time = (uint64_t)time(NULL),
+				       .incarnation = c.inc };
 	struct fence_job_out o = { 0 };
+	bool cancelled = t->cancelled;
 
+	free(ctx);
 	t->running = false;
-	if (!t->lost || JOB_GEN(ctx) != t->gen) {
-		/* Resolved meanwhile (sanlock's dead, or it rejoined), or from an
-		 * earlier loss: a second record would only confuse the history. */
-		log_notice("fence: late fence job result host=%s status=%d dropped", host->name,
-			   status);
-		return;
-	}
+	t->cancelled = false;
 	if (len == sizeof(o))
 		memcpy(&o, out, sizeof(o));
-	m.elapsed_ms = (uint32_t)(clock_now_ms() - t->lost_at_ms);
+	m.elapsed_ms = (uint32_t)(t->need_inc == c.inc ? clock_now_ms() - t->need_since_ms : 0);
 	if (status == 0 && o.level > 0) {
+		/* A host proven off is recorded whatever happened meanwhile:
+		 * the record is about the life the job was for. */
+		if (cancelled)
+			log_notice("fence: a fence no longer wanted powered the host off "
+				   "host=%s incarnation=%llu; recording it",
+				   host->name, (unsigned long long)c.inc);
 		m.result = HAVM_FENCE_OFF_VERIFIED;
 		m.level = (uint8_t)o.level;
 		snprintf(m.detail, sizeof(m.detail), "%s", o.detail);
-		/* We verified it: stop now. The result's trip through CPG can
-		 * take seconds (fencing a member stalls delivery until corosync
-		 * re-forms the ring), and until it is back the plan would
-		 * fence the host again. */
-		t->lost = false;
-		t->proven_off = true;
-		t->proven_off_at_ms = clock_now_ms();
+		/* Closed here at once: the result's trip through CPG can take
+		 * seconds (fencing a member stalls delivery until corosync
+		 * re-forms the ring), and until it is back the plan would fence
+		 * the host again. */
+		host_facts_close(&t->facts, c.inc);
+	} else if (cancelled || status == -ECANCELED) {
+		log_info("fence: cancelled fence job ended host=%s status=%d", host->name, status);
+		return;
 	} else {
-		uint64_t backoff = (uint64_t)h->cfg.fence_retry_ms << (t->attempts < 16 ? t->attempts : 16);
+		uint64_t backoff;
 
+		if (t->need_inc != c.inc)
+			t->attempts = 0;
+		backoff = (uint64_t)h->cfg.fence_retry_ms << (t->attempts < 16 ? t->attempts : 16);
 		if (backoff > h->cfg.fence_retry_max_ms)
 			backoff = h->cfg.fence_retry_max_ms;
 		t->attempts++;
-		t->retry_at_ms = clock_now_ms() + backoff;
+		t->not_before_ms = clock_now_ms() + backoff;
 		m.result = HAVM_FENCE_FAILED;
 		/* The devices' messages may fill the detail; the retry is logged
 		 * on its own line, so cut them rather than it. */
@@ -377,13 +476,16 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 			 : o.detail[0]        ? o.detail
 					      : "no level could be tried");
 	}
-	publish(h, t, &m);
+	publish(h, &m);
+	fence_kick(h);
 }
 
-static void run_power(struct havmd *h, int i)
+static void run_power(struct havmd *h, int i, uint64_t inc)
 {
 	static struct fence_job jobs[HAVM_HOSTS_MAX]; /* read by the child: a copy */
 	const struct havm_host *host = &h->cfg.hosts[i];
+	struct fence_target *t = &h->fence.t[i];
+	struct job_ctx *ctx;
 	uint64_t limit = 5000;
 	int rc;
 
@@ -392,24 +494,64 @@ static void run_power(struct havmd *h, int i)
 			 ((uint64_t)h->cfg.fence_timeout_ms + 2 * FENCE_DEVICE_IPMI_CALL_MS +
 			  (h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? FENCE_DEVICE_AGENT_CALL_MS
 									   : 0));
-	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
-	log_notice("fence: fencing host=%s nodeid=%u action=%s levels=%zu attempt=%u", host->name,
-		   host->nodeid, h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
-		   host->fence_levels, h->fence.t[i].attempts + 1);
-	_Static_assert(HAVM_HOSTS_MAX <= 0xff, "host index fits the job context");
-	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
-			  job_fence, &jobs[i], on_job_done, JOB_CTX(i, h->fence.t[i].gen));
-	if (rc < 0) {
-		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
-			rc == -EAGAIN ? "every worker slot is busy" : strerror(-rc));
-		h->fence.t[i].retry_at_ms = clock_now_ms() + h->cfg.fence_retry_ms;
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx) {
+		t->not_before_ms = clock_now_ms() + h->cfg.fence_retry_ms;
 		return;
 	}
-	h->fence.t[i].running = true;
+	*ctx = (struct job_ctx){ .index = i, .inc = inc };
+	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
+	log_notice("fence: fencing host=%s nodeid=%u incarnation=%llu action=%s levels=%zu "
+		   "attempt=%u",
+		   host->name, host->nodeid, (unsigned long long)inc,
+		   h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
+		   host->fence_levels, t->attempts + 1);
+	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
+			  job_fence, &jobs[i], on_job_done, ctx);
+	if (rc < 0) {
+		free(ctx);
+		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
+			rc == -EAGAIN ? "every worker slot is busy" : strerror(-rc));
+		t->not_before_ms = clock_now_ms() + h->cfg.fence_retry_ms;
+		return;
+	}
+	t->running = true;
+	t->running_inc = inc;
+	t->cancelled = false;
+}
+
+static void cancel_job(struct havmd *h, int i)
+{
+	struct fence_target *t = &h->fence.t[i];
+
+	if (!t->running || t->cancelled)
+		return;
+	/* The job is not killed mid-way (a BMC half told); its result is
+	 * kept only if it proves the host off. */
+	t->cancelled = true;
+	log_notice("fence: fence job no longer wanted host=%s incarnation=%llu (the host is "
+		   "back, its life is closed, or we may not act)",
+		   h->cfg.hosts[i].name, (unsigned long long)t->running_inc);
+}
+
+static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
+{
+	struct fence_target *t = &h->fence.t[i];
+	struct wire_fence_result m = {
+		.target = h->cfg.hosts[i].nodeid, .result = HAVM_FENCE_STORAGE_DEAD,
+		.time = (uint64_t)time(NULL), .incarnation = inc,
+		.elapsed_ms = (uint32_t)(clock_now_ms() - t->need_since_ms),
+	};
+
+	snprintf(m.detail, sizeof(m.detail),
+		 "sanlock reports its storage heartbeat dead (generation %llu, watchdog "
+		 "announced) after %u failed power attempts",
+		 (unsigned long long)t->facts.generation, t->attempts);
+	host_facts_close(&t->facts, inc);
+	publish(h, &m);
 }
 
 static void tick(void *data);
-static void plan_and_act(struct havmd *h);
 
 static void schedule(struct havmd *h)
 {
@@ -423,65 +565,148 @@ static void schedule(struct havmd *h)
 	h->fence.timer = t;
 }
 
+/* This host's own facts: first-hand, whatever anyone announced. */
+static void own_facts(struct havmd *h)
+{
+	int i = host_index(h, h->cluster.local_nodeid);
+	struct host_facts self;
+
+	if (i < 0 || h->cluster.local_nodeid == 0)
+		return;
+	self = (struct host_facts){ .nodeid = h->cluster.local_nodeid, .inc = h->incarnation,
+				    .watchdog = storage_watch_announces_watchdog(h),
+				    .generation = h->storage.own_generation };
+	host_facts_merge(&h->fence.t[i].facts, &self);
+}
+
+/*
+ * A closed life that is still alive in the group: the record was wrong (a
+ * device that does not control this host's power). Void it, loudly, or the
+ * host would never be fenced when it really goes.
+ */
+static void void_wrong_records(struct havmd *h, uint64_t now)
+{
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		struct fence_target *t = &h->fence.t[i];
+		const struct wire_node_state *st = node_states_find(&h->states, h->cfg.hosts[i].nodeid);
+		bool alive = st && st->incarnation == t->facts.closed_inc && t->facts.closed_inc &&
+			     membership_contains(h->cluster.cpg_members, h->cluster.n_cpg,
+						 h->cfg.hosts[i].nodeid);
+
+		if (!alive) {
+			t->alive_closed_since_ms = 0;
+			continue;
+		}
+		if (t->alive_closed_since_ms == 0) {
+			t->alive_closed_since_ms = now;
+			continue;
+		}
+		if (now - t->alive_closed_since_ms < FENCE_STILL_MEMBER_MS)
+			continue;
+		log_err("fence: host=%s nodeid=%u is still up in incarnation %llu %d s after a "
+			"record said it was off: that record is void; check that its fence "
+			"devices control its power",
+			h->cfg.hosts[i].name, h->cfg.hosts[i].nodeid,
+			(unsigned long long)t->facts.closed_inc, FENCE_STILL_MEMBER_MS / 1000);
+		host_facts_void(&t->facts, t->facts.closed_inc);
+		t->alive_closed_since_ms = 0;
+	}
+}
+
+/* Everything fence_plan looks at, now. */
+static void snapshot(const struct havmd *h, uint64_t now, struct fence_host *hosts,
+		     struct fence_snapshot *s)
+{
+	const struct fence_state *f = &h->fence;
+	struct storage_view sv;
+	bool known = h->cluster.up && membership_settled(&(struct cluster_view){
+		.corosync_up = h->cluster.up, .quorum_ring = h->cluster.quorum_ring,
+		.cpg_ring = h->cluster.cpg_ring });
+
+	storage_view_get(h, &sv);
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		const struct havm_host *host = &h->cfg.hosts[i];
+		const struct fence_target *t = &f->t[i];
+		uint8_t hb = HAVM_HB_UNKNOWN;
+		uint64_t gen = 0;
+
+		for (size_t k = 0; k < sv.n_hb; k++)
+			if (sv.hb_ids[k] == host->nodeid) {
+				hb = sv.hb_states[k];
+				gen = sv.hb_generations[k];
+			}
+		hosts[i] = (struct fence_host){
+			.nodeid = host->nodeid,
+			.levels = host->fence_levels,
+			/* Without a settled view we know nothing of the
+			 * others: claim no loss (and do not act). */
+			.member = !known || is_member(h, host->nodeid),
+			.requested = t->requested_inc != 0 && t->requested_inc == t->facts.inc,
+			.facts = t->facts,
+			.heartbeat = hb,
+			.hb_generation = gen,
+			.running = t->running,
+			.running_inc = t->running_inc,
+			.attempts = t->need_inc == t->facts.inc ? t->attempts : 0,
+			.not_before_ms = t->need_inc == t->facts.inc ? t->not_before_ms : 0,
+		};
+	}
+	*s = (struct fence_snapshot){
+		.acting = known && h->cluster.coordinator != 0 &&
+			  h->cluster.coordinator == h->cluster.local_nodeid &&
+			  cluster_synced(h),
+		.self = h->cluster.local_nodeid,
+		.now_ms = now, .hosts = hosts, .n_hosts = h->cfg.n_hosts,
+	};
+}
+
 /* Gather the facts, ask fence_plan, carry the steps out. */
 static void plan_and_act(struct havmd *h)
 {
 	struct fence_state *f = &h->fence;
 	struct fence_host hosts[HAVM_HOSTS_MAX];
 	struct fence_step steps[HAVM_HOSTS_MAX];
-	struct storage_view sv;
 	struct fence_snapshot s;
+	uint64_t now = clock_now_ms();
 	size_t n;
 
-	for (size_t i = 0; i < h->cfg.n_hosts; i++)
-		if (f->t[i].unsent && h->cluster.up &&
-		    clock_now_ms() - f->t[i].sent_at_ms >= FENCE_RESEND_MS) {
-			/* A duplicate may reach the others if our first copy was only
-			 * slow: they record what arrives; better twice than never. */
-			send_result(h, &f->t[i]);
-		}
-	storage_view_get(h, &sv);
+	own_facts(h);
+	void_wrong_records(h, now);
+	snapshot(h, now, hosts, &s);
+	/* When a life first needs fencing: the fence delay and the elapsed
+	 * time count from here. A new coordinator starts its own clock. */
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
-		const struct havm_host *host = &h->cfg.hosts[i];
-		uint8_t hb = HAVM_HB_UNKNOWN;
+		struct fence_target *t = &f->t[i];
 
-		for (size_t k = 0; k < sv.n_hb; k++)
-			if (sv.hb_ids[k] == host->nodeid)
-				hb = sv.hb_states[k];
-		hosts[i] = (struct fence_host){ .nodeid = host->nodeid, .lost = f->t[i].lost,
-						.running = f->t[i].running,
-						.retry_at_ms = f->t[i].retry_at_ms, .heartbeat = hb,
-						.levels = host->fence_levels };
+		if (!fence_needed(&s, &hosts[i]) || t->need_inc == t->facts.inc)
+			continue;
+		t->need_inc = t->facts.inc;
+		t->need_since_ms = now;
+		t->attempts = 0;
+		t->not_before_ms = now + h->cfg.hosts[i].fence_delay_ms;
+		hosts[i].attempts = 0;
+		hosts[i].not_before_ms = t->not_before_ms;
+		log_notice("fence: host lost host=%s nodeid=%u incarnation=%llu; it is not "
+			   "treated as dead until proven off",
+			   h->cfg.hosts[i].name, h->cfg.hosts[i].nodeid,
+			   (unsigned long long)t->facts.inc);
 	}
-	s = (struct fence_snapshot){
-		.acting = h->cluster.coordinator != 0 &&
-			  h->cluster.coordinator == h->cluster.local_nodeid,
-		.self = h->cluster.local_nodeid,
-		.now_ms = clock_now_ms(), .hosts = hosts, .n_hosts = h->cfg.n_hosts,
-	};
 	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);
 	for (size_t k = 0; k < n; k++) {
 		int i = host_index(h, steps[k].nodeid);
+
 		if (i < 0)
 			continue;
-		if (steps[k].kind == FENCE_STEP_POWER) {
-			run_power(h, i);
-		} else {
-			struct wire_fence_result m = {
-				.target = steps[k].nodeid, .result = HAVM_FENCE_STORAGE_DEAD,
-				.time = (uint64_t)time(NULL),
-				.elapsed_ms = (uint32_t)(clock_now_ms() - f->t[i].lost_at_ms),
-			};
-			snprintf(m.detail, sizeof(m.detail),
-				 "sanlock reports its storage heartbeat dead after %u power "
-				 "attempts",
-				 f->t[i].attempts);
-			/* Resolved here at once; the record is re-sent until
-			 * it has come back through CPG. */
-			f->t[i].lost = false;
-			f->t[i].proven_off = true;
-			f->t[i].proven_off_at_ms = clock_now_ms();
-			publish(h, &f->t[i], &m);
+		switch (steps[k].kind) {
+		case FENCE_STEP_POWER:
+			run_power(h, i, steps[k].inc);
+			break;
+		case FENCE_STEP_STORAGE_DEAD:
+			record_storage_dead(h, i, steps[k].inc);
+			break;
+		case FENCE_STEP_CANCEL:
+			cancel_job(h, i);
+			break;
 		}
 	}
 }
@@ -495,7 +720,6 @@ static void tick(void *data)
 	plan_and_act(h);
 }
 
-/* A host was just lost: decide now rather than at the next tick. */
 static void act_now(void *data)
 {
 	plan_and_act(data);
@@ -504,18 +728,23 @@ static void act_now(void *data)
 void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
 		    uint32_t *fenced)
 {
+	struct fence_host hosts[HAVM_HOSTS_MAX];
+	struct fence_snapshot s;
+
 	*v = (struct fence_view){ .pending = pending, .fenced = fenced };
+	snapshot(h, clock_now_ms(), hosts, &s);
 	for (size_t i = 0; i < h->cfg.n_hosts && i < WIRE_NODES_MAX; i++) {
-		if (h->fence.t[i].lost)
-			pending[v->n_pending++] = h->cfg.hosts[i].nodeid;
-		else if (h->fence.t[i].proven_off)
-			fenced[v->n_fenced++] = h->cfg.hosts[i].nodeid;
+		if (fence_needed(&s, &hosts[i]))
+			pending[v->n_pending++] = hosts[i].nodeid;
+		else if (fence_done(&hosts[i]))
+			fenced[v->n_fenced++] = hosts[i].nodeid;
 	}
 }
 
 int fence_start(struct havmd *h)
 {
 	history_share(h);
+	history_load(h);
 	schedule(h);
 	return 0;
 }

@@ -1,12 +1,21 @@
 /*
- * fence.h: havmd's fencing: track hosts lost from the quorate membership,
- * fence them (coordinator only, through fence_plan), and record every
- * result, on every host, in the fence history.
+ * fence.h: havmd's fencing, level-triggered (lib/fence_plan.h has the
+ * rules). Every tick, and at once after any change, the facts are gathered
+ * into one snapshot (membership, what every member announced about every
+ * host's life, fence records, sanlock's heartbeats, our jobs) and
+ * fence_plan says what to do; nothing is remembered between ticks but the
+ * facts themselves and the jobs out.
+ *
+ * Records: the coordinator multicasts each result (CPG FENCE_RESULT, tied
+ * to the incarnation it is about); every member appends it to its fence
+ * history in delivery order and folds it into its facts. The history is
+ * read back at start, so a restarted havmd knows which lives are closed.
  */
 #ifndef HAVMD_FENCE_H
 #define HAVMD_FENCE_H
 
 #include "config.h"
+#include "fence_plan.h"
 #include "membership.h"
 #include "nodes.h"
 #include "wire.h"
@@ -19,44 +28,49 @@ struct havmd;
 #define FENCE_HISTORY_FILE "fence-history" /* in HAVM_STATE_DIR */
 
 struct fence_target {
-	bool lost;            /* left the membership; not proven off since */
-	bool proven_off;      /* fenced; stays set until it rejoins */
-	uint64_t proven_off_at_ms;
-	bool running;         /* our power fence job is out */
-	uint32_t gen;         /* bumped at each loss: a job belongs to one */
-	uint64_t lost_at_ms;
-	uint64_t retry_at_ms;
-	unsigned attempts;
-	/* Our result not yet seen back through CPG: sent again every tick,
-	 * so that no member's history misses it (corosync may be away). */
-	bool unsent;
-	uint64_t sent_at_ms;
-	struct wire_fence_result result;
-	/* The last result recorded for this host: a copy re-sent while the
-	 * first was only slow is recognised and recorded once. */
+	struct host_facts facts; /* merged from every member and every record */
+	uint64_t requested_inc;  /* an operator asked to fence this life */
+	/* A closed life still alive in the group: since when (void check). */
+	uint64_t alive_closed_since_ms;
+	/* the executor, for facts.inc */
+	uint64_t need_inc;      /* the life we saw needing a fence ... */
+	uint64_t need_since_ms; /* ... since then (fence delay, elapsed) */
+	unsigned attempts;      /* failed power attempts for need_inc */
+	uint64_t not_before_ms; /* fence delay, then back-off */
+	bool running;           /* our power job is out */
+	uint64_t running_inc;   /* the life it is for */
+	uint64_t job_id;        /* to cancel it */
+	bool cancelled;         /* cancel asked: only a verified off still counts */
+	/* the last record, to recognise a copy that was re-sent */
 	bool have_recorded;
 	struct wire_fence_result recorded;
 };
 
 struct fence_state {
 	struct fence_target t[HAVM_HOSTS_MAX]; /* by index in cfg.hosts */
-	uint32_t prev[WIRE_NODES_MAX];         /* last settled membership */
-	size_t n_prev;
-	bool have_prev;
 	uint64_t timer;
+	/* Results are accepted from the coordinator, or from the one before
+	 * it for a little while (a result sent just before a change). */
+	uint32_t prev_coordinator;
+	uint64_t prev_coordinator_until_ms;
 };
 
-/* Lost and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
+/* Pending and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
 void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
 		    uint32_t *fenced);
 int fence_start(struct havmd *h);
 void fence_stop(struct havmd *h);
-/* Every view change: note hosts that left or came back (settled views only). */
+/* Any change of the view (membership, quorum, coordinator, corosync lost). */
 void fence_membership(struct havmd *h, const struct cluster_view *v);
-/* An operator's fence request delivered by CPG: the target is treated as
- * lost now, whatever the membership says. */
+/* A member's announcement: fold what it knows into our facts. */
+void fence_on_node_state(struct havmd *h, const struct wire_node_state *m);
+/* Our own part of the announcement: what we know of every host. */
+void fence_facts_fill(const struct havmd *h, struct wire_node_state *m);
+/* An operator's fence request delivered by CPG. */
 void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender);
 /* A fence result delivered by CPG (ours included). */
 void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender);
+/* Facts changed (say, a heartbeat or a generation): plan again now. */
+void fence_kick(struct havmd *h);
 
 #endif

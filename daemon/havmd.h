@@ -11,6 +11,7 @@
 #include "membership.h"
 #include "nodes.h"
 #include "qdevice.h"
+#include "send_queue.h"
 #include "ratelimit.h"
 #include "storage_watch.h"
 #include "tiebreak.h"
@@ -38,8 +39,6 @@ struct cluster {
 	bool up;              /* both handles open and the group joined */
 	unsigned int failed_attempts;
 	qb_loop_timer_handle reconnect_timer;
-	qb_loop_timer_handle announce_timer;
-	bool announce_pending; /* our state still to be multicast */
 	bool settled;          /* last logged: both membership views agree */
 	struct cpg_name group;
 	uint32_t local_nodeid;
@@ -48,6 +47,7 @@ struct cluster {
 	struct ring_id quorum_ring;
 	struct ring_id cpg_ring;
 	uint32_t cpg_members[WIRE_NODES_MAX];
+	bool synced[WIRE_NODES_MAX]; /* announced since the last join (cluster_synced) */
 	size_t n_cpg;
 	uint32_t quorum_members[WIRE_NODES_MAX];
 	size_t n_quorum;
@@ -88,8 +88,10 @@ struct havmd {
 	qb_loop_t *loop;
 	bool foreground;
 	uint64_t start_time;
+	uint64_t incarnation; /* this start of havmd (incarnation.c) */
 	enum havm_daemon_state state;
 	struct cluster cluster;
+	struct send_queue sendq; /* reliable multicast for every service */
 	struct node_states states;
 	struct ctl_server ctl;
 	struct workers workers;

@@ -8,6 +8,8 @@
 #include "cluster.h"
 #include "ctl_server.h"
 #include "fence.h"
+#include "incarnation.h"
+#include "send_queue.h"
 #include "storage_watch.h"
 #include "qdevice.h"
 #include "tiebreak.h"
@@ -258,6 +260,12 @@ int main(int argc, char **argv)
 
 	if (state_dir_ready() < 0)
 		return 1;
+	rc = incarnation_next(HAVM_STATE_DIR, &h.incarnation);
+	if (rc)
+		log_err("havmd: cannot record this start's incarnation in %s: %s; a later start "
+			"may repeat it if the clock is also set back",
+			HAVM_STATE_DIR, strerror(-rc));
+	log_info("havmd: incarnation=%llu", (unsigned long long)h.incarnation);
 	warn_unfenceable(&h);
 	h.loop = qb_loop_create();
 	if (!h.loop) {
@@ -298,6 +306,7 @@ int main(int argc, char **argv)
 	fence_stop(&h);
 	workers_stop(&h);
 	ctl_server_stop(&h);
+	sendq_stop(&h);
 	qb_loop_destroy(h.loop);
 	log_notice("havmd: stopped");
 	havm_log_fini();

@@ -18,6 +18,7 @@
 #include "storage_watch.h"
 #include "clock.h"
 
+#include "cluster.h"
 #include "havmd.h"
 #include "log.h"
 #include "storage.h"
@@ -128,6 +129,7 @@ struct poll_result {
 	struct {
 		uint32_t id;
 		uint8_t hb;
+		uint64_t generation;
 	} h[WIRE_NODES_MAX];
 };
 
@@ -165,6 +167,7 @@ static int job_poll(void *arg, void *out, size_t *len)
 	for (int i = 0; i < n && r->n < WIRE_NODES_MAX; i++) {
 		r->h[r->n].id = (uint32_t)hosts[i].host_id;
 		r->h[r->n].hb = hb_of_flags(hosts[i].flags);
+		r->h[r->n].generation = hosts[i].generation;
 		r->n++;
 	}
 	free(hosts);
@@ -215,6 +218,14 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 					   wire_heartbeat_name(old), wire_heartbeat_name(r.h[i].hb));
 			s->hb_ids[s->n_hb] = r.h[i].id;
 			s->hb_states[s->n_hb] = r.h[i].hb;
+			s->hb_generations[s->n_hb] = r.h[i].generation;
+			if (r.h[i].id == h->cluster.local_nodeid && r.h[i].hb == HAVM_HB_LIVE &&
+			    r.h[i].generation != s->own_generation) {
+				s->own_generation = r.h[i].generation;
+				log_info("storage: our heartbeat's generation=%llu",
+					 (unsigned long long)s->own_generation);
+				cluster_announce(h);
+			}
 			s->n_hb++;
 		}
 	}
@@ -303,6 +314,12 @@ void storage_view_get(const struct havmd *h, struct storage_view *v)
 		.path = h->cfg.storage_path[0] ? h->cfg.storage_path : NULL,
 		.hb_ids = s->hb_ids,
 		.hb_states = s->hb_states,
+		.hb_generations = s->hb_generations,
 		.n_hb = s->state == HAVM_STORAGE_JOINED && fresh ? s->n_hb : 0,
 	};
+}
+
+bool storage_watch_announces_watchdog(const struct havmd *h)
+{
+	return h->storage.watchdog;
 }

@@ -23,12 +23,20 @@ struct storage_watch {
 	uint64_t timer;         /* qb_loop_timer_handle of the tick */
 	uint32_t hb_ids[WIRE_NODES_MAX];
 	uint8_t hb_states[WIRE_NODES_MAX];
+	uint64_t hb_generations[WIRE_NODES_MAX];
 	size_t n_hb;
+	/* Our own delta lease's generation once joined (0 before): announced,
+	 * so that a "dead" heartbeat can be matched to the life it ended. */
+	uint64_t own_generation;
+	bool watchdog; /* our sanlock runs with a watchdog (last probe) */
 };
 
 /* Start watching (no-op when havm.conf has no storage). 0 or -errno. */
 int storage_watch_start(struct havmd *h);
 void storage_watch_stop(struct havmd *h);
 void storage_view_get(const struct havmd *h, struct storage_view *v);
+/* What we announce: our sanlock has a watchdog (or the test bed's unsafe
+ * setting says to pretend it has). */
+bool storage_watch_announces_watchdog(const struct havmd *h);
 
 #endif

@@ -83,6 +83,7 @@ struct havm_config {
 	 * quorum { device { model: havm; votes: 1; ... } }.
 	 */
 	bool storage_tiebreaker;
+	bool storage_unsafe_no_watchdog; /* TEMP: from the cfg branch */
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

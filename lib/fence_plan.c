@@ -3,27 +3,112 @@
 
 #include "wire.h"
 
+bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs)
+{
+	struct host_facts before = *ours;
+
+	if (theirs->inc > ours->inc) {
+		ours->inc = theirs->inc;
+		ours->watchdog = theirs->watchdog;
+		ours->generation = theirs->generation;
+	} else if (theirs->inc == ours->inc && theirs->inc != 0) {
+		/* The generation is announced once the lockspace is joined,
+		 * later in the same life. */
+		if (ours->generation == 0)
+			ours->generation = theirs->generation;
+		ours->watchdog = ours->watchdog || theirs->watchdog;
+	}
+	if (theirs->void_inc > ours->void_inc)
+		ours->void_inc = theirs->void_inc;
+	if (theirs->closed_inc > ours->closed_inc && theirs->closed_inc != ours->void_inc)
+		ours->closed_inc = theirs->closed_inc;
+	if (ours->closed_inc == ours->void_inc && ours->void_inc != 0)
+		ours->closed_inc = 0;
+	return before.inc != ours->inc || before.watchdog != ours->watchdog ||
+	       before.generation != ours->generation || before.closed_inc != ours->closed_inc ||
+	       before.void_inc != ours->void_inc;
+}
+
+void host_facts_close(struct host_facts *f, uint64_t inc)
+{
+	if (inc > f->closed_inc && inc != f->void_inc)
+		f->closed_inc = inc;
+	/* A record for a life we never saw still tells us it existed. */
+	if (inc > f->inc) {
+		f->inc = inc;
+		f->watchdog = false;
+		f->generation = 0;
+	}
+}
+
+void host_facts_void(struct host_facts *f, uint64_t inc)
+{
+	if (inc > f->void_inc)
+		f->void_inc = inc;
+	if (f->closed_inc == inc)
+		f->closed_inc = 0;
+}
+
+bool fence_done(const struct fence_host *h)
+{
+	return !h->member && h->facts.inc != 0 && h->facts.closed_inc >= h->facts.inc;
+}
+
+bool fence_needed(const struct fence_snapshot *s, const struct fence_host *h)
+{
+	if (h->nodeid == s->self || h->facts.inc == 0)
+		return false;
+	if (h->facts.closed_inc >= h->facts.inc)
+		return false;
+	/* An operator's request fences a member too. */
+	return !h->member || h->requested;
+}
+
+const char *fence_storage_refusal(const struct fence_snapshot *s, const struct fence_host *h)
+{
+	if (h->heartbeat != HAVM_HB_DEAD)
+		return "its storage heartbeat is not dead";
+	if (h->levels > 0 && h->attempts == 0)
+		return "power fencing comes first";
+	(void)s;
+	if (!h->facts.watchdog)
+		return "it announced no sanlock watchdog, so a dead heartbeat does not prove "
+		       "it was reset";
+	if (h->facts.generation == 0)
+		return "it never announced a sanlock generation in this incarnation (not joined "
+		       "to the lockspace), so the dead heartbeat is from a previous life";
+	if (h->hb_generation != h->facts.generation)
+		return "the dead heartbeat is of another sanlock generation than the one its "
+		       "lost incarnation announced";
+	return NULL;
+}
+
 size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t max)
 {
 	size_t n = 0;
 
-	if (!s->acting)
-		return 0;
 	for (size_t i = 0; i < s->n_hosts && n < max; i++) {
 		const struct fence_host *h = &s->hosts[i];
+		bool need = fence_needed(s, h);
 
-		if (!h->lost || h->nodeid == s->self)
-			continue;
-		/* sanlock's "dead" is proof by itself: the host's watchdog has
-		 * fired, or its VMs were stopped, by the time it says so. It
-		 * also ends a power attempt that cannot succeed. */
-		if (h->heartbeat == HAVM_HB_DEAD) {
-			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_STORAGE_DEAD };
+		/* A job for a life that no longer needs fencing, or while we may
+		 * not act, is stopped: the host came back, another record
+		 * closed it, or we lost quorum. */
+		if (h->running && (!s->acting || !need || h->running_inc != h->facts.inc)) {
+			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_CANCEL,
+							h->running_inc };
 			continue;
 		}
-		if (h->running || h->levels == 0 || s->now_ms < h->retry_at_ms)
+		if (!s->acting || !need)
 			continue;
-		out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_POWER };
+		if (fence_storage_refusal(s, h) == NULL) {
+			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_STORAGE_DEAD,
+							h->facts.inc };
+			continue;
+		}
+		if (h->running || h->levels == 0 || s->now_ms < h->not_before_ms)
+			continue;
+		out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_POWER, h->facts.inc };
 	}
 	return n;
 }

@@ -1,18 +1,32 @@
 /*
- * fence_plan.h: which hosts to fence now, decided from a snapshot. Pure:
- * no I/O, no clock; the daemon gathers the facts and carries steps out.
+ * fence_plan.h: which hosts need fencing, and what to do about it now,
+ * derived every time from one snapshot of facts. Pure: no I/O, no clock;
+ * the daemon gathers the facts and carries the steps out.
  *
- * The rules (the promise: a host that left is never treated as dead until
- * it is proven off, and a partition that may not act does not):
- *  - only the coordinator of a quorate, settled partition acts;
- *  - a host is fenced when it was lost (left the quorate membership) and
- *    has not been proven off since;
- *  - power fencing first, through the host's levels; a host with no levels,
- *    or whose levels all fail, is taken as fenced only when sanlock reports
- *    its storage heartbeat dead (its watchdog has reset it by then);
- *  - one job per host at a time; after a failure, not before retry_at;
- *  - never our own host: powering it off would cut the job off mid-way and
- *    leave no record (the next coordinator fences it if it is lost).
+ * Level-triggered: nothing here rests on having watched a change happen. A
+ * host needs fencing when it is
+ *   - configured, not our own host, and not in the current membership;
+ *   - was last seen in incarnation N (one boot and start of its havmd;
+ *     known to this daemon or to any member that told us), and
+ *   - has no valid "off" record for incarnation N.
+ * A coordinator that took over a second ago, or a havmd restarted mid-job,
+ * derives the same set from the same facts and finishes the job.
+ *
+ * What counts as proof that incarnation N is off:
+ *   - a power fence verified off (every device of a level read back off);
+ *   - sanlock calling N's storage heartbeat dead, but only as the fallback
+ *     (the host has no levels, or a power attempt for N has failed), only
+ *     if N announced that its sanlock runs with a watchdog (without one, a
+ *     hung host that resumes was never reset; a test bed's
+ *     unsafe_no_watchdog_for_tests announces one it does not have), and
+ *     only if the dead lease
+ *     is N's own (the sanlock generation N announced): a "dead" left over
+ *     from a previous life proves nothing about this one.
+ *
+ * Only the coordinator of a quorate, settled partition acts, and only once
+ * every daemon in the group has told it what it knows since the last join
+ * ("synced"): after a partition heals, the merged facts say which losses
+ * the other side already closed.
  */
 #ifndef HAVM_FENCE_PLAN_H
 #define HAVM_FENCE_PLAN_H
@@ -21,32 +35,73 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What this daemon knows about one host's life, merged from every
+ * member's announcements and every fence record (host_facts_merge). */
+struct host_facts {
+	uint32_t nodeid;
+	uint64_t inc;        /* newest incarnation seen; 0: never seen */
+	bool watchdog;       /* inc announced a sanlock watchdog */
+	uint64_t generation; /* inc's sanlock lockspace generation; 0: unknown */
+	uint64_t closed_inc; /* newest incarnation with a valid "off" record */
+	uint64_t void_inc;   /* an "off" record for this incarnation was wrong */
+};
+
+/* Fold what another member announced about a host into ours. The newest
+ * incarnation wins with its own facts; "off" records count unless we have
+ * found them wrong. Returns true if ours changed. */
+bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs);
+
+/* An "off" record for incarnation INC: closes it (unless found wrong). */
+void host_facts_close(struct host_facts *f, uint64_t inc);
+
+/* An "off" record for INC turned out wrong (the host is still up in INC):
+ * it closes nothing, here or when others announce it. */
+void host_facts_void(struct host_facts *f, uint64_t inc);
+
+/* Everything the planner looks at for one host. */
 struct fence_host {
 	uint32_t nodeid;
-	bool lost;            /* left the membership, not proven off since */
-	bool running;         /* a power fence job for it is out */
-	uint64_t retry_at_ms; /* after a failed attempt: not before this */
-	uint8_t heartbeat;    /* enum havm_heartbeat (wire.h) */
-	size_t levels;        /* configured power fence levels */
+	size_t levels;           /* configured power fence levels */
+	bool member;             /* in the current settled membership */
+	bool requested;          /* an operator asked to fence inc */
+	struct host_facts facts;
+	uint8_t heartbeat;       /* enum havm_heartbeat, as sanlock says now */
+	uint64_t hb_generation;  /* the generation sanlock's heartbeat is of */
+	/* the executor's state for facts.inc */
+	bool running;            /* a power job for it is out */
+	uint64_t running_inc;    /* the incarnation that job is for */
+	unsigned attempts;       /* failed power attempts for facts.inc */
+	uint64_t not_before_ms;  /* fence delay or back-off */
 };
 
 struct fence_snapshot {
-	bool acting;          /* coordinator of a quorate, settled partition */
-	uint32_t self;        /* our node id: a daemon never fences its own host */
+	bool acting;      /* coordinator of a quorate, settled, synced partition */
+	uint32_t self;    /* our node id: a daemon never fences its own host */
 	uint64_t now_ms;
 	const struct fence_host *hosts;
 	size_t n_hosts;
 };
 
+/* Does host H need fencing (whoever acts)? Also what status shows as
+ * "fence pending". */
+bool fence_needed(const struct fence_snapshot *s, const struct fence_host *h);
+/* Is host H known off: out of the membership, its newest life closed. */
+bool fence_done(const struct fence_host *h);
+
 enum fence_step_kind {
 	FENCE_STEP_POWER = 1,        /* run the host's levels until one verifies off */
 	FENCE_STEP_STORAGE_DEAD = 2, /* record sanlock's "dead" as the fence */
+	FENCE_STEP_CANCEL = 3,       /* a job is out that is no longer wanted */
 };
 
 struct fence_step {
 	uint32_t nodeid;
 	enum fence_step_kind kind;
+	uint64_t inc; /* the incarnation the step is about */
 };
+
+/* Why storage "dead" may not be taken for H now (NULL: it may). */
+const char *fence_storage_refusal(const struct fence_snapshot *s, const struct fence_host *h);
 
 /* Steps to take now, at most MAX, into OUT; returns how many. */
 size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t max);

@@ -34,6 +34,7 @@ struct storage_view {
 	const char *path;         /* NULL when not configured */
 	const uint32_t *hb_ids;   /* host ids (= node ids) sanlock reports on */
 	const uint8_t *hb_states; /* enum havm_heartbeat, one per id */
+	const uint64_t *hb_generations; /* sanlock's generation of each heartbeat */
 	size_t n_hb;
 };
 

@@ -255,6 +255,25 @@ int wire_node_state_encode(void *buf, size_t cap, const struct wire_node_state *
 	put_u64(&w, m->start_time);
 	put_str(&w, m->name, WIRE_NAME_MAX);
 	put_str(&w, m->version, WIRE_VERSION_STR_MAX);
+	if (m->incarnation == 0 || (m->flags & ~WIRE_NODE_STATE_FLAGS_ALL) ||
+	    m->n_facts > WIRE_NODES_MAX)
+		return -EINVAL;
+	put_u64(&w, m->incarnation);
+	put_u8(&w, m->flags);
+	put_u64(&w, m->generation);
+	put_u16(&w, m->n_facts);
+	for (uint16_t i = 0; i < m->n_facts; i++) {
+		const struct wire_host_facts *f = &m->facts[i];
+
+		if (f->nodeid == 0 || (f->flags & ~WIRE_FACT_FLAGS_ALL))
+			return -EINVAL;
+		put_u32(&w, f->nodeid);
+		put_u64(&w, f->inc);
+		put_u8(&w, f->flags);
+		put_u64(&w, f->generation);
+		put_u64(&w, f->closed_inc);
+		put_u64(&w, f->void_inc);
+	}
 	return hdr_end(&w);
 }
 
@@ -270,9 +289,28 @@ int wire_node_state_decode(const void *buf, size_t len, struct wire_node_state *
 	m->start_time = get_u64(&r);
 	get_str(&r, m->name, WIRE_NAME_MAX);
 	get_str(&r, m->version, WIRE_VERSION_STR_MAX);
+	m->incarnation = get_u64(&r);
+	m->flags = get_u8(&r);
+	m->generation = get_u64(&r);
+	m->n_facts = get_u16(&r);
 	check(&r, m->nodeid != 0);
 	check(&r, m->state >= 1 && m->state <= HAVM_DAEMON_STATE_MAX);
 	check(&r, m->name[0] != '\0');
+	check(&r, m->incarnation != 0);
+	check(&r, (m->flags & ~WIRE_NODE_STATE_FLAGS_ALL) == 0);
+	check(&r, m->n_facts <= WIRE_NODES_MAX);
+	for (uint16_t i = 0; i < m->n_facts && !r.err; i++) {
+		struct wire_host_facts *f = &m->facts[i];
+
+		f->nodeid = get_u32(&r);
+		f->inc = get_u64(&r);
+		f->flags = get_u8(&r);
+		f->generation = get_u64(&r);
+		f->closed_inc = get_u64(&r);
+		f->void_inc = get_u64(&r);
+		check(&r, f->nodeid != 0);
+		check(&r, (f->flags & ~WIRE_FACT_FLAGS_ALL) == 0);
+	}
 	return body_end(&r);
 }
 
@@ -309,7 +347,8 @@ int wire_fence_request_decode(const void *buf, size_t len, uint16_t type, struct
 
 static bool fence_result_valid(const struct wire_fence_result *m)
 {
-	return m->target != 0 && m->result >= 1 && m->result <= HAVM_FENCE_RESULT_MAX &&
+	return m->target != 0 && m->incarnation != 0 && m->result >= 1 &&
+	       m->result <= HAVM_FENCE_RESULT_MAX &&
 	       (m->result == HAVM_FENCE_OFF_VERIFIED) == (m->level != 0);
 }
 
@@ -325,6 +364,7 @@ int wire_fence_result_encode(void *buf, size_t cap, const struct wire_fence_resu
 	put_u8(&w, m->level);
 	put_u64(&w, m->time);
 	put_u32(&w, m->elapsed_ms);
+	put_u64(&w, m->incarnation);
 	put_str(&w, m->detail, WIRE_TEXT_MAX);
 	return hdr_end(&w);
 }
@@ -341,6 +381,7 @@ int wire_fence_result_decode(const void *buf, size_t len, struct wire_fence_resu
 	m->level = get_u8(&r);
 	m->time = get_u64(&r);
 	m->elapsed_ms = get_u32(&r);
+	m->incarnation = get_u64(&r);
 	get_str(&r, m->detail, WIRE_TEXT_MAX);
 	check(&r, fence_result_valid(m));
 	return body_end(&r);
@@ -559,4 +600,10 @@ const char *wire_status_text(uint32_t status)
 	case HAVM_E_NOTFOUND: return "not found";
 	}
 	return "unknown status";
+}
+
+bool wire_cpg_type_known(uint16_t type)
+{
+	return type == HAVM_MSG_NODE_STATE || type == HAVM_MSG_FENCE_RESULT ||
+	       type == HAVM_MSG_FENCE_REQUEST || type == HAVM_MSG_TIEBREAK_LEASE;
 }

@@ -47,7 +47,8 @@
 #define WIRE_STR_MAX_LEN(max) (2 + (max))
 #define WIRE_NODE_STATE_MAX_LEN \
 	(HAVM_WIRE_HDR_LEN + 4 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + \
-	 WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
+	 WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX) + 8 + 1 + 8 + 2 + \
+	 WIRE_NODES_MAX * (4 + 8 + 1 + 8 + 8 + 8))
 #define WIRE_STATUS_NODE_MAX_LEN \
 	(4 + 1 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
 #define WIRE_STATUS_REPLY_MAX_LEN \
@@ -129,12 +130,35 @@ struct wire_hdr {
 
 /* HAVM_MSG_NODE_STATE: sent by a daemon on joining the group and whenever
  * its own state or the membership changes. */
+/* What a daemon knows about one host's life (fence_plan.h, host_facts). */
+#define WIRE_FACT_WATCHDOG 0x01 /* that incarnation's sanlock has a watchdog */
+#define WIRE_FACT_FLAGS_ALL 0x01
+struct wire_host_facts {
+	uint32_t nodeid;
+	uint64_t inc;        /* newest incarnation seen; 0: never */
+	uint8_t flags;       /* WIRE_FACT_* */
+	uint64_t generation; /* its sanlock lockspace generation; 0: unknown */
+	uint64_t closed_inc; /* newest incarnation with a valid "off" record */
+	uint64_t void_inc;   /* an "off" record for this one was found wrong */
+};
+#define WIRE_HOST_FACTS_LEN (4 + 8 + 1 + 8 + 8 + 8)
+
+#define WIRE_NODE_STATE_WATCHDOG 0x01 /* the sender's sanlock runs with a watchdog */
+#define WIRE_NODE_STATE_UNSAFE 0x02   /* storage.unsafe_no_watchdog_for_tests is on */
+#define WIRE_NODE_STATE_FLAGS_ALL 0x03
 struct wire_node_state {
 	uint32_t nodeid;
 	uint8_t state;       /* enum havm_daemon_state */
 	uint64_t start_time; /* daemon start, seconds since the epoch */
 	char name[WIRE_NAME_MAX + 1];
 	char version[WIRE_VERSION_STR_MAX + 1];
+	uint64_t incarnation; /* this start of havmd on this boot; never 0 */
+	uint8_t flags;        /* WIRE_NODE_STATE_* */
+	uint64_t generation;  /* our sanlock lockspace generation; 0: not joined */
+	/* Everything the sender knows about every host's life, so that a
+	 * daemon that joins (or a new coordinator) knows what it missed. */
+	uint16_t n_facts;
+	struct wire_host_facts facts[WIRE_NODES_MAX];
 };
 
 /* HAVM_MSG_FENCE_RESULT: the coordinator tells every member how a fence
@@ -151,10 +175,11 @@ struct wire_fence_result {
 	uint8_t level;    /* 1-based level that worked; 0 if none */
 	uint64_t time;    /* seconds since the epoch, by the coordinator's clock */
 	uint32_t elapsed_ms; /* from the host's loss until this result */
+	uint64_t incarnation; /* the life of the host it is about; never 0 */
 	char detail[WIRE_TEXT_MAX + 1]; /* devices used, or what failed */
 };
 #define WIRE_FENCE_RESULT_MAX_LEN \
-	(HAVM_WIRE_HDR_LEN + 4 + 1 + 1 + 8 + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
+	(HAVM_WIRE_HDR_LEN + 4 + 1 + 1 + 8 + 4 + 8 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
 
 /* HAVM_MSG_TIEBREAK_LEASE: the sender's havmd says whether it holds the
  * tiebreaker lease (lib/storage.h). Sent when that changes and again when a
@@ -245,6 +270,8 @@ int wire_debug_dump_reply_decode(const void *buf, size_t len, struct wire_debug_
 int wire_error_reply_encode(void *buf, size_t cap, const struct wire_error_reply *m);
 int wire_error_reply_decode(const void *buf, size_t len, struct wire_error_reply *m);
 
+/* A CPG message type this version knows (others come from a newer havmd). */
+bool wire_cpg_type_known(uint16_t type);
 const char *wire_daemon_state_name(uint8_t state);
 const char *wire_storage_state_name(uint8_t state);
 const char *wire_heartbeat_name(uint8_t hb);

@@ -7,8 +7,13 @@
  * KINDs: garbage (random bytes), short (3 bytes), badmagic, badversion,
  * badlength (header length larger than the message), trailing (a valid
  * node state plus one byte), spoof (a valid node state that claims another
- * node's id), unknowntype. Waits until its own messages come back (so they
- * were delivered to every member) before leaving the group.
+ * node's id), unknowntype (a well-formed header of a type no havmd knows:
+ * to be ignored, as a newer havmd's would be), and two forged but
+ * well-formed messages that only the coordinator may send:
+ * result:TARGET:INCARNATION (a fence result "off-verified" for that life
+ * of TARGET) and request:TARGET (an operator's fence request). Waits until
+ * its own messages come back (so they were delivered to every member)
+ * before leaving the group.
  */
 #include <corosync/cpg.h>
 #include <poll.h>
@@ -49,6 +54,43 @@ static size_t node_state(uint8_t *b, uint32_t nodeid)
 	memset(b + o, 0, 8); o += 8;
 	b[o++] = 0; b[o++] = 4; memcpy(b + o, "evil", 4); o += 4;
 	b[o++] = 0; b[o++] = 1; b[o++] = '1';
+	o += put32(b + o, 0); o += put32(b + o, 1); /* incarnation 1 */
+	b[o++] = 0;                                  /* flags */
+	memset(b + o, 0, 8); o += 8;                 /* generation */
+	b[o++] = 0; b[o++] = 0;                      /* no facts */
+	put32(b + 8, (uint32_t)o);
+	return o;
+}
+
+static size_t header(uint8_t *b, uint8_t type)
+{
+	size_t o = put32(b, 0x4841564d);
+	b[o++] = 0; b[o++] = 1; /* version */
+	b[o++] = 0; b[o++] = type;
+	return o + put32(b + o, 0); /* length, set by the caller */
+}
+
+/* A well-formed fence result: TARGET off-verified at level 1. */
+static size_t forged_result(uint8_t *b, uint32_t target, unsigned long long inc)
+{
+	static const char detail[] = "devices=forged";
+	size_t o = header(b, 2);
+	o += put32(b + o, target);
+	b[o++] = 1;                                 /* off-verified */
+	b[o++] = 1;                                 /* level 1 */
+	o += put32(b + o, 0); o += put32(b + o, (uint32_t)time(NULL));
+	o += put32(b + o, 2000);                    /* elapsed_ms */
+	o += put32(b + o, (uint32_t)(inc >> 32)); o += put32(b + o, (uint32_t)inc);
+	b[o++] = 0; b[o++] = (uint8_t)(sizeof(detail) - 1);
+	memcpy(b + o, detail, sizeof(detail) - 1); o += sizeof(detail) - 1;
+	put32(b + 8, (uint32_t)o);
+	return o;
+}
+
+static size_t forged_request(uint8_t *b, uint32_t target)
+{
+	size_t o = header(b, 3);
+	o += put32(b + o, target);
 	put32(b + 8, (uint32_t)o);
 	return o;
 }
@@ -65,6 +107,13 @@ static size_t build(const char *kind, uint8_t *b, uint32_t local)
 		memcpy(b, "HAV", 3);
 		return 3;
 	}
+	if (!strncmp(kind, "result:", 7)) {
+		unsigned long target = strtoul(kind + 7, NULL, 10);
+		const char *c = strchr(kind + 7, ':');
+		return forged_result(b, (uint32_t)target, c ? strtoull(c + 1, NULL, 10) : 1);
+	}
+	if (!strncmp(kind, "request:", 8))
+		return forged_request(b, (uint32_t)strtoul(kind + 8, NULL, 10));
 	n = node_state(b, local);
 	if (!strcmp(kind, "badmagic"))
 		b[0] = 'X';
@@ -92,7 +141,7 @@ int main(int argc, char **argv)
 	struct cpg_name group;
 	cpg_handle_t h;
 	unsigned int local = 0;
-	uint8_t buf[512];
+	uint8_t buf[1024];
 	int fd, sent = 0;
 	time_t deadline;
 

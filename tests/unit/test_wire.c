@@ -19,9 +19,15 @@ static uint8_t buf[HAVM_WIRE_MSG_MAX];
 static struct wire_node_state sample_state(void)
 {
 	struct wire_node_state m = { .nodeid = 3, .state = HAVM_DAEMON_RUNNING,
-				     .start_time = 1790000000ULL };
+				     .start_time = 1790000000ULL, .incarnation = 1790000000123ULL,
+				     .flags = WIRE_NODE_STATE_WATCHDOG, .generation = 4,
+				     .n_facts = 2 };
 	strcpy(m.name, "kvm3");
 	strcpy(m.version, "0.1.0");
+	m.facts[0] = (struct wire_host_facts){ .nodeid = 1, .inc = 17, .flags = WIRE_FACT_WATCHDOG,
+					       .generation = 2, .closed_inc = 16, .void_inc = 0 };
+	m.facts[1] = (struct wire_host_facts){ .nodeid = 2, .inc = 9, .closed_inc = 9,
+					       .void_inc = 8 };
 	return m;
 }
 
@@ -38,6 +44,54 @@ static void node_state_round_trip(void **state)
 	assert_true(out.start_time == 1790000000ULL);
 	assert_string_equal(out.name, "kvm3");
 	assert_string_equal(out.version, "0.1.0");
+	assert_true(out.incarnation == 1790000000123ULL);
+	assert_int_equal(out.flags, WIRE_NODE_STATE_WATCHDOG);
+	assert_int_equal(out.generation, 4);
+	assert_int_equal(out.n_facts, 2);
+	assert_int_equal(out.facts[0].nodeid, 1);
+	assert_int_equal(out.facts[0].inc, 17);
+	assert_int_equal(out.facts[0].flags, WIRE_FACT_WATCHDOG);
+	assert_int_equal(out.facts[0].generation, 2);
+	assert_int_equal(out.facts[0].closed_inc, 16);
+	assert_int_equal(out.facts[1].void_inc, 8);
+	assert_true(len <= WIRE_NODE_STATE_MAX_LEN);
+}
+
+static void node_state_facts_checked(void **state)
+{
+	struct wire_node_state m = sample_state(), out;
+	int len;
+
+	(void)state;
+	m.incarnation = 0; /* every start has one */
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
+	m.facts[1].nodeid = 0;
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	m = sample_state();
+	m.n_facts = WIRE_NODES_MAX + 1;
+	assert_int_equal(wire_node_state_encode(buf, sizeof(buf), &m), -EINVAL);
+	/* A full table fits the largest encoding. */
+	m = sample_state();
+	m.n_facts = WIRE_NODES_MAX;
+	for (int i = 0; i < WIRE_NODES_MAX; i++)
+		m.facts[i] = (struct wire_host_facts){ .nodeid = (uint32_t)i + 1, .inc = ~0ULL,
+						       .generation = ~0ULL, .closed_inc = ~0ULL,
+						       .void_inc = ~0ULL };
+	len = wire_node_state_encode(buf, sizeof(buf), &m);
+	assert_int_equal(len, WIRE_NODE_STATE_MAX_LEN - (WIRE_NAME_MAX - 4) -
+				      (WIRE_VERSION_STR_MAX - 5));
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), 0);
+	/* The count is checked against the table's size on receipt. */
+	m = sample_state();
+	len = wire_node_state_encode(buf, sizeof(buf), &m);
+	buf[len - 2 * (4 + 8 + 1 + 8 + 8 + 8) - 2] = 0xff;
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* Unknown fact flags are refused. */
+	m = sample_state();
+	len = wire_node_state_encode(buf, sizeof(buf), &m);
+	buf[len - (4 + 8 + 1 + 8 + 8 + 8) + 12] = 0x80;
+	assert_int_equal(wire_node_state_decode(buf, (size_t)len, &out), -EBADMSG);
 }
 
 static void header_is_big_endian(void **state)
@@ -181,6 +235,9 @@ static void encoder_refuses_what_decoder_would(void **state)
 	m.name[WIRE_NAME_MAX] = '\0';
 	memset(m.version, 'v', WIRE_VERSION_STR_MAX);
 	m.version[WIRE_VERSION_STR_MAX] = '\0';
+	m.n_facts = WIRE_NODES_MAX;
+	for (int i = 0; i < WIRE_NODES_MAX; i++)
+		m.facts[i] = (struct wire_host_facts){ .nodeid = (uint32_t)i + 1 };
 	assert_int_equal(wire_node_state_encode(buf, WIRE_NODE_STATE_MAX_LEN, &m),
 			 WIRE_NODE_STATE_MAX_LEN);
 }
@@ -312,7 +369,8 @@ static void error_and_dump_replies(void **state)
 static void fence_result_round_trip_and_rejects(void **state)
 {
 	struct wire_fence_result in = { .target = 3, .result = HAVM_FENCE_OFF_VERIFIED,
-					.level = 1, .time = 1790000000, .elapsed_ms = 2500 }, out;
+					.level = 1, .time = 1790000000, .elapsed_ms = 2500,
+					.incarnation = 77 }, out;
 	int len;
 
 	(void)state;
@@ -323,6 +381,7 @@ static void fence_result_round_trip_and_rejects(void **state)
 	assert_int_equal(out.target, 3);
 	assert_int_equal(out.level, 1);
 	assert_int_equal(out.elapsed_ms, 2500);
+	assert_int_equal(out.incarnation, 77);
 	assert_string_equal(out.detail, in.detail);
 	buf[16] = HAVM_FENCE_FAILED; /* failed, yet naming a level */
 	assert_int_equal(wire_fence_result_decode(buf, (size_t)len, &out), -EBADMSG);
@@ -330,6 +389,9 @@ static void fence_result_round_trip_and_rejects(void **state)
 	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
 	in.level = 0;
 	assert_true(wire_fence_result_encode(buf, sizeof(buf), &in) > 0);
+	in.incarnation = 0; /* a record belongs to one life of the host */
+	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.incarnation = 77;
 	in.target = 0;
 	assert_int_equal(wire_fence_result_encode(buf, sizeof(buf), &in), -EINVAL);
 }
@@ -404,6 +466,7 @@ int main(void)
 		cmocka_unit_test(requests),
 		cmocka_unit_test(error_and_dump_replies),
 		cmocka_unit_test(fence_result_round_trip_and_rejects),
+		cmocka_unit_test(node_state_facts_checked),
 		cmocka_unit_test(fence_request_round_trip),
 		cmocka_unit_test(tiebreak_lease_round_trip_and_rejects),
 	};
