@@ -19,6 +19,7 @@
 #include "havmd.h"
 #include "log.h"
 #include "send_queue.h"
+#include "storage.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -551,6 +552,89 @@ static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
 	publish(h, &m);
 }
 
+/* ---- lease reclaim (runs in a worker child) ---------------------------- */
+
+struct reclaim_job {
+	char path[HAVM_PATH_MAX + 1];
+	uint32_t host_id;
+};
+struct reclaim_out {
+	int32_t rc;
+	uint32_t reclaimed, leases;
+};
+struct reclaim_ctx {
+	int index;
+	uint64_t inc;
+	uint64_t started_ms;
+};
+
+static int job_reclaim(void *arg, void *out, size_t *len)
+{
+	const struct reclaim_job *j = arg;
+	struct reclaim_out *o = out;
+
+	_Static_assert(sizeof(struct reclaim_out) <= WORKER_OUT_MAX, "reclaim result fits");
+	memset(o, 0, sizeof(*o));
+	*len = sizeof(*o);
+	o->rc = lease_reclaim_all_fenced(j->path, j->host_id, &o->reclaimed, &o->leases);
+	return 0;
+}
+
+static void on_reclaim_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	struct reclaim_ctx c = *(struct reclaim_ctx *)ctx;
+	struct fence_target *t = &h->fence.t[c.index];
+	const struct havm_host *host = &h->cfg.hosts[c.index];
+	struct reclaim_out o = { .rc = status ? status : -EIO };
+
+	free(ctx);
+	t->reclaim_running = false;
+	if (status == 0 && len == sizeof(o))
+		memcpy(&o, out, sizeof(o));
+	if (o.rc) {
+		log_err("fence: cannot reclaim the leases of fenced host=%s error=\"%s\"; retrying",
+			host->name, status == -ETIMEDOUT ? "no answer in time" : storage_strerror(o.rc));
+		t->reclaim_not_before_ms = clock_now_ms() + 5000;
+		return;
+	}
+	t->reclaimed_inc = c.inc;
+	log_notice("fence: leases reclaimed host=%s nodeid=%u incarnation=%llu reclaimed=%u "
+		   "leases=%u elapsed_ms=%llu",
+		   host->name, host->nodeid, (unsigned long long)c.inc, o.reclaimed, o.leases,
+		   (unsigned long long)(clock_now_ms() - c.started_ms));
+}
+
+/*
+ * A life proven off still holds its leases on the storage until sanlock
+ * calls it dead (about 80 s at io_timeout 2, 140 s or more at 10). The
+ * coordinator frees them at once: the host can no longer write. Idempotent
+ * (a lease another host holds now is left alone), so a new coordinator
+ * simply does it again.
+ */
+static void reclaim_leases(struct havmd *h, int i, uint64_t inc)
+{
+	static struct reclaim_job jobs[HAVM_HOSTS_MAX]; /* read by the child: a copy */
+	struct fence_target *t = &h->fence.t[i];
+	struct reclaim_ctx *ctx;
+	uint64_t now = clock_now_ms();
+
+	if (t->reclaim_running || now < t->reclaim_not_before_ms)
+		return;
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return;
+	*ctx = (struct reclaim_ctx){ .index = i, .inc = inc, .started_ms = now };
+	snprintf(jobs[i].path, sizeof(jobs[i].path), "%s", h->cfg.storage_path);
+	jobs[i].host_id = h->cfg.hosts[i].nodeid;
+	if (worker_start(h, "lease reclaim", 60000, job_reclaim, &jobs[i], on_reclaim_done,
+			 ctx) < 0) {
+		free(ctx);
+		t->reclaim_not_before_ms = now + 5000;
+		return;
+	}
+	t->reclaim_running = true;
+}
+
 static void tick(void *data);
 
 static void schedule(struct havmd *h)
@@ -709,6 +793,11 @@ static void plan_and_act(struct havmd *h)
 			break;
 		}
 	}
+	if (!s.acting || !h->cfg.storage_path[0] || h->storage.state != HAVM_STORAGE_JOINED)
+		return;
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (fence_done(&hosts[i]) && f->t[i].reclaimed_inc != hosts[i].facts.closed_inc)
+			reclaim_leases(h, (int)i, hosts[i].facts.closed_inc);
 }
 
 static void tick(void *data)

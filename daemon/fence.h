@@ -41,6 +41,10 @@ struct fence_target {
 	uint64_t running_inc;   /* the life it is for */
 	uint64_t job_id;        /* to cancel it */
 	bool cancelled;         /* cancel asked: only a verified off still counts */
+	/* leases of a life proven off, freed by the coordinator */
+	uint64_t reclaimed_inc;
+	bool reclaim_running;
+	uint64_t reclaim_not_before_ms;
 	/* the last record, to recognise a copy that was re-sent */
 	bool have_recorded;
 	struct wire_fence_result recorded;

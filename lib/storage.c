@@ -205,6 +205,47 @@ int lease_reclaim_fenced(const char *path, const char *name, uint64_t offset,
 	return lease_create(path, name, offset);
 }
 
+/* The name of the lease at OFFSET as written on the storage. */
+static int lease_name_at(const char *path, uint64_t offset, char *name, size_t size)
+{
+	struct sanlk_resource *r = resource_of(path, "", offset);
+	int rc;
+
+	if (!r)
+		return -EINVAL;
+	rc = map_rc(sanlock_read_resource(r, 0));
+	if (rc == 0)
+		snprintf(name, size, "%s", r->name);
+	free(r);
+	return rc;
+}
+
+int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned *reclaimed,
+			     unsigned *leases)
+{
+	*reclaimed = *leases = 0;
+	for (int slot = -1; slot < STORAGE_VM_SLOTS; slot++) {
+		uint64_t offset = slot < 0 ? STORAGE_TIEBREAKER_OFFSET : STORAGE_VM_OFFSET(slot);
+		char name[SANLK_NAME_LEN + 1];
+		uint64_t owner, gen;
+		int rc = lease_name_at(path, offset, name, sizeof(name));
+
+		if (rc == -ENOTCONN || rc == -ECONNREFUSED)
+			return rc; /* sanlock went away: say so, try again later */
+		if (rc || name[0] == '\0')
+			continue; /* never written: no lease there */
+		(*leases)++;
+		rc = lease_owner(path, name, offset, &owner, &gen);
+		if (rc || owner != fenced_host_id)
+			continue;
+		rc = lease_reclaim_fenced(path, name, offset, fenced_host_id);
+		if (rc)
+			return rc;
+		(*reclaimed)++;
+	}
+	return 0;
+}
+
 const char *storage_strerror(int rc)
 {
 	switch (rc) {

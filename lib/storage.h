@@ -66,6 +66,16 @@ int lease_owner(const char *path, const char *name, uint64_t offset, uint64_t *h
 int lease_reclaim_fenced(const char *path, const char *name, uint64_t offset,
 			 uint64_t fenced_host_id);
 
+/*
+ * Free every lease in havm's area (the tiebreaker and each VM slot) that
+ * FENCED_HOST_ID holds: what havmd does once a host is proven off, so that
+ * its VMs and the tiebreaker can be taken over at once. *RECLAIMED says how
+ * many were freed, *LEASES how many leases were found. Stops at the first
+ * write that fails (-errno); slots never written are skipped.
+ */
+int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned *reclaimed,
+			     unsigned *leases);
+
 /* Text for a return of the functions above, sanlock codes included. */
 const char *storage_strerror(int rc);
 

@@ -1,16 +1,15 @@
 #!/bin/bash
-# The lease module against real sanlock: a VM lease created in havm's
-# area is held by a process on host 2 (sanlock client command, as qemu's
-# lease would be); its owner reads as host 2; reclaiming it for another
-# host id is refused; host 2 loses power and, taken as verified off, its
-# lease is reclaimed at once, so host 3 acquires it without waiting out
-# sanlock's host-dead timeout.
+# Leases of a fenced host are freed by havmd itself. A VM lease created in
+# havm's area is held by a process on host 2 (a sanlock client command, as
+# qemu's lease would be); its owner reads as host 2; the lease module
+# refuses to reclaim it for another host id. Host 2 loses power; the
+# coordinator fences it through its BMC and then frees every lease host 2
+# held, so host 3 acquires it at once instead of waiting out sanlock's
+# host-dead timeout (about 80 s here).
 set -euo pipefail
-export HARNESS_SANLOCK=1
+export HARNESS_SANLOCK=1 HARNESS_BMC=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
-FENCE_LEVELS_1=' ' FENCE_LEVELS_2=' ' FENCE_LEVELS_3=' '
-export FENCE_LEVELS_1 FENCE_LEVELS_2 FENCE_LEVELS_3
 storage_cluster 3
 area=$(harness_shared_path)/havm.leases
 tool=$HARNESS_REPO/tests/cluster/lease_tool
@@ -33,9 +32,15 @@ harness_pass "reclaim refused when the lease is not held by the fenced host"
 
 host_poweroff 2
 t0=$HARNESS_LAST_POWEROFF_MS
-host_exec 1 "$tool" reclaim "$area" vm-slot-0 "$offset" 2 || harness_fail "reclaim of the fenced host's lease"
+wait_until 60 history_has 1 'host=node2 nodeid=2 result=off-verified' ||
+	harness_fail "node2 not fenced: $(fence_history 1)"
+wait_until 60 log_has 1 'fence: leases reclaimed host=node2 nodeid=2 .*reclaimed=1 ' ||
+	harness_fail "havmd did not reclaim node2's lease"
+t_reclaimed=$(($(harness_now_ms) - t0))
 [ "$(host_exec 1 "$tool" owner "$area" vm-slot-0 "$offset" | cut -d' ' -f1)" = 0 ] ||
-	harness_fail "owner still set after reclaim"
+	harness_fail "owner still set after havmd's reclaim"
+! log_has 2 'fence: leases reclaimed' || harness_fail "a host other than the coordinator reclaimed"
 host_exec 3 timeout 20 sanlock client command -r "$res" -c /bin/true >/dev/null 2>&1 ||
 	harness_fail "host 3 could not acquire the reclaimed lease"
-harness_pass "host 2 off: lease reclaimed and acquired by host 3 $(($(harness_now_ms) - t0)) ms after the power loss"
+grep -o 'fence: leases reclaimed .*' "$(host_log 1)" | head -1
+harness_pass "node2 fenced; havmd (the coordinator) freed its lease ${t_reclaimed} ms after the power loss; host 3 acquired it"
