@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "json.h"
+#include "text_append.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -67,16 +68,15 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			snprintf(daemon, sizeof(daemon), "%s %s %s", n->version,
 				 wire_daemon_state_name(n->state), up);
 		}
+		/* Words separated by one space; 64 bytes hold all four. */
 		if (n->flags & WIRE_NODE_COORDINATOR)
-			strcat(role, "coordinator ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "coordinator");
 		if (n->flags & WIRE_NODE_LOCAL)
-			strcat(role, "(this host) ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "(this host)");
 		if (!(n->flags & WIRE_NODE_CONFIGURED))
-			strcat(role, "NOT-IN-CONFIG ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "NOT-IN-CONFIG");
 		if (n->flags & WIRE_NODE_FENCE_PENDING)
-			strcat(role, "FENCE-PENDING ");
-		if (role[0] && role[strlen(role) - 1] == ' ')
-			role[strlen(role) - 1] = '\0';
+			text_append(role, sizeof(role), role[0] ? " " : "", "FENCE-PENDING");
 		printf("%-16s %-8u %-9s %-10s %-22s %s\n", n->name, n->nodeid, host_state(n),
 		       n->heartbeat == HAVM_HB_UNKNOWN ? "-" : wire_heartbeat_name(n->heartbeat),
 		       daemon, role);
