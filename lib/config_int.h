@@ -41,6 +41,7 @@ enum config_key_type {
 	KEY_ADDRESS,      /* BMC host name or IP address into the device's address */
 	KEY_USER,         /* IPMI user into char[HAVM_NAME_MAX + 1] */
 	KEY_ARGS,         /* list of "key=value" into char[][HAVM_FENCE_ARG_MAX + 1] */
+	KEY_WATCHDOG,     /* "required" or "none" into enum havm_watchdog_mode */
 };
 
 /* The names a string setting may take, and what each stands for. */
@@ -160,5 +161,8 @@ int config_parse_group(struct config_ctx *c, const struct config_group *g,
 
 /* The rule across the keys of "fencing": retry_max_ms >= retry_ms. */
 int config_check_fencing(struct config_ctx *c, const config_setting_t *set, const void *dst);
+
+/* The rule across the keys of "storage": no unsafe watchdog claim with "none". */
+int config_check_storage(struct config_ctx *c, const config_setting_t *set, const void *dst);
 
 #endif

@@ -421,6 +421,23 @@ int config_check_fencing(struct config_ctx *c, const config_setting_t *set, cons
 			    cfg->fence_retry_ms, cfg->fence_retry_max_ms);
 }
 
+/*
+ * unsafe_no_watchdog_for_tests makes havmd announce a watchdog, "none"
+ * makes it announce none: both at once is no configuration anyone means.
+ * The error points at the unsafe key, the one that must not stay.
+ */
+int config_check_storage(struct config_ctx *c, const config_setting_t *set, const void *dst)
+{
+	const struct havm_config *cfg = dst;
+
+	if (!cfg->storage_unsafe_no_watchdog || cfg->storage_watchdog != HAVM_WATCHDOG_NONE)
+		return 0;
+	return config_error(
+		c, set ? config_setting_get_member(set, "unsafe_no_watchdog_for_tests") : NULL,
+		"\"unsafe_no_watchdog_for_tests\" contradicts watchdog = \"none\" (it makes "
+		"havmd announce a watchdog); remove one of them");
+}
+
 static const char *config_type_name(enum config_key_type t)
 {
 	switch (t) {
@@ -436,6 +453,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_DEVICE_TYPE:
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
+	case KEY_WATCHDOG:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return "a string";
@@ -464,6 +482,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_DEVICE_TYPE:
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
+	case KEY_WATCHDOG:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
@@ -493,6 +512,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 		break;
 	case KEY_ACTION:
 		*(enum havm_fence_action *)field = (enum havm_fence_action)v;
+		break;
+	case KEY_WATCHDOG:
+		*(enum havm_watchdog_mode *)field = (enum havm_watchdog_mode)v;
 		break;
 	default:
 		break; /* not a choice type */
@@ -535,6 +557,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_DEVICE_TYPE:
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
+	case KEY_WATCHDOG:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -566,6 +589,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_FACILITY:
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
+	case KEY_WATCHDOG:
 		config_store_choice(k, field, (int)k->def);
 		return 0;
 	case KEY_HOSTS:

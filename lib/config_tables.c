@@ -49,6 +49,11 @@ static const struct config_choice action_names[] = {
 	{ "reboot", HAVM_FENCE_ACTION_REBOOT },
 };
 
+static const struct config_choice watchdog_names[] = {
+	{ "required", HAVM_WATCHDOG_REQUIRED },
+	{ "none", HAVM_WATCHDOG_NONE },
+};
+
 #define CHOICES(a)                                                                                 \
 	{                                                                                          \
 		.v = (a), .n = ARRAY_SIZE(a)                                                       \
@@ -58,6 +63,7 @@ static const struct config_choices facilities = CHOICES(facility_names);
 static const struct config_choices device_types = CHOICES(device_type_names);
 static const struct config_choices privileges = CHOICES(privilege_names);
 static const struct config_choices actions = CHOICES(action_names);
+static const struct config_choices watchdogs = CHOICES(watchdog_names);
 
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
@@ -152,6 +158,21 @@ static const struct config_key storage_keys[] = {
 	 */
 	{ .name = "tiebreaker", .type = KEY_BOOL, .def = false,
 	  .offset = FIELD(struct havm_config, storage_tiebreaker, bool) },
+	/*
+	 * Required by default: sanlock's "dead" proves a host reset only when
+	 * a watchdog would have reset it, and a cluster that believes a host
+	 * reset when it is not runs its VMs twice.
+	 */
+	{ .name = "watchdog", .type = KEY_WATCHDOG, .def = HAVM_WATCHDOG_REQUIRED,
+	  .choices = &watchdogs,
+	  .offset = FIELD(struct havm_config, storage_watchdog, enum havm_watchdog_mode) },
+	/*
+	 * A claim of a watchdog this host does not have, for test beds without
+	 * /dev/watchdog only. The name says so wherever it is written, so that
+	 * it cannot be mistaken for a tuning knob.
+	 */
+	{ .name = "unsafe_no_watchdog_for_tests", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, storage_unsafe_no_watchdog, bool) },
 };
 
 static const struct config_key fencing_keys[] = {
@@ -182,6 +203,7 @@ const struct config_group config_host_group = GROUP(" in host entry", host_keys)
 static const struct config_group storage_group = {
 	.where = " in group \"storage\"", .keys = storage_keys,
 	.n_keys = ARRAY_SIZE(storage_keys), .absent_means_off = true,
+	.check = config_check_storage,
 };
 static const struct config_group fencing_group = {
 	.where = " in group \"fencing\"", .keys = fencing_keys,
