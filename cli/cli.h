@@ -37,6 +37,18 @@ int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_storage(int argc, char **argv);
 
+/*
+ * `havm node fence`, from cmd_node: ARGV[0] is "fence", USAGE is that of
+ * `havm node`. In cmd_node_fence.c.
+ */
+int cmd_node_fence(int argc, char **argv, const char *usage);
+
+/*
+ * Ask havmd for its status and decode the reply into *M. HAVM_EXIT_OK, or
+ * an exit code with the failure printed. In cmd_status.c.
+ */
+int status_fetch(struct wire_status_reply *m);
+
 /* For commands: true if ARG is -h/--help. */
 bool cli_is_help(const char *arg);
 

@@ -1,16 +1,17 @@
 /*
  * cmd_status.c: `havm status` and `havm node list`, for people and (with
  * --json) for scripts. Both render the same status reply from havmd.
+ * `havm node fence` is dispatched from here to cmd_node_fence.c.
  */
 #include "cli.h"
 
 #include "json.h"
+#include "text_append.h"
 
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char *host_state(const struct wire_status_node *n)
 {
@@ -67,16 +68,15 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			snprintf(daemon, sizeof(daemon), "%s %s %s", n->version,
 				 wire_daemon_state_name(n->state), up);
 		}
+		/* Words separated by one space; 64 bytes hold all four. */
 		if (n->flags & WIRE_NODE_COORDINATOR)
-			strcat(role, "coordinator ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "coordinator");
 		if (n->flags & WIRE_NODE_LOCAL)
-			strcat(role, "(this host) ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "(this host)");
 		if (!(n->flags & WIRE_NODE_CONFIGURED))
-			strcat(role, "NOT-IN-CONFIG ");
+			text_append(role, sizeof(role), role[0] ? " " : "", "NOT-IN-CONFIG");
 		if (n->flags & WIRE_NODE_FENCE_PENDING)
-			strcat(role, "FENCE-PENDING ");
-		if (role[0] && role[strlen(role) - 1] == ' ')
-			role[strlen(role) - 1] = '\0';
+			text_append(role, sizeof(role), role[0] ? " " : "", "FENCE-PENDING");
 		printf("%-16s %-8u %-9s %-10s %-22s %s\n", n->name, n->nodeid, host_state(n),
 		       n->heartbeat == HAVM_HB_UNKNOWN ? "-" : wire_heartbeat_name(n->heartbeat),
 		       daemon, role);
@@ -186,7 +186,7 @@ static void print_json(const struct wire_status_reply *m)
 	printf("}\n");
 }
 
-static int fetch_status(struct wire_status_reply *m)
+int status_fetch(struct wire_status_reply *m)
 {
 	static uint8_t buf[HAVM_WIRE_MSG_MAX];
 	size_t len = 0;
@@ -245,81 +245,13 @@ int cmd_status(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	rc = fetch_status(&m);
+	rc = status_fetch(&m);
 	if (rc)
 		return rc;
 	if (json)
 		print_json(&m);
 	else
 		print_human(&m);
-	return HAVM_EXIT_OK;
-}
-
-/* `havm node fence NODE [--force]`: ask the cluster to fence NODE. */
-static int node_fence(int argc, char **argv, const char *usage)
-{
-	static struct wire_status_reply m;
-	static uint8_t buf[HAVM_WIRE_MSG_MAX];
-	const struct wire_status_node *n = NULL;
-	struct wire_fence_request rq;
-	uint8_t msg[HAVM_WIRE_HDR_LEN + 4];
-	char q[CLI_QUOTE_SIZE];
-	bool force = false;
-	const char *name = NULL;
-	size_t len = 0;
-	int rc;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
-			force = true;
-		else if (!name && argv[i][0] != '-')
-			name = argv[i];
-		else
-			return cli_unexpected(argv[i], usage);
-	}
-	if (!name) {
-		fputs(usage, stderr);
-		return HAVM_EXIT_USAGE;
-	}
-	rc = fetch_status(&m);
-	if (rc)
-		return rc;
-	for (uint16_t i = 0; i < m.n_nodes && !n; i++)
-		if (strcmp(m.nodes[i].name, name) == 0)
-			n = &m.nodes[i];
-	if (!n) {
-		fprintf(stderr, "havm: no host named \"%s\" (havm node list shows them)\n",
-			cli_quote(q, sizeof(q), name));
-		return HAVM_EXIT_ERROR;
-	}
-	/* From here NAME is the name of a host in havmd's table: no quoting. */
-	if (!force) {
-		char answer[16] = "";
-		if (!isatty(STDIN_FILENO)) {
-			fprintf(stderr, "havm: not asking on a non-terminal; add --force to fence "
-					"%s\n", name);
-			return HAVM_EXIT_USAGE;
-		}
-		printf("Power off %s (node id %u) now? Everything on it stops at once. [y/N] ",
-		       name, n->nodeid);
-		fflush(stdout);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
-			printf("Not fenced.\n");
-			return HAVM_EXIT_ERROR;
-		}
-	}
-	rq.target = n->nodeid;
-	rc = wire_fence_request_encode(msg, sizeof(msg), HAVM_MSG_NODE_FENCE_REQ, &rq);
-	if (rc < 0) {
-		fprintf(stderr, "havm: internal error encoding the request\n");
-		return HAVM_EXIT_ERROR;
-	}
-	rc = ctl_call(msg, (size_t)rc, HAVM_MSG_NODE_FENCE_REPLY, buf, &len);
-	if (rc)
-		return rc;
-	printf("havm: fence of %s requested; the coordinator carries it out "
-	       "(havm fence history shows the result)\n",
-	       name);
 	return HAVM_EXIT_OK;
 }
 
@@ -345,7 +277,7 @@ int cmd_node(int argc, char **argv)
 				fputs(usage, stdout);
 				return HAVM_EXIT_OK;
 			}
-		return node_fence(argc - 1, argv + 1, usage);
+		return cmd_node_fence(argc - 1, argv + 1, usage);
 	}
 	if (strcmp(argv[1], "list") != 0) {
 		char q[CLI_QUOTE_SIZE];
@@ -357,7 +289,7 @@ int cmd_node(int argc, char **argv)
 	rc = parse_json_flag(argc - 1, argv + 1, usage, &json);
 	if (rc >= 0)
 		return rc;
-	rc = fetch_status(&m);
+	rc = status_fetch(&m);
 	if (rc)
 		return rc;
 	if (json) {

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "send_queue.h"
 #include "storage.h"
+#include "text_append.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -362,15 +363,6 @@ struct fence_job_out {
 	char detail[WIRE_TEXT_MAX + 1];
 };
 
-/* Append A then B to the string in BUF, cut at SIZE. */
-static void append(char *buf, size_t size, const char *a, const char *b)
-{
-	size_t len = strnlen(buf, size);
-
-	if (len < size - 1)
-		snprintf(buf + len, size - len, "%s%s", a, b);
-}
-
 static int job_fence(void *arg, void *out, size_t *len)
 {
 	const struct fence_job *j = arg;
@@ -390,11 +382,11 @@ static int job_fence(void *arg, void *out, size_t *len)
 			if (fence_device_off_verified(&lv->devices[d], j->cfg->fence_timeout_ms,
 						      err, sizeof(err)) < 0) {
 				ok = false;
-				append(o->detail, sizeof(o->detail), "level ", lvl);
-				append(o->detail, sizeof(o->detail), " device ",
-				       lv->devices[d].name);
-				append(o->detail, sizeof(o->detail), ": ", err);
-				append(o->detail, sizeof(o->detail), "; ", "");
+				text_append(o->detail, sizeof(o->detail), "level ", lvl);
+				text_append(o->detail, sizeof(o->detail), " device ",
+					    lv->devices[d].name);
+				text_append(o->detail, sizeof(o->detail), ": ", err);
+				text_append(o->detail, sizeof(o->detail), "; ", "");
 			}
 		}
 		if (!ok)
@@ -403,15 +395,15 @@ static int job_fence(void *arg, void *out, size_t *len)
 		/* Earlier levels' failures stay in the detail: the record says
 		 * why level 2 was needed. */
 		for (size_t d = 0; d < lv->n_devices; d++)
-			append(o->detail, sizeof(o->detail), d ? "," : "devices=",
-			       lv->devices[d].name);
+			text_append(o->detail, sizeof(o->detail),
+				    d ? "," : "devices=", lv->devices[d].name);
 		/* A reboot's power on is not waited for, but its failure is
 		 * said: the host stays off, which an operator should know. */
 		if (j->cfg->fence_action == HAVM_FENCE_ACTION_REBOOT)
 			for (size_t d = 0; d < lv->n_devices; d++)
 				if (fence_device_power_on(&lv->devices[d], err, sizeof(err)) < 0) {
-					append(o->detail, sizeof(o->detail), "; power on failed: ",
-					       err);
+					text_append(o->detail, sizeof(o->detail),
+						    "; power on failed: ", err);
 				}
 		return 0;
 	}

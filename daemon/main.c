@@ -129,7 +129,7 @@ static int config_check_devices(const struct havmd *h, char *err, size_t errlen)
 					continue;
 				char path[TEXT_ESCAPE_SIZE(256)];
 
-				/* Names passed config.c's charset; the path is the user's. */
+				/* Names passed config_parse.c's charset; the path is the user's. */
 				snprintf(err, errlen, "%s: host \"%s\" fence device \"%s\": %.400s",
 					 text_escape(path, sizeof(path), h->config_path, 256),
 					 host->name, dev->name, why);

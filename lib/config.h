@@ -33,6 +33,19 @@ enum havm_fence_action {
 	HAVM_FENCE_ACTION_REBOOT = 2, /* verified off, then power on */
 };
 
+/*
+ * storage.watchdog: whether this host's sanlock runs with a watchdog (wdmd).
+ * A host whose storage heartbeat sanlock reports dead is taken as fenced
+ * (the fallback when no fence level works) only if that host's sanlock
+ * runs with a watchdog: only then is a host that lost its lease sure to
+ * have been reset. See havm.conf(5). REQUIRED is 0, so that the fields of
+ * an absent storage group, left zero, read as the default.
+ */
+enum havm_watchdog_mode {
+	HAVM_WATCHDOG_REQUIRED = 0, /* checked at start and every probe, announced */
+	HAVM_WATCHDOG_NONE = 1,     /* none announced: no storage fallback for this host */
+};
+
 struct havm_fence_device {
 	enum havm_fence_kind kind;
 	char name[HAVM_NAME_MAX + 1];          /* names the device in logs */
@@ -83,7 +96,15 @@ struct havm_config {
 	 * quorum { device { model: havm; votes: 1; ... } }.
 	 */
 	bool storage_tiebreaker;
-	bool storage_unsafe_no_watchdog; /* TEMP: from the cfg branch */
+	/* storage.watchdog, default "required" (see enum havm_watchdog_mode). */
+	enum havm_watchdog_mode storage_watchdog;
+	/*
+	 * storage.unsafe_no_watchdog_for_tests (default false): announce a
+	 * watchdog this host does not have, so that test beds without
+	 * /dev/watchdog can exercise the storage fallback. Never in
+	 * production; refused together with watchdog = "none".
+	 */
+	bool storage_unsafe_no_watchdog;
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

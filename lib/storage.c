@@ -1,6 +1,7 @@
 /*
  * storage.c: the shared-storage layout and its leases through libsanlock
- * (see storage.h). Blocking by design: callers run it off the main loop.
+ * (see storage.h), and whether the local sanlock runs with a watchdog.
+ * Blocking by design: callers run it off the main loop.
  */
 #include "storage.h"
 
@@ -12,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LS_FLAGS (SANLK_LSF_ALIGN1M | SANLK_LSF_SECTOR512)
@@ -246,6 +250,251 @@ int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned
 	return 0;
 }
 
+/* ---- the watchdog probe ---------------------------------------------- */
+
+/*
+ * How a client learns whether sanlock runs with a watchdog, and why so.
+ *
+ * libsanlock's API (sanlock.h, sanlock_admin.h, 3.8) has no call that
+ * reports the daemon's settings. The daemon itself does report them: its
+ * status request, the one `sanlock client status -D` sends, is answered
+ * first by a record of the daemon's own state, a line of key=value words
+ * among which use_watchdog=0|1 is the -w it runs with, from its command
+ * line or from sanlock.conf, whichever won. That is the daemon's own word
+ * on the one setting that matters, so that is what is asked, over
+ * sanlock's socket, in the request's wire format: a header of eight
+ * native-endian 32-bit words (magic, protocol version, command, flags,
+ * length, sequence, data, data2), with data asking for the daemon's record
+ * alone; the answer is the same header, then the record (see struct
+ * status_record) and its text. The format is the one `sanlock client`
+ * speaks, from a daemon on the same host, built for the same ABI; it is
+ * not in sanlock's installed headers, so anything unexpected in an answer
+ * (magic, record type, length, the key missing or twice) is -EPROTO and
+ * never taken for a watchdog.
+ *
+ * Not used: the daemon's command line in /proc (misses sanlock.conf, and a
+ * pid file can be stale); wdmd's socket alone (wdmd may be running while
+ * sanlock runs with -w 0, for another client or by mistake). wdmd's socket
+ * is checked as well, after sanlock said yes: with -w 1, sanlock joins a
+ * lockspace only once it has registered with wdmd, so no wdmd means no
+ * watchdog now (and no join). The check is a connect and a close: wdmd
+ * adds the connection and drops it, and nothing is registered.
+ */
+
+/* Where libsanlock finds its daemon: the same environment, the same default. */
+#define SANLOCK_RUN_DIR_ENV "SANLOCK_RUN_DIR"
+#define SANLOCK_RUN_DIR_DEFAULT "/run/sanlock"
+#define SANLOCK_SOCKET_NAME "sanlock.sock"
+/* wdmd's socket has no override: wdmd always listens there. */
+#define WDMD_SOCKET "/run/wdmd/wdmd.sock"
+
+#define STATUS_MAGIC 0x04282010u
+#define STATUS_PROTO 0x00000001u /* protocol 1.0; a daemon refuses a newer major */
+#define STATUS_CMD 5u            /* the status request */
+#define STATUS_DAEMON 1u         /* the daemon's record: asked for alone (data), and its type */
+#define STATUS_TEXT_MAX 4096     /* the daemon's cap on a record's text, NUL included */
+
+struct status_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t cmd;
+	uint32_t cmd_flags;
+	uint32_t length; /* of the message, this header included */
+	uint32_t seq;
+	uint32_t data;
+	uint32_t data2;
+};
+
+/* One state record as the daemon sends it, in the host's C layout. */
+struct status_record {
+	uint32_t type; /* STATUS_DAEMON for the daemon's own */
+	uint32_t flags;
+	uint32_t data32;
+	uint64_t data64;
+	char name[SANLK_NAME_LEN];
+	uint32_t text_len; /* bytes of text after the record, its NUL included */
+};
+
+/*
+ * A stream socket connected to PATH into *FD, every step bounded by
+ * STORAGE_WATCHDOG_TIMEOUT_MS: connect (a daemon that stopped accepting
+ * fills its backlog), send and recv. -ETIMEDOUT past it.
+ */
+static int probe_connect(const char *path, int *fd)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = STORAGE_WATCHDOG_TIMEOUT_MS / 1000,
+			      .tv_usec = (STORAGE_WATCHDOG_TIMEOUT_MS % 1000) * 1000 };
+	size_t len = strlen(path);
+	int s, rc = 0;
+
+	if (len >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, len + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		rc = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+	if (rc < 0) {
+		close(s);
+		return rc;
+	}
+	*fd = s;
+	return 0;
+}
+
+static int probe_send(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Exactly LEN bytes; an answer that ends before them is -EPROTO. */
+static int probe_recv(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = recv(fd, (char *)buf + off, len - off, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (n == 0)
+			return -EPROTO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The value of use_watchdog in TEXT, the daemon's line of key=value words,
+ * into *ON. The key must be there once, at the start of a word, with a
+ * decimal value; anything else is -EPROTO. The line starts with the host
+ * name sanlock uses, which is free text: a name holding " use_watchdog=1"
+ * makes the key appear twice and is refused rather than believed.
+ */
+static int watchdog_setting_parse(const char *text, bool *on)
+{
+	static const char key[] = "use_watchdog=";
+	const char *p, *found = NULL;
+	bool nonzero = false;
+
+	for (p = strstr(text, key); p; p = strstr(p + 1, key)) {
+		if (p != text && p[-1] != ' ')
+			continue;
+		if (found)
+			return -EPROTO;
+		found = p;
+	}
+	if (!found)
+		return -EPROTO;
+	p = found + sizeof(key) - 1;
+	if (*p < '0' || *p > '9')
+		return -EPROTO;
+	for (; *p >= '0' && *p <= '9'; p++)
+		nonzero |= *p != '0';
+	if (*p != ' ' && *p != '\0')
+		return -EPROTO;
+	/* sanlock tests the setting for zero alone: any other number is on. */
+	*on = nonzero;
+	return 0;
+}
+
+/* Whether something listens on the stream socket PATH. */
+static bool wdmd_listening(const char *path)
+{
+	int fd;
+
+	if (probe_connect(path, &fd) < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Ask the sanlock daemon at SOCKET_PATH for its use_watchdog into *ON. */
+static int sanlock_watchdog_setting(const char *socket_path, bool *on)
+{
+	struct status_header h = { .magic = STATUS_MAGIC,
+				   .version = STATUS_PROTO,
+				   .cmd = STATUS_CMD,
+				   .length = sizeof(h),
+				   .data = STATUS_DAEMON };
+	struct status_record r;
+	char text[STATUS_TEXT_MAX + 1];
+	int fd, rc;
+
+	rc = probe_connect(socket_path, &fd);
+	/* No socket, or one nobody listens on: what storage_probe says too. */
+	if (rc == -ENOENT || rc == -ECONNREFUSED)
+		return -ENOTCONN;
+	if (rc < 0)
+		return rc;
+	rc = probe_send(fd, &h, sizeof(h));
+	if (rc == 0)
+		rc = probe_recv(fd, &h, sizeof(h));
+	if (rc == 0 && h.magic != STATUS_MAGIC)
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = probe_recv(fd, &r, sizeof(r));
+	if (rc == 0 && (r.type != STATUS_DAEMON || r.text_len == 0 || r.text_len > STATUS_TEXT_MAX))
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = probe_recv(fd, text, r.text_len);
+	/* The daemon closes after its answer; a sanlock that sends more than
+	 * asked for (its other records) is simply not read further. */
+	close(fd);
+	if (rc < 0)
+		return rc;
+	text[r.text_len] = '\0';
+	return watchdog_setting_parse(text, on);
+}
+
+int storage_watchdog_probe_at(const char *sanlock_socket, const char *wdmd_socket,
+			      bool *has_watchdog)
+{
+	bool on = false;
+	int rc;
+
+	*has_watchdog = false;
+	rc = sanlock_watchdog_setting(sanlock_socket, &on);
+	if (rc < 0 || !on)
+		return rc;
+	*has_watchdog = wdmd_listening(wdmd_socket);
+	return 0;
+}
+
+int storage_watchdog_probe(bool *has_watchdog)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *dir = getenv(SANLOCK_RUN_DIR_ENV);
+	int n;
+
+	/* The daemon every libsanlock call of this file talks to, and no other. */
+	if (!dir)
+		dir = SANLOCK_RUN_DIR_DEFAULT;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, SANLOCK_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		*has_watchdog = false;
+		return -ENAMETOOLONG;
+	}
+	return storage_watchdog_probe_at(path, WDMD_SOCKET, has_watchdog);
+}
+
 const char *storage_strerror(int rc)
 {
 	switch (rc) {
@@ -259,6 +508,8 @@ const char *storage_strerror(int rc)
 	case -ENOTCONN: return "sanlock is not running on this host";
 	case -ECONNABORTED:
 		return "sanlock left the lockspace (its renewal failed, or the join was refused)";
+	case -ETIMEDOUT: return "sanlock did not answer in time";
+	case -EPROTO: return "sanlock's answer could not be read (an unknown sanlock version?)";
 	}
 	return strerror(-rc);
 }

@@ -76,6 +76,31 @@ int lease_reclaim_fenced(const char *path, const char *name, uint64_t offset,
 int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned *reclaimed,
 			     unsigned *leases);
 
+/*
+ * Whether the local sanlock daemon runs with a watchdog (wdmd), that is,
+ * was started with -w 1 (sanlock's default; Debian's /etc/default/sanlock
+ * passes -w 0). Only then does sanlock's "dead" for this host mean that a
+ * watchdog reset it. *HAS_WATCHDOG is true when sanlock itself reports
+ * use_watchdog=1 and wdmd's socket accepts a connection; false otherwise,
+ * including when sanlock has the watchdog on but wdmd is not running (it
+ * then cannot join a lockspace either).
+ *
+ * Returns 0, -ENOTCONN when sanlock is not running, -ETIMEDOUT when it
+ * does not answer within STORAGE_WATCHDOG_TIMEOUT_MS, -EPROTO when its
+ * answer cannot be read, or another -errno; *HAS_WATCHDOG is false
+ * whenever the return is not 0. Blocks for at most that timeout (per
+ * step); no shell, no child process: for havmd's workers and the CLI.
+ */
+#define STORAGE_WATCHDOG_TIMEOUT_MS 5000
+int storage_watchdog_probe(bool *has_watchdog);
+
+/*
+ * The same, asking the sanlock daemon listening on SANLOCK_SOCKET and
+ * checking for wdmd at WDMD_SOCKET: for tests, with stand-ins for both.
+ */
+int storage_watchdog_probe_at(const char *sanlock_socket, const char *wdmd_socket,
+			      bool *has_watchdog);
+
 /* Text for a return of the functions above, sanlock codes included. */
 const char *storage_strerror(int rc);
 

@@ -5,6 +5,9 @@
  *   lease_tool create PATH NAME OFFSET
  *   lease_tool owner PATH NAME OFFSET          prints "host_id generation"
  *   lease_tool reclaim PATH NAME OFFSET HOST_ID
+ *   lease_tool watchdog                        prints "yes" or "no": does this
+ *                                              host's sanlock run with a watchdog
+ *                                              (storage_watchdog_probe)?
  *
  * Exit 0 on success; otherwise prints storage_strerror and exits 1 (or 3
  * for -EBUSY, so a test can tell "held by someone else" apart).
@@ -13,6 +16,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +36,19 @@ static uint64_t num(const char *s)
 int main(int argc, char **argv)
 {
 	uint64_t owner = 0, gen = 0;
+	bool has_watchdog = false;
 	int rc;
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: lease_tool create|owner|reclaim PATH NAME OFFSET [HOST_ID]\n");
+	if (argc == 2 && !strcmp(argv[1], "watchdog")) {
+		rc = storage_watchdog_probe(&has_watchdog);
+		if (rc == 0)
+			printf("%s\n", has_watchdog ? "yes" : "no");
+	} else if (argc < 5) {
+		fprintf(stderr,
+			"usage: lease_tool create|owner|reclaim PATH NAME OFFSET [HOST_ID]\n"
+			"       lease_tool watchdog\n");
 		return 2;
-	}
-	if (!strcmp(argv[1], "create")) {
+	} else if (!strcmp(argv[1], "create")) {
 		rc = lease_create(argv[2], argv[3], num(argv[4]));
 	} else if (!strcmp(argv[1], "owner")) {
 		rc = lease_owner(argv[2], argv[3], num(argv[4]), &owner, &gen);

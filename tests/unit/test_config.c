@@ -92,6 +92,7 @@ static void full_sets_every_key(void **state)
 	assert_int_equal(cfg.blackbox_kb, 4096);
 	assert_string_equal(cfg.storage_path, "/dev/disk/by-id/scsi-havm-leases");
 	assert_int_equal(cfg.storage_io_timeout, 20);
+	assert_int_equal(cfg.storage_watchdog, HAVM_WATCHDOG_NONE);
 	assert_int_equal(cfg.fence_action, HAVM_FENCE_ACTION_REBOOT);
 	assert_int_equal(cfg.fence_timeout_ms, 60000);
 	assert_int_equal(cfg.fence_retry_ms, 10000);
@@ -295,6 +296,36 @@ static void storage_group(void **state)
 	load("storage.conf");
 	assert_string_equal(cfg.storage_path, "/var/lib/havm-shared/havm.leases");
 	assert_int_equal(cfg.storage_io_timeout, 10);
+	assert_false(cfg.storage_tiebreaker);
+	assert_int_equal(cfg.storage_watchdog, HAVM_WATCHDOG_REQUIRED);
+	assert_false(cfg.storage_unsafe_no_watchdog);
+}
+
+/* storage.watchdog and the test-only claim of one. */
+static void storage_watchdog(void **state)
+{
+	char path[4096];
+	const char *srcdir = getenv("srcdir");
+
+	(void)state;
+	load("minimal.conf"); /* no storage group: the default all the same */
+	assert_int_equal(cfg.storage_watchdog, HAVM_WATCHDOG_REQUIRED);
+	assert_false(cfg.storage_unsafe_no_watchdog);
+	load("storage-watchdog-none.conf");
+	assert_int_equal(cfg.storage_watchdog, HAVM_WATCHDOG_NONE);
+	assert_false(cfg.storage_unsafe_no_watchdog);
+	load("storage-unsafe-no-watchdog.conf");
+	assert_int_equal(cfg.storage_watchdog, HAVM_WATCHDOG_REQUIRED);
+	assert_true(cfg.storage_unsafe_no_watchdog);
+
+	snprintf(path, sizeof(path), "%s/tests/config/bad/storage-unsafe-with-none.conf",
+		 srcdir ? srcdir : ".");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ".conf:7: \"unsafe_no_watchdog_for_tests\" contradicts"));
+	snprintf(path, sizeof(path), "%s/tests/config/bad/storage-watchdog-unknown.conf",
+		 srcdir ? srcdir : ".");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "must be one of required, none"));
 }
 
 static void lookups(void **state)
@@ -345,6 +376,7 @@ int main(void)
 		cmocka_unit_test(fence_bounds),
 		cmocka_unit_test(fence_error_is_einval),
 		cmocka_unit_test(storage_group),
+		cmocka_unit_test(storage_watchdog),
 		cmocka_unit_test(lookups),
 		cmocka_unit_test(missing_file_is_enoent),
 		cmocka_unit_test(content_error_is_einval_and_err_fits),

@@ -5,7 +5,9 @@
 # "joining storage" meanwhile) and sees every host's heartbeat live. A
 # host that loses power leaves the membership at once; until its heartbeat
 # is seen to stop it cannot be told from an isolated host, and status says
-# "isolated"; then its heartbeat fails and it is "offline".
+# "isolated"; then its heartbeat fails and it is "offline". And the probe
+# behind storage.watchdog asks the test bed's sanlock, started with -w 0,
+# and hears that it has no watchdog.
 set -euo pipefail
 export HARNESS_SANLOCK=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
@@ -18,6 +20,11 @@ harness_require_root
 harness_init 3
 touch "$(harness_shared_path)/havm.leases" # the LUN exists, blank
 start_cluster 3
+
+wd=$(host_exec 1 "$HARNESS_REPO/tests/cluster/lease_tool" watchdog) ||
+	harness_fail "storage_watchdog_probe failed on host 1"
+[ "$wd" = no ] || harness_fail "storage_watchdog_probe says \"$wd\" of a sanlock started with -w 0"
+harness_pass "storage_watchdog_probe: host 1's sanlock (-w 0) reports no watchdog"
 
 storage_is() { [ "$(jq_on "$1" .storage.state)" = "$2" ]; }
 wait_until 30 storage_is 1 "not initialised" || harness_fail "blank storage not reported"

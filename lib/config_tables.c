@@ -1,0 +1,234 @@
+/*
+ * config_tables.c: every group and key of havm.conf, as data.
+ *
+ * Each group of the file (the top level, "cluster", each host entry, each
+ * fence device, "timers", "log", "storage", "fencing") has one table listing
+ * its keys with type, whether the key is required, its range and its
+ * default; config_parse.c walks them. A row's comment says why its range
+ * and default are what they are.
+ *
+ * Adding a setting is adding a field to struct havm_config and a row here;
+ * the man page havm.conf(5) and conf/havm.conf document the same rows.
+ */
+#include "config_int.h"
+
+#include <syslog.h>
+
+/*
+ * Offset of FIELD in TYPE, refused at compile time unless the field has C
+ * type CTYPE: a table row can then never write a uint32_t into a bool.
+ */
+#define FIELD(type, field, ctype) _Generic(((type *)0)->field, ctype: offsetof(type, field))
+
+#define GROUP(where_, keys_)                                                                       \
+	{                                                                                          \
+		.where = (where_), .keys = (keys_), .n_keys = ARRAY_SIZE(keys_)                    \
+	}
+
+static const struct config_choice facility_names[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },	  { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+static const struct config_choice device_type_names[] = {
+	{ "ipmi", HAVM_FENCE_IPMI },
+	{ "agent", HAVM_FENCE_AGENT },
+};
+
+/* The IPMI specification's numbers. Callback (1) cannot change the power. */
+static const struct config_choice privilege_names[] = {
+	{ "user", 2 },
+	{ "operator", 3 },
+	{ "admin", 4 },
+};
+
+static const struct config_choice action_names[] = {
+	{ "off", HAVM_FENCE_ACTION_OFF },
+	{ "reboot", HAVM_FENCE_ACTION_REBOOT },
+};
+
+static const struct config_choice watchdog_names[] = {
+	{ "required", HAVM_WATCHDOG_REQUIRED },
+	{ "none", HAVM_WATCHDOG_NONE },
+};
+
+#define CHOICES(a)                                                                                 \
+	{                                                                                          \
+		.v = (a), .n = ARRAY_SIZE(a)                                                       \
+	}
+
+static const struct config_choices facilities = CHOICES(facility_names);
+static const struct config_choices device_types = CHOICES(device_type_names);
+static const struct config_choices privileges = CHOICES(privilege_names);
+static const struct config_choices actions = CHOICES(action_names);
+static const struct config_choices watchdogs = CHOICES(watchdog_names);
+
+#define IPMI KIND(HAVM_FENCE_IPMI)
+#define AGENT KIND(HAVM_FENCE_AGENT)
+
+/* Rows of one kind only follow "type": a missing type is reported first. */
+static const struct config_key device_keys[] = {
+	{ .name = "name", .type = KEY_NAME, .required = true,
+	  .offset = FIELD(struct havm_fence_device, name, char *) },
+	{ .name = "type", .type = KEY_DEVICE_TYPE, .required = true, .choices = &device_types,
+	  .offset = FIELD(struct havm_fence_device, kind, enum havm_fence_kind) },
+	{ .name = "address", .type = KEY_ADDRESS, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, address, char *) },
+	{ .name = "user", .type = KEY_USER, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, user, char *) },
+	/* A path, not the password: havm.conf is readable by more than root. */
+	{ .name = "password_file", .type = KEY_PATH, .required = true, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, password_file, char *) },
+	{ .name = "port", .type = KEY_U32, .min = 1, .max = 65535, .def = 623, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, port, uint32_t) },
+	/* Operator is the least that may change the power state. */
+	{ .name = "privilege", .type = KEY_PRIVILEGE, .def = 3, .choices = &privileges,
+	  .kinds = IPMI, .offset = FIELD(struct havm_fence_device, privilege, uint32_t) },
+	/* 17 is the highest suite id FreeIPMI knows; 3 is the usual choice. */
+	{ .name = "cipher_suite", .type = KEY_U32, .min = 0, .max = 17, .def = 3, .kinds = IPMI,
+	  .offset = FIELD(struct havm_fence_device, cipher_suite, uint32_t) },
+	{ .name = "agent", .type = KEY_PATH, .required = true, .kinds = AGENT,
+	  .offset = FIELD(struct havm_fence_device, agent, char *) },
+	{ .name = "args", .type = KEY_ARGS, .kinds = AGENT,
+	  .offset = FIELD(struct havm_fence_device, args, char(*)[HAVM_FENCE_ARG_MAX + 1]),
+	  .count_offset = FIELD(struct havm_fence_device, n_args, size_t) },
+};
+
+#undef IPMI
+#undef AGENT
+
+static const struct config_key host_keys[] = {
+	{ .name = "name", .type = KEY_NAME, .required = true,
+	  .offset = FIELD(struct havm_host, name, char *) },
+	/* corosync reserves 0 (no node) and UINT32_MAX (all nodes). */
+	{ .name = "nodeid", .type = KEY_U32, .required = true, .min = 1, .max = UINT32_MAX - 1,
+	  .offset = FIELD(struct havm_host, nodeid, uint32_t) },
+	{ .name = "fence", .type = KEY_FENCE_LEVELS,
+	  .offset = FIELD(struct havm_host, fence, struct havm_fence_level *),
+	  .count_offset = FIELD(struct havm_host, fence_levels, size_t) },
+	/*
+	 * When two halves of a split cluster fence each other, a delay on one
+	 * host lets the other side win the race. Past a minute the delay only
+	 * keeps the host's VMs down for longer.
+	 */
+	{ .name = "fence_delay_ms", .type = KEY_U32, .min = 0, .max = 60000, .def = 0,
+	  .offset = FIELD(struct havm_host, fence_delay_ms, uint32_t) },
+};
+
+static const struct config_key cluster_keys[] = {
+	{ .name = "name", .type = KEY_NAME, .required = true,
+	  .offset = FIELD(struct havm_config, cluster_name, char *) },
+};
+
+static const struct config_key timers_keys[] = {
+	/*
+	 * Below 100 ms a dead corosync turns into a busy loop of failed
+	 * connects; above a minute a restarted corosync goes unnoticed for too
+	 * long for an HA daemon.
+	 */
+	{ .name = "reconnect_ms", .type = KEY_U32, .min = 100, .max = 60000, .def = 1000,
+	  .offset = FIELD(struct havm_config, reconnect_ms, uint32_t) },
+};
+
+static const struct config_key log_keys[] = {
+	{ .name = "facility", .type = KEY_FACILITY, .def = LOG_DAEMON, .choices = &facilities,
+	  .offset = FIELD(struct havm_config, syslog_facility, int) },
+	{ .name = "debug", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, debug, bool) },
+	/* 64 MiB is far more debug history than anyone reads; 0 turns it off. */
+	{ .name = "blackbox_kb", .type = KEY_U32, .min = 0, .max = 65536, .def = 1024,
+	  .offset = FIELD(struct havm_config, blackbox_kb, uint32_t) },
+};
+
+static const struct config_key storage_keys[] = {
+	{ .name = "path", .type = KEY_PATH, .required = true,
+	  .offset = FIELD(struct havm_config, storage_path, char *) },
+	/*
+	 * sanlock's io_timeout: a host is seen failing about 8 of these after
+	 * its last heartbeat. sanlock's default is 10; below 1 s storage
+	 * latency spikes would look like dead hosts.
+	 */
+	{ .name = "io_timeout", .type = KEY_U32, .min = 1, .max = 60, .def = 10,
+	  .offset = FIELD(struct havm_config, storage_io_timeout, uint32_t) },
+	/*
+	 * Off by default: the quorum device also needs its device block in
+	 * corosync.conf (see struct havm_config), which havm cannot write.
+	 */
+	{ .name = "tiebreaker", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, storage_tiebreaker, bool) },
+	/*
+	 * Required by default: sanlock's "dead" proves a host reset only when
+	 * a watchdog would have reset it, and a cluster that believes a host
+	 * reset when it is not runs its VMs twice.
+	 */
+	{ .name = "watchdog", .type = KEY_WATCHDOG, .def = HAVM_WATCHDOG_REQUIRED,
+	  .choices = &watchdogs,
+	  .offset = FIELD(struct havm_config, storage_watchdog, enum havm_watchdog_mode) },
+	/*
+	 * A claim of a watchdog this host does not have, for test beds without
+	 * /dev/watchdog only. The name says so wherever it is written, so that
+	 * it cannot be mistaken for a tuning knob.
+	 */
+	{ .name = "unsafe_no_watchdog_for_tests", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, storage_unsafe_no_watchdog, bool) },
+};
+
+static const struct config_key fencing_keys[] = {
+	/* Off by default: a fenced host stays down until someone looks at why. */
+	{ .name = "action", .type = KEY_ACTION, .def = HAVM_FENCE_ACTION_OFF, .choices = &actions,
+	  .offset = FIELD(struct havm_config, fence_action, enum havm_fence_action) },
+	/*
+	 * One device, from the command to the power state read back as off:
+	 * seconds for a BMC or PDU, so less than one second can only fail.
+	 * Past ten minutes a device is hung, and waiting on it longer only
+	 * keeps the host's VMs down.
+	 */
+	{ .name = "timeout_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 30000,
+	  .offset = FIELD(struct havm_config, fence_timeout_ms, uint32_t) },
+	/* After every level failed: retries back off from here to retry_max_ms. */
+	{ .name = "retry_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 5000,
+	  .offset = FIELD(struct havm_config, fence_retry_ms, uint32_t) },
+	/* At least retry_ms, which config_check_fencing sees to; at most an hour. */
+	{ .name = "retry_max_ms", .type = KEY_U32, .min = 1000, .max = 3600000, .def = 60000,
+	  .offset = FIELD(struct havm_config, fence_retry_max_ms, uint32_t) },
+};
+
+const struct config_group config_device_group = {
+	.where = " in fence device", .keys = device_keys, .n_keys = ARRAY_SIZE(device_keys),
+	.kind_key = "type", .kind_noun = "device",
+};
+const struct config_group config_host_group = GROUP(" in host entry", host_keys);
+static const struct config_group storage_group = {
+	.where = " in group \"storage\"", .keys = storage_keys,
+	.n_keys = ARRAY_SIZE(storage_keys), .absent_means_off = true,
+	.check = config_check_storage,
+};
+static const struct config_group fencing_group = {
+	.where = " in group \"fencing\"", .keys = fencing_keys,
+	.n_keys = ARRAY_SIZE(fencing_keys), .check = config_check_fencing,
+};
+static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
+static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
+static const struct config_group log_group = GROUP(" in group \"log\"", log_keys);
+
+static const struct config_key top_keys[] = {
+	{ .name = "cluster", .type = KEY_GROUP, .required = true, .group = &cluster_group },
+	{ .name = "hosts", .type = KEY_HOSTS, .required = true },
+	{ .name = "timers", .type = KEY_GROUP, .group = &timers_group },
+	{ .name = "log", .type = KEY_GROUP, .group = &log_group },
+	{ .name = "storage", .type = KEY_GROUP, .group = &storage_group },
+	{ .name = "fencing", .type = KEY_GROUP, .group = &fencing_group },
+};
+
+const struct config_group config_top_group = GROUP("", top_keys);
+
+_Static_assert(ARRAY_SIZE(device_keys) <= CONFIG_GROUP_KEYS_MAX, "device_keys");
+_Static_assert(ARRAY_SIZE(host_keys) <= CONFIG_GROUP_KEYS_MAX, "host_keys");
+_Static_assert(ARRAY_SIZE(cluster_keys) <= CONFIG_GROUP_KEYS_MAX, "cluster_keys");
+_Static_assert(ARRAY_SIZE(timers_keys) <= CONFIG_GROUP_KEYS_MAX, "timers_keys");
+_Static_assert(ARRAY_SIZE(log_keys) <= CONFIG_GROUP_KEYS_MAX, "log_keys");
+_Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys");
+_Static_assert(ARRAY_SIZE(fencing_keys) <= CONFIG_GROUP_KEYS_MAX, "fencing_keys");
+_Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");
