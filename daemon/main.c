@@ -266,6 +266,11 @@ int main(int argc, char **argv)
 			"may repeat it if the clock is also set back",
 			HAVM_STATE_DIR, strerror(-rc));
 	log_info("havmd: incarnation=%llu", (unsigned long long)h.incarnation);
+	if (h.cfg.storage_unsafe_no_watchdog)
+		log_err("havmd: storage.unsafe_no_watchdog_for_tests is set: this host announces "
+			"a watchdog it does not have, and if it is lost and cannot be powered "
+			"off it will be taken as fenced when sanlock calls it dead, even if it "
+			"is only hung; for test beds only, never in production");
 	warn_unfenceable(&h);
 	h.loop = qb_loop_create();
 	if (!h.loop) {

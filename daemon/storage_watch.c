@@ -125,6 +125,8 @@ static void on_probe_join(struct havmd *h, void *ctx, int status, const void *ou
 /* Poll result: inq status, then (id, state) pairs. */
 struct poll_result {
 	int32_t inq;
+	int32_t wd_rc;  /* storage_watchdog_probe's return */
+	uint8_t wd;     /* its answer */
 	uint32_t n;
 	struct {
 		uint32_t id;
@@ -159,6 +161,12 @@ static int job_poll(void *arg, void *out, size_t *len)
 	snprintf(ls.name, sizeof(ls.name), "%s", STORAGE_LOCKSPACE);
 	ls.host_id = a->host_id;
 	snprintf(ls.host_id_disk.path, sizeof(ls.host_id_disk.path), "%s", a->path);
+	{
+		bool wd = false;
+
+		r->wd_rc = storage_watchdog_probe(&wd);
+		r->wd = wd;
+	}
 	r->inq = sanlock_inq_lockspace(&ls, 0);
 	if (r->inq != 0)
 		return 0;
@@ -172,6 +180,38 @@ static int job_poll(void *arg, void *out, size_t *len)
 	}
 	free(hosts);
 	return 0;
+}
+
+/*
+ * What we announce about our watchdog (fence_plan.h: a dead heartbeat is
+ * proof only from a life that had one). Said when it changes, at error
+ * level when the configuration requires one and it is missing.
+ */
+static void watchdog_seen(struct havmd *h, int rc, bool has)
+{
+	struct storage_watch *s = &h->storage;
+	bool announce;
+
+	if (h->cfg.storage_unsafe_no_watchdog)
+		announce = true; /* logged loudly at start */
+	else if (h->cfg.storage_watchdog == HAVM_WATCHDOG_NONE)
+		announce = false;
+	else
+		announce = rc == 0 && has;
+	if (announce == s->watchdog && s->watchdog_known)
+		return;
+	s->watchdog = announce;
+	s->watchdog_known = true;
+	if (announce && !h->cfg.storage_unsafe_no_watchdog)
+		log_notice("storage: sanlock runs with a watchdog; a dead storage heartbeat of "
+			   "this host counts as proof that it was reset");
+	else if (!announce && h->cfg.storage_watchdog == HAVM_WATCHDOG_REQUIRED)
+		log_err("storage: sanlock runs without a watchdog (%s): if this host is lost "
+			"and cannot be powered off, it can never be taken as fenced "
+			"(fence-less recovery unavailable); run sanlock with -w 1 and wdmd, "
+			"or set storage.watchdog = \"none\" to say this is intended",
+			rc == 0 ? "use_watchdog=0 or no wdmd" : storage_strerror(rc));
+	cluster_announce(h);
 }
 
 static void on_poll(struct havmd *h, void *ctx, int status, const void *out, size_t len)
@@ -188,6 +228,7 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 		return;
 	}
 	memcpy(&r, out, sizeof(r));
+	watchdog_seen(h, r.wd_rc, r.wd != 0);
 	if (r.inq == -EINPROGRESS)
 		return; /* still joining */
 	if (r.inq != 0) {

@@ -28,7 +28,8 @@ struct storage_watch {
 	/* Our own delta lease's generation once joined (0 before): announced,
 	 * so that a "dead" heartbeat can be matched to the life it ended. */
 	uint64_t own_generation;
-	bool watchdog; /* our sanlock runs with a watchdog (last probe) */
+	bool watchdog;       /* announced: our sanlock runs with a watchdog (last probe) */
+	bool watchdog_known; /* probed at least once */
 };
 
 /* Start watching (no-op when havm.conf has no storage). 0 or -errno. */

@@ -1,12 +1,18 @@
 #!/bin/bash
 # The BMC died with its host: power fencing cannot work. The coordinator
 # says so loudly and retries, and the host is taken as fenced only when
-# sanlock reports its storage heartbeat dead, with a distinct record.
+# sanlock reports its storage heartbeat dead, with a distinct record. The
+# test bed has no watchdog, so the hosts run with
+# storage.unsafe_no_watchdog_for_tests (they announce one): without it the
+# fallback is refused (unit-tested in test_fence_plan).
 set -euo pipefail
 export HARNESS_BMC=1 HARNESS_SANLOCK=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-harness_extra_config() { FENCE_STORAGE=1 write_fence_conf "$1"; }
+harness_extra_config() {
+	FENCE_STORAGE=1 FENCE_STORAGE_EXTRA='unsafe_no_watchdog_for_tests = true;' write_fence_conf "$1"
+}
 storage_cluster 3
+log_has 1 'havmd: storage.unsafe_no_watchdog_for_tests is set' || harness_fail "the unsafe setting is not logged"
 
 bmc_stop 3
 host_poweroff 3
