@@ -19,6 +19,7 @@
  * membership, which is then unknowable anyway.
  */
 #include "cluster.h"
+#include "clock.h"
 
 #include "fence.h"
 #include "send_queue.h"
@@ -141,13 +142,25 @@ void cluster_announce(struct havmd *h)
 			  (unsigned long long)m.incarnation, m.n_facts);
 }
 
+/* A daemon that never announces itself (wedged, or an older version whose
+ * announcements we cannot read) must not stop fencing for good: after
+ * this, the coordinator acts on what it has, and says so. */
+#define SYNC_WAIT_MS 15000
+
 bool cluster_synced(const struct havmd *h)
 {
 	const struct cluster *cl = &h->cluster;
 
-	for (size_t i = 0; i < cl->n_cpg; i++)
-		if (!cl->synced[i])
+	for (size_t i = 0; i < cl->n_cpg; i++) {
+		if (cl->synced[i])
+			continue;
+		if (clock_now_ms() - cl->last_join_ms < SYNC_WAIT_MS)
 			return false;
+		log_warn("cluster: nodeid=%u has not announced itself %d s after the last join; "
+			 "acting without its facts",
+			 cl->cpg_members[i], SYNC_WAIT_MS / 1000);
+		((struct cluster *)cl)->synced[i] = true; /* said once */
+	}
 	return cl->n_cpg > 0;
 }
 
@@ -283,6 +296,8 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	for (size_t i = 0; i < n_members && n < sizeof(ids) / sizeof(ids[0]); i++)
 		ids[n++] = members[i].nodeid;
 	copy_ids(cl->cpg_members, &cl->n_cpg, ids, n, "the havm group");
+	if (n_joined > 0)
+		cl->last_join_ms = clock_now_ms();
 	/* A join brings knowledge we have not heard yet (a heal, a daemon
 	 * that saw other losses): nobody is synced until everyone has
 	 * announced again. A leave takes nothing away. */

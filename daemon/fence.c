@@ -34,9 +34,10 @@
 
 #define FENCE_TICK_MS 500
 /* A host powered off leaves corosync's membership within its token and
- * consensus timeouts (a few seconds); still there after this, in the very
- * life the record says is off, it was not. */
-#define FENCE_STILL_MEMBER_MS 10000
+ * consensus timeouts (2 s on the test bed, 11 s with corosync's defaults on
+ * five hosts); still there after a minute, in the very life the record
+ * says is off, it was not. */
+#define FENCE_STILL_MEMBER_MS 60000
 /* A result sent by the coordinator just before it stopped being one is
  * still its word; after this, only the current coordinator's counts. */
 #define FENCE_PREV_COORDINATOR_MS 30000
@@ -234,6 +235,8 @@ static void history_load(struct havmd *h)
 		if (i < 0)
 			continue;
 		host_facts_close(&h->fence.t[i].facts, inc);
+		if (inc > h->fence.t[i].recorded_inc)
+			h->fence.t[i].recorded_inc = inc;
 		closed++;
 	}
 	fclose(fp);
@@ -288,6 +291,9 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 		return;
 	}
 	host_facts_close(&f->t[i].facts, m->incarnation);
+	if (m->incarnation > f->t[i].recorded_inc)
+		f->t[i].recorded_inc = m->incarnation;
+	cluster_announce(h); /* members that missed it (a heal) learn it */
 	if (m->result == HAVM_FENCE_OFF_VERIFIED)
 		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
 			   "elapsed_ms=%u incarnation=%llu by=%u detail=\"%s\"",
@@ -447,6 +453,8 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 		 * re-forms the ring), and until it is back the plan would fence
 		 * the host again. */
 		host_facts_close(&t->facts, c.inc);
+		if (c.inc > t->recorded_inc)
+			t->recorded_inc = c.inc;
 	} else if (cancelled || status == -ECANCELED) {
 		log_info("fence: cancelled fence job ended host=%s status=%d", host->name, status);
 		return;
@@ -541,6 +549,8 @@ static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
 		 "announced) after %u failed power attempts",
 		 (unsigned long long)t->facts.generation, t->attempts);
 	host_facts_close(&t->facts, inc);
+	if (inc > t->recorded_inc)
+		t->recorded_inc = inc;
 	publish(h, &m);
 }
 
@@ -685,7 +695,38 @@ static void void_wrong_records(struct havmd *h, uint64_t now)
 			h->cfg.hosts[i].name, h->cfg.hosts[i].nodeid,
 			(unsigned long long)t->facts.closed_inc, FENCE_STILL_MEMBER_MS / 1000);
 		host_facts_void(&t->facts, t->facts.closed_inc);
+		t->recorded_inc = 0;
 		t->alive_closed_since_ms = 0;
+		cluster_announce(h);
+	}
+}
+
+/*
+ * A member whose current life we do not know (its havmd is not in the
+ * group, or it announced a number older than one we hold): count an
+ * unknown open life for it, so that it is fenced if it leaves, and never
+ * taken as off on a record about an older life.
+ */
+static void unknown_lives(struct havmd *h)
+{
+	if (!h->cluster.up || !h->cluster.settled)
+		return;
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		uint32_t id = h->cfg.hosts[i].nodeid;
+		const struct wire_node_state *st = node_states_find(&h->states, id);
+		struct host_facts *f = &h->fence.t[i].facts;
+		uint64_t before = f->inc;
+
+		if (id == h->cluster.local_nodeid || !is_member(h, id))
+			continue;
+		if (st && st->incarnation == f->inc &&
+		    membership_contains(h->cluster.cpg_members, h->cluster.n_cpg, id))
+			continue;
+		host_facts_unknown_life(f);
+		if (f->inc != before)
+			log_info("fence: host=%s nodeid=%u is a member whose life havmd does not "
+				 "know; counting an open life incarnation=%llu",
+				 h->cfg.hosts[i].name, id, (unsigned long long)f->inc);
 	}
 }
 
@@ -747,6 +788,7 @@ static void plan_and_act(struct havmd *h)
 	size_t n;
 
 	own_facts(h);
+	unknown_lives(h);
 	void_wrong_records(h, now);
 	snapshot(h, now, hosts, &s);
 	/* When a life first needs fencing: the fence delay and the elapsed
@@ -788,7 +830,11 @@ static void plan_and_act(struct havmd *h)
 	if (!s.acting || !h->cfg.storage_path[0] || h->storage.state != HAVM_STORAGE_JOINED)
 		return;
 	for (size_t i = 0; i < h->cfg.n_hosts; i++)
-		if (fence_done(&hosts[i]) && f->t[i].reclaimed_inc != hosts[i].facts.closed_inc)
+		/* Only a closure this daemon has a record of (its own job, a
+		 * result from the coordinator, its history): one learned from an
+		 * announcement alone frees no lease. */
+		if (fence_done(&hosts[i]) && f->t[i].reclaimed_inc != hosts[i].facts.closed_inc &&
+		    f->t[i].recorded_inc == hosts[i].facts.closed_inc)
 			reclaim_leases(h, (int)i, hosts[i].facts.closed_inc);
 }
 

@@ -41,6 +41,8 @@ struct fence_target {
 	uint64_t running_inc;   /* the life it is for */
 	uint64_t job_id;        /* to cancel it */
 	bool cancelled;         /* cancel asked: only a verified off still counts */
+	/* newest life closed by a record this daemon has (not an announcement) */
+	uint64_t recorded_inc;
 	/* leases of a life proven off, freed by the coordinator */
 	uint64_t reclaimed_inc;
 	bool reclaim_running;

@@ -48,6 +48,7 @@ struct cluster {
 	struct ring_id cpg_ring;
 	uint32_t cpg_members[WIRE_NODES_MAX];
 	bool synced[WIRE_NODES_MAX]; /* announced since the last join (cluster_synced) */
+	uint64_t last_join_ms;
 	size_t n_cpg;
 	uint32_t quorum_members[WIRE_NODES_MAX];
 	size_t n_quorum;

@@ -13,8 +13,8 @@ bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs)
 		ours->generation = theirs->generation;
 	} else if (theirs->inc == ours->inc && theirs->inc != 0) {
 		/* The generation is announced once the lockspace is joined,
-		 * later in the same life. */
-		if (ours->generation == 0)
+		 * later in the same life, and grows if sanlock rejoins it. */
+		if (theirs->generation > ours->generation)
 			ours->generation = theirs->generation;
 		ours->watchdog = ours->watchdog || theirs->watchdog;
 	}
@@ -31,7 +31,12 @@ bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs)
 
 void host_facts_close(struct host_facts *f, uint64_t inc)
 {
-	if (inc > f->closed_inc && inc != f->void_inc)
+	/* A record of our own (or our coordinator's) made after a void is a
+	 * new proof: it closes the life again. Only merged announcements
+	 * stay bound by the void. */
+	if (inc == f->void_inc)
+		f->void_inc = 0;
+	if (inc > f->closed_inc)
 		f->closed_inc = inc;
 	/* A record for a life we never saw still tells us it existed. */
 	if (inc > f->inc) {
@@ -47,6 +52,17 @@ void host_facts_void(struct host_facts *f, uint64_t inc)
 		f->void_inc = inc;
 	if (f->closed_inc == inc)
 		f->closed_inc = 0;
+}
+
+void host_facts_unknown_life(struct host_facts *f)
+{
+	uint64_t base = f->inc > f->closed_inc ? f->inc : f->closed_inc;
+
+	if (f->inc != 0 && f->closed_inc < f->inc)
+		return; /* an open life is known already */
+	f->inc = base + 1;
+	f->watchdog = false;
+	f->generation = 0;
 }
 
 bool fence_done(const struct fence_host *h)

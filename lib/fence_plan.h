@@ -54,6 +54,15 @@ bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs);
 /* An "off" record for incarnation INC: closes it (unless found wrong). */
 void host_facts_close(struct host_facts *f, uint64_t inc);
 
+/*
+ * The host is a member of the membership but its life is not known (its
+ * havmd is not running, or never announced to us): count an unknown open
+ * life after the last one known, so that it is fenced if it leaves and is
+ * never taken as off on an older record. Its real number, once announced,
+ * is larger and replaces it.
+ */
+void host_facts_unknown_life(struct host_facts *f);
+
 /* An "off" record for INC turned out wrong (the host is still up in INC):
  * it closes nothing, here or when others announce it. */
 void host_facts_void(struct host_facts *f, uint64_t inc);

@@ -346,6 +346,61 @@ static void merge_keeps_newest_life(void **state)
 	assert_int_equal(ours.closed_inc, 8);
 }
 
+/* A member whose life nobody announced (its havmd is down) gets an unknown
+ * open life after the last known one: fenced if it leaves, never "done" on
+ * an older record (review: a restarted daemon would otherwise take a live
+ * host fenced long ago as off). */
+static void unknown_life_of_a_member(void **state)
+{
+	struct fence_host h[] = { lost3(7) };
+	struct host_facts real = { .nodeid = 3, .inc = 900 };
+	(void)state;
+	host_facts_close(&h[0].facts, 7);
+	h[0].member = true;
+	host_facts_unknown_life(&h[0].facts);
+	assert_int_equal(h[0].facts.inc, 8);
+	h[0].member = false;
+	assert_false(fence_done(&h[0]));
+	assert_int_equal(plan(true, 1000, h, 1), 1);
+	assert_int_equal(steps[0].inc, 8);
+	/* An open life known already is left as it is. */
+	host_facts_unknown_life(&h[0].facts);
+	assert_int_equal(h[0].facts.inc, 8);
+	/* Its real number, once announced, replaces it. */
+	host_facts_merge(&h[0].facts, &real);
+	assert_int_equal(h[0].facts.inc, 900);
+	/* Never seen at all, but a member: life 1. */
+	struct host_facts none = { .nodeid = 4 };
+	host_facts_unknown_life(&none);
+	assert_int_equal(none.inc, 1);
+}
+
+/* A first-hand record made after a void closes the life again; an
+ * announcement does not (review: a void must not block for good). */
+static void first_hand_record_after_void_closes(void **state)
+{
+	struct host_facts f = { .nodeid = 3, .inc = 7 };
+	struct host_facts told = { .nodeid = 3, .inc = 7, .closed_inc = 7 };
+	(void)state;
+	host_facts_close(&f, 7);
+	host_facts_void(&f, 7);
+	host_facts_merge(&f, &told);
+	assert_int_equal(f.closed_inc, 0);
+	host_facts_close(&f, 7);
+	assert_int_equal(f.closed_inc, 7);
+	assert_int_equal(f.void_inc, 0);
+}
+
+/* A generation that grows within one life (sanlock rejoined) is taken. */
+static void generation_grows_within_a_life(void **state)
+{
+	struct host_facts f = { .nodeid = 3, .inc = 7, .generation = 5 };
+	struct host_facts newer = { .nodeid = 3, .inc = 7, .generation = 6 };
+	(void)state;
+	assert_true(host_facts_merge(&f, &newer));
+	assert_int_equal(f.generation, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +425,9 @@ int main(void)
 		cmocka_unit_test(never_our_own_host),
 		cmocka_unit_test(several_hosts_bounded_by_max),
 		cmocka_unit_test(merge_keeps_newest_life),
+		cmocka_unit_test(unknown_life_of_a_member),
+		cmocka_unit_test(first_hand_record_after_void_closes),
+		cmocka_unit_test(generation_grows_within_a_life),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
