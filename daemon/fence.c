@@ -398,7 +398,7 @@ static void run_power(struct havmd *h, int i)
 		   host->fence_levels, h->fence.t[i].attempts + 1);
 	_Static_assert(HAVM_HOSTS_MAX <= 0xff, "host index fits the job context");
 	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
-			  job_fence, &jobs[i], on_job_done, JOB_CTX(i, h->fence.t[i].gen));
+			  job_fence, &jobs[i], on_job_done, JOB_CTX(i, h->fence.t[i].gen), NULL);
 	if (rc < 0) {
 		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
 			rc == -EAGAIN ? "every worker slot is busy" : strerror(-rc));

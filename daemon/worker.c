@@ -108,8 +108,9 @@ static void worker_end(struct havmd *h, struct worker *w, int status)
 	if (w->timer)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)w->timer);
 	memcpy(out, w->buf + sizeof(int32_t), len);
-	log_debug("worker: done job=\"%s\" pid=%ld status=%d ms=%llu", w->what, (long)w->pid,
-		  status, (unsigned long long)(clock_now_ms() - w->started_ms));
+	log_debug("worker: done job=\"%s\" id=%llu pid=%ld status=%d ms=%llu", w->what,
+		  (unsigned long long)w->id, (long)w->pid, status,
+		  (unsigned long long)(clock_now_ms() - w->started_ms));
 	memset(w, 0, sizeof(*w));
 	/* The slot is free before the callback runs: it may start a new job. */
 	done(h, ctx, status, out, len);
@@ -227,7 +228,7 @@ __attribute__((noreturn)) static void worker_child(pid_t parent, int wfd, worker
 }
 
 int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_fn fn, void *arg,
-		 worker_done_fn done, void *ctx)
+		 worker_done_fn done, void *ctx, uint64_t *id)
 {
 	struct worker *w = NULL;
 	pid_t parent = getpid(), pid;
@@ -261,6 +262,7 @@ int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	*w = (struct worker){ .h = h,
 			      .busy = true,
+			      .id = ++h->workers.last_id,
 			      .pid = pid,
 			      .fd = p[0],
 			      .done = done,
@@ -285,9 +287,25 @@ int worker_start(struct havmd *h, const char *what, uint32_t timeout_ms, worker_
 		return rc;
 	}
 	w->timer = (uint64_t)t;
-	log_debug("worker: started job=\"%s\" pid=%ld timeout_ms=%u", what, (long)pid,
-		  timeout_ms);
+	log_debug("worker: started job=\"%s\" id=%llu pid=%ld timeout_ms=%u", what,
+		  (unsigned long long)w->id, (long)pid, timeout_ms);
+	if (id)
+		*id = w->id;
 	return 0;
+}
+
+int worker_cancel(struct havmd *h, uint64_t id)
+{
+	for (size_t i = 0; i < WORKERS_MAX && id != 0; i++) {
+		struct worker *w = &h->workers.w[i];
+		if (!w->busy || w->id != id)
+			continue;
+		log_notice("worker: job=\"%s\" id=%llu pid=%ld cancelled, killed", w->what,
+			   (unsigned long long)id, (long)w->pid);
+		worker_end(h, w, -ECANCELED);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void workers_stop(struct havmd *h)

@@ -6,7 +6,7 @@
  *
  * A job is a process tree: jobs here start a grandchild (`sleep 60`, run
  * without a shell) and the tests check that it dies with the job, whatever
- * ends it: its deadline, workers_stop, the job returning
+ * ends it: its deadline, worker_cancel, workers_stop, the job returning
  * while it still runs, or the death of havmd itself (a forked stand-in,
  * SIGKILLed). The test process is a child subreaper, so the orphans of a
  * killed tree come back to it: "gone" means reaped here and then unknown to
@@ -199,12 +199,20 @@ static int gone(pid_t pid)
 
 static void result_and_errors(void **state)
 {
+	uint64_t id[3] = { 0 };
+
 	(void)state;
 	setup_loop();
 	pending = 3;
-	assert_int_equal(worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[0]), 0);
-	assert_int_equal(worker_start(&h, "fail", 5000, job_fail, NULL, done, &results[1]), 0);
-	assert_int_equal(worker_start(&h, "die", 5000, job_die, NULL, done, &results[2]), 0);
+	assert_int_equal(
+		worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[0], &id[0]), 0);
+	assert_int_equal(worker_start(&h, "fail", 5000, job_fail, NULL, done, &results[1], &id[1]),
+			 0);
+	assert_int_equal(worker_start(&h, "die", 5000, job_die, NULL, done, &results[2], &id[2]),
+			 0);
+	/* Ids are handles: never 0, never the same twice. */
+	assert_true(id[0] != 0 && id[1] != 0 && id[2] != 0);
+	assert_true(id[0] != id[1] && id[1] != id[2] && id[0] != id[2]);
 	qb_loop_run(h.loop);
 	assert_int_equal(results[0], 0);
 	assert_string_equal(payload, "hello");
@@ -222,8 +230,9 @@ static void hung_child_times_out(void **state)
 	setup_loop();
 	pending = 2;
 	t0 = clock_now_ms();
-	assert_int_equal(worker_start(&h, "hang", 300, job_hang, NULL, done, &results[0]), 0);
-	assert_int_equal(worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[1]), 0);
+	assert_int_equal(worker_start(&h, "hang", 300, job_hang, NULL, done, &results[0], NULL), 0);
+	assert_int_equal(worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[1], NULL),
+			 0);
 	qb_loop_run(h.loop);
 	assert_int_equal(results[0], -ETIMEDOUT);
 	assert_int_equal(results[1], 0);
@@ -238,10 +247,10 @@ static void limit_on_jobs(void **state)
 	setup_loop();
 	pending = WORKERS_MAX;
 	for (int i = 0; i < WORKERS_MAX; i++)
-		assert_int_equal(worker_start(&h, "hang", 200, job_hang, NULL, done, &results[i]),
-				 0);
+		assert_int_equal(
+			worker_start(&h, "hang", 200, job_hang, NULL, done, &results[i], NULL), 0);
 	assert_int_equal(
-		worker_start(&h, "extra", 200, job_hang, NULL, done, &results[WORKERS_MAX]),
+		worker_start(&h, "extra", 200, job_hang, NULL, done, &results[WORKERS_MAX], NULL),
 		-EAGAIN);
 	qb_loop_run(h.loop);
 	for (int i = 0; i < WORKERS_MAX; i++)
@@ -256,7 +265,8 @@ static void deadline_kills_tree(void **state)
 	(void)state;
 	setup_loop();
 	pending = 1;
-	assert_int_equal(worker_start(&h, "tree", 500, job_tree, &trees[0], done, &results[0]), 0);
+	assert_int_equal(
+		worker_start(&h, "tree", 500, job_tree, &trees[0], done, &results[0], NULL), 0);
 	run_until(tree0_started, 5000);
 	assert_true(tree0_started());
 	assert_int_equal(getpgid(trees[0].grandchild), trees[0].worker);
@@ -266,6 +276,66 @@ static void deadline_kills_tree(void **state)
 	assert_int_equal(calls[0], 1);
 	assert_true(gone(trees[0].grandchild));
 	assert_true(gone(trees[0].worker));
+	qb_loop_destroy(h.loop);
+}
+
+/* worker_cancel kills the tree at once and reports -ECANCELED, once. */
+static void cancel_kills_tree(void **state)
+{
+	uint64_t id = 0, t0;
+
+	(void)state;
+	setup_loop();
+	pending = 100; /* the loop is stopped by run_until only */
+	t0 = clock_now_ms();
+	assert_int_equal(
+		worker_start(&h, "tree", 30000, job_tree, &trees[0], done, &results[0], &id), 0);
+	run_until(tree0_started, 5000);
+	assert_true(tree0_started());
+	assert_int_equal(calls[0], 0);
+	assert_int_equal(worker_cancel(&h, id), 0);
+	/* done ran inside worker_cancel */
+	assert_int_equal(calls[0], 1);
+	assert_int_equal(results[0], -ECANCELED);
+	assert_int_equal(worker_cancel(&h, id), -ENOENT);
+	run_until(NULL, 300); /* SIGCHLD, the pipe's EOF: nothing more to report */
+	assert_int_equal(calls[0], 1);
+	assert_true(gone(trees[0].grandchild));
+	assert_true(gone(trees[0].worker));
+	assert_true(clock_now_ms() - t0 < 10000);
+	qb_loop_destroy(h.loop);
+}
+
+/* The id of an ended job reaches nothing, even once its slot is reused. */
+static void stale_id_kills_nothing(void **state)
+{
+	uint64_t id1 = 0, id2 = 0;
+
+	(void)state;
+	setup_loop();
+	pending = 1;
+	assert_int_equal(worker_start(&h, "hello", 5000, job_hello, NULL, done, &results[0], &id1),
+			 0);
+	qb_loop_run(h.loop);
+	assert_int_equal(results[0], 0);
+	pending = 100;
+	assert_int_equal(
+		worker_start(&h, "tree", 30000, job_tree, &trees[0], done, &results[1], &id2), 0);
+	assert_int_not_equal(id1, id2);
+	assert_int_equal(h.workers.w[0].id, id2); /* the same slot */
+	run_until(tree0_started, 5000);
+	assert_true(tree0_started());
+	assert_int_equal(worker_cancel(&h, id1), -ENOENT);
+	assert_int_equal(worker_cancel(&h, 0), -ENOENT);
+	assert_int_equal(worker_cancel(&h, id2 + 1), -ENOENT);
+	run_until(NULL, 200);
+	assert_true(alive(trees[0].worker));
+	assert_true(alive(trees[0].grandchild));
+	assert_int_equal(calls[0], 1);
+	assert_int_equal(calls[1], 0);
+	assert_int_equal(worker_cancel(&h, id2), 0);
+	assert_int_equal(results[1], -ECANCELED);
+	assert_true(gone(trees[0].grandchild));
 	qb_loop_destroy(h.loop);
 }
 
@@ -280,8 +350,9 @@ static void leftover_dies_with_job(void **state)
 	setup_loop();
 	pending = 1;
 	t0 = clock_now_ms();
-	assert_int_equal(
-		worker_start(&h, "tree", 20000, job_tree_return, &trees[0], done, &results[0]), 0);
+	assert_int_equal(worker_start(&h, "tree", 20000, job_tree_return, &trees[0], done,
+				      &results[0], NULL),
+			 0);
 	qb_loop_run(h.loop);
 	assert_int_equal(results[0], 0);
 	assert_true(clock_now_ms() - t0 < 10000);
@@ -296,10 +367,10 @@ static void stop_kills_trees(void **state)
 	(void)state;
 	setup_loop();
 	pending = 100;
-	assert_int_equal(worker_start(&h, "tree", 30000, job_tree, &trees[0], done, &results[0]),
-			 0);
-	assert_int_equal(worker_start(&h, "tree", 30000, job_tree, &trees[1], done, &results[1]),
-			 0);
+	assert_int_equal(
+		worker_start(&h, "tree", 30000, job_tree, &trees[0], done, &results[0], NULL), 0);
+	assert_int_equal(
+		worker_start(&h, "tree", 30000, job_tree, &trees[1], done, &results[1], NULL), 0);
 	run_until(trees01_started, 5000);
 	assert_true(trees01_started());
 	workers_stop(&h);
@@ -328,7 +399,7 @@ static void havmd_death_kills_tree(void **state)
 		memset(&hh, 0, sizeof(hh));
 		hh.loop = qb_loop_create();
 		if (!hh.loop ||
-		    worker_start(&hh, "tree", 30000, job_tree, &trees[0], done, &results[0]))
+		    worker_start(&hh, "tree", 30000, job_tree, &trees[0], done, &results[0], NULL))
 			_exit(1);
 		for (;;)
 			pause(); /* the loop never runs: only the kill ends this */
@@ -349,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(result_and_errors),      cmocka_unit_test(hung_child_times_out),
 		cmocka_unit_test(limit_on_jobs),          cmocka_unit_test(deadline_kills_tree),
+		cmocka_unit_test(cancel_kills_tree),      cmocka_unit_test(stale_id_kills_nothing),
 		cmocka_unit_test(leftover_dies_with_job), cmocka_unit_test(stop_kills_trees),
 		cmocka_unit_test(havmd_death_kills_tree),
 	};
