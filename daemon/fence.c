@@ -508,7 +508,7 @@ static void run_power(struct havmd *h, int i, uint64_t inc)
 		   h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
 		   host->fence_levels, t->attempts + 1);
 	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
-			  job_fence, &jobs[i], on_job_done, ctx);
+			  job_fence, &jobs[i], on_job_done, ctx, &t->job_id);
 	if (rc < 0) {
 		free(ctx);
 		log_err("fence: cannot start the fence job host=%s error=\"%s\"", host->name,
@@ -527,12 +527,15 @@ static void cancel_job(struct havmd *h, int i)
 
 	if (!t->running || t->cancelled)
 		return;
-	/* The job is not killed mid-way (a BMC half told); its result is
-	 * kept only if it proves the host off. */
+	/* Killed, with whatever it started: a job for a life that no longer
+	 * needs fencing must not go on to the next level and power off a host
+	 * that came back (or its next life). */
 	t->cancelled = true;
 	log_notice("fence: fence job no longer wanted host=%s incarnation=%llu (the host is "
-		   "back, its life is closed, or we may not act)",
+		   "back, its life is closed, or we may not act); stopping it",
 		   h->cfg.hosts[i].name, (unsigned long long)t->running_inc);
+	if (worker_cancel(h, t->job_id) < 0)
+		t->cancelled = true; /* ended meanwhile: its result is judged when it comes */
 }
 
 static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
@@ -628,8 +631,8 @@ static void reclaim_leases(struct havmd *h, int i, uint64_t inc)
 	*ctx = (struct reclaim_ctx){ .index = i, .inc = inc, .started_ms = now };
 	snprintf(jobs[i].path, sizeof(jobs[i].path), "%s", h->cfg.storage_path);
 	jobs[i].host_id = h->cfg.hosts[i].nodeid;
-	if (worker_start(h, "lease reclaim", 60000, job_reclaim, &jobs[i], on_reclaim_done,
-			 ctx) < 0) {
+	if (worker_start(h, "lease reclaim", 60000, job_reclaim, &jobs[i], on_reclaim_done, ctx,
+			 NULL) < 0) {
 		free(ctx);
 		t->reclaim_not_before_ms = now + 5000;
 		return;

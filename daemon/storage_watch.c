@@ -310,12 +310,12 @@ static void tick(void *data)
 				 .io_timeout = h->cfg.storage_io_timeout };
 	if (s->state == HAVM_STORAGE_JOINING || s->state == HAVM_STORAGE_JOINED) {
 		rc = worker_start(h, "storage poll", job_timeout_ms(h), job_poll, &arg, on_poll,
-				  NULL);
+				  NULL, NULL);
 	} else if (clock_now_ms() >= s->retry_at_ms) {
 		/* A retry keeps showing (and not re-logging) the failure it
 		 * retries; only a change of outcome is news. */
-		rc = worker_start(h, "storage probe and join", job_timeout_ms(h),
-				  job_probe_join, &arg, on_probe_join, NULL);
+		rc = worker_start(h, "storage probe and join", job_timeout_ms(h), job_probe_join,
+				  &arg, on_probe_join, NULL, NULL);
 	} else {
 		return;
 	}

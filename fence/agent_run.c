@@ -7,23 +7,66 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Kill and reap every child we have; return when none is left. After an
+ * agent run, a child can only be what the agent left behind: the caller
+ * is a child subreaper (see fence_agent_run), so the agent's orphans,
+ * and theirs in turn, are ours. The list of children comes from /proc
+ * (Linux's CONFIG_PROC_CHILDREN, on in Debian's kernels); without it the
+ * leftovers live on until the worker's process group is killed with the
+ * job. A child stuck in the kernel makes this wait, as long as the job's
+ * own deadline lets it.
+ */
+static void kill_leftovers(void)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
+	for (int round = 0; round < 1000; round++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC), killed = 0;
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		pid_t r;
+
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+				killed++;
+		}
+		r = waitpid(-1, NULL, killed ? 0 : WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return; /* no child left (ECHILD), or none that has ended */
+	}
+}
 
 int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 		    const char *action, unsigned timeout_ms, int *exit_code, char *err,
 		    size_t errlen)
 {
 	unsigned long long deadline = clock_now_ms() + timeout_ms;
+	pid_t parent = getpid(), pid;
 	int in[2], st = 0;
-	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
 		return -errno;
 	}
+	/* The agent's orphans come to us, not to init: kill_leftovers finds
+	 * them, whether or not they stayed in our process group. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -34,22 +77,37 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
+		sigset_t none;
 
-		/* Its own process group: a timeout kills the agent and whatever
-		 * it started, which must not change the power later. */
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
+		/*
+		 * The agent stays in our process group, not one of its own: in
+		 * havmd that is the worker's group, which havmd kills whole when
+		 * the job ends, is cancelled or misses its deadline, and which
+		 * the worker kills itself if havmd dies. It also dies with us
+		 * (PR_SET_PDEATHSIG), should we be killed alone. The parent
+		 * death signal reaches this process only, not what the agent
+		 * starts (fork clears it): those the group kill and
+		 * kill_leftovers take care of. Default signals: the worker's
+		 * SIGHUP handler is not the agent's.
+		 */
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(126);
 		dup2(in[0], STDIN_FILENO);
 		if (null >= 0) {
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
-			if (null > STDERR_FILENO)
-				close(null);
 		}
+		/* Nothing else: a leftover holding havmd's result pipe would
+		 * keep the job from ending. */
+		close_range(3, ~0U, 0);
 		execl(path, path, (char *)NULL); /* no shell: the path is the program */
 		_exit(127);
 	}
-	setpgid(pid, pid);
 	close(in[0]);
 	signal(SIGPIPE, SIG_IGN);
 	dprintf(in[1], "action=%s\n", action);
@@ -61,19 +119,27 @@ int fence_agent_run(const char *path, const char (*args)[128], size_t n_args,
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
-			snprintf(err, errlen, "%s: wait: %s", path, strerror(errno));
-			return -errno;
+			int e = errno;
+			kill(pid, SIGKILL);
+			kill_leftovers();
+			snprintf(err, errlen, "%s: wait: %s", path, strerror(e));
+			return -e;
 		}
 		if (clock_now_ms() >= deadline) {
-			kill(-pid, SIGKILL);
+			/* Killed with what it started, which must not change the
+			 * power later. */
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
+			kill_leftovers();
 			snprintf(err, errlen, "%s action=%s: no answer within %u ms, killed", path,
 				 action, timeout_ms);
 			return -ETIMEDOUT;
 		}
 		usleep(20000);
 	}
+	/* An agent that ended may have left something running: that too
+	 * must not touch the power after its verdict. */
+	kill_leftovers();
 	if (!WIFEXITED(st)) {
 		snprintf(err, errlen, "%s action=%s: killed by signal %d", path, action,
 			 WTERMSIG(st));

@@ -111,7 +111,8 @@ bmc_device() {
 # default: one level, its BMC). FENCE_HOST_EXTRA_<j> adds settings to host
 # j's entry (say "fence_delay_ms = 3000;"). FENCE_STORAGE=1 adds the storage group;
 # FENCE_STORAGE_EXTRA is put inside it (say, "tiebreaker = true;").
-# FENCE_EXTRA is appended verbatim (say, a fencing group).
+# FENCE_TIMEOUT_MS sets fencing.timeout_ms (default 10000). FENCE_EXTRA is
+# appended verbatim (say, a fencing group).
 write_fence_conf() {
 	local i=$1 j var levels
 	{
@@ -124,7 +125,8 @@ write_fence_conf() {
 				"$levels" "${!var:-}" "$([ "$j" -lt "$HARNESS_N" ] && echo ,)"
 		done
 		printf ');\ntimers: { reconnect_ms = 1000; };\nlog: { debug = true; };\n'
-		printf 'fencing: { timeout_ms = 10000; retry_ms = 2000; retry_max_ms = 10000; };\n'
+		printf 'fencing: { timeout_ms = %s; retry_ms = 2000; retry_max_ms = 10000; };\n' \
+			"${FENCE_TIMEOUT_MS:-10000}"
 		if [ "${FENCE_STORAGE:-0}" = 1 ]; then
 			printf 'storage: { path = "%s/havm.leases"; io_timeout = %s; %s };\n' \
 				"$(harness_shared_path)" "${HARNESS_SANLOCK_IO_TIMEOUT:-2}" \
