@@ -36,6 +36,7 @@ int cmd_fence(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_storage(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /* For commands: true if ARG is -h/--help. */
 bool cli_is_help(const char *arg);
