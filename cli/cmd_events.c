@@ -36,23 +36,6 @@ static int parse_count(const char *arg, uint16_t *n)
 	return 0;
 }
 
-/* What the reply leaves out, said on stderr: stdout stays one event a line
- * (or one JSON array) for scripts. */
-static void say_what_is_missing(const struct wire_events_reply *m, uint16_t asked)
-{
-	if (m->cut > 0)
-		fprintf(stderr,
-			"havm: %" PRIu32 " older event%s not shown: no more fit in one reply "
-			"from havmd\n",
-			m->cut, m->cut == 1 ? " is" : "s are");
-	/* Asked for more than the ring holds, and it has dropped some. */
-	if (m->dropped > 0 && (uint32_t)m->n_events + m->cut < asked)
-		fprintf(stderr,
-			"havm: %" PRIu64 " older event%s dropped from havmd's ring, which keeps "
-			"the newest %" PRIu32 "\n",
-			m->dropped, m->dropped == 1 ? " was" : "s were", m->held);
-}
-
 int cmd_events(int argc, char **argv)
 {
 	enum {
@@ -107,7 +90,7 @@ int cmd_events(int argc, char **argv)
 		fprintf(stderr, "havm: malformed events reply from havmd\n");
 		return HAVM_EXIT_PROTOCOL;
 	}
-	say_what_is_missing(&m, rq.max);
+	events_print_missing(stderr, &m);
 	if (json) {
 		if (events_print_json(stdout, &m) < 0) {
 			fprintf(stderr, "havm: out of memory\n");

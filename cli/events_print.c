@@ -57,6 +57,21 @@ void events_print_human(FILE *f, const struct wire_events_reply *m)
 	}
 }
 
+void events_print_missing(FILE *f, const struct wire_events_reply *m)
+{
+	if (m->cut > 0)
+		fprintf(f,
+			"havm: %" PRIu32 " older event%s not shown: no more fit in one reply "
+			"from havmd\n",
+			m->cut, m->cut == 1 ? " is" : "s are");
+	/* Back to the oldest event the ring holds, and it has dropped older ones. */
+	if (m->dropped > 0 && (uint64_t)m->n_events + m->cut >= m->held)
+		fprintf(f,
+			"havm: %" PRIu64 " older event%s dropped from havmd's ring, which "
+			"keeps the newest %" PRIu32 "\n",
+			m->dropped, m->dropped == 1 ? " was" : "s were", m->held);
+}
+
 /* O[KEY] = V (NULL: null); V is O's from here on, or freed. */
 static int put(json_object *o, const char *key, json_object *v, bool is_null)
 {

@@ -24,4 +24,12 @@ void events_print_human(FILE *f, const struct wire_events_reply *m);
  */
 int events_print_json(FILE *f, const struct wire_events_reply *m);
 
+/*
+ * What a reply leaves out, one line each (for stderr: stdout stays events
+ * alone, for scripts): events asked for but too old to fit in the reply,
+ * and, when the reply reaches back to the oldest event the ring holds,
+ * the older ones it dropped. Nothing if nothing is missing.
+ */
+void events_print_missing(FILE *f, const struct wire_events_reply *m);
+
 #endif

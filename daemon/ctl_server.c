@@ -442,19 +442,12 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		send_reply(&h->ctl, c, id, body, len);
 }
 
-/*
- * `havm events -n MAX`: the newest MAX events the ring holds, oldest first.
- * As many as fit one message: an event takes up to WIRE_EVENT_MAX_LEN
- * bytes, so the newest are counted back from the end until the next would
- * not fit, and those left out are reported as cut.
- */
-static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
-			  const void *msg, size_t len)
+/* `havm events -n MAX`: the newest events, as many as fit one reply. */
+static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
+			  size_t len)
 {
 	struct ctl_server *s = &h->ctl;
-	struct wire_events_reply *m = &s->events;
 	struct wire_events_request rq;
-	size_t held = event_ring_count(&h->events), want, room, k;
 	int n = wire_events_request_decode(msg, len, &rq);
 
 	if (n) {
@@ -462,26 +455,8 @@ static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
 		reply_error(s, c, id, HAVM_E_BADMSG, "malformed events request");
 		return;
 	}
-	want = rq.max < held ? rq.max : held;
-	room = HAVM_WIRE_MSG_MAX - WIRE_EVENTS_REPLY_FIXED_LEN;
-	/* Newest first into the end of the array, so that no event is
-	 * converted twice; then moved to the front, oldest first. */
-	for (k = 0; k < want; k++) {
-		struct wire_event *w = &m->events[want - 1 - k];
-
-		event_to_wire(event_ring_get(&h->events, held - 1 - k), w);
-		n = wire_event_len(w);
-		if (n < 0 || (size_t)n > room)
-			break;
-		room -= (size_t)n;
-	}
-	if (k < want)
-		memmove(m->events, m->events + (want - k), k * sizeof(m->events[0]));
-	m->held = (uint32_t)held;
-	m->dropped = h->events.dropped;
-	m->cut = (uint32_t)(want - k);
-	m->n_events = (uint16_t)k;
-	n = wire_events_reply_encode(s->body, sizeof(s->body), m);
+	event_ring_reply(&h->events, rq.max, &s->events);
+	n = wire_events_reply_encode(s->body, sizeof(s->body), &s->events);
 	if (n < 0) {
 		log_err("ctl: cannot encode events error=\"%s\"", strerror(-n));
 		reply_error(s, c, id, HAVM_E_INTERNAL, "cannot encode the events; see havmd's log");

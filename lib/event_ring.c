@@ -110,6 +110,33 @@ void event_to_wire(const struct event_rec *e, struct wire_event *w)
 	memcpy(w->text, e->text, sizeof(w->text));
 }
 
+void event_ring_reply(const struct event_ring *r, uint16_t max, struct wire_events_reply *m)
+{
+	size_t want = max < r->n ? max : r->n, room, k;
+
+	if (want > WIRE_EVENTS_MAX)
+		want = WIRE_EVENTS_MAX;
+	room = HAVM_WIRE_MSG_MAX - WIRE_EVENTS_REPLY_FIXED_LEN;
+	/* Newest first into the end of the array, so that no event is
+	 * converted twice; then moved to the front, oldest first. */
+	for (k = 0; k < want; k++) {
+		struct wire_event *w = &m->events[want - 1 - k];
+		int n;
+
+		event_to_wire(event_ring_get(r, r->n - 1 - k), w);
+		n = wire_event_len(w);
+		if (n < 0 || (size_t)n > room)
+			break;
+		room -= (size_t)n;
+	}
+	if (k < want)
+		memmove(m->events, m->events + (want - k), k * sizeof(m->events[0]));
+	m->held = (uint32_t)r->n;
+	m->dropped = r->dropped;
+	m->cut = (uint32_t)(want - k);
+	m->n_events = (uint16_t)k;
+}
+
 const char *event_fields_format(char *buf, size_t size, const char *host, uint32_t nodeid,
 				const char *vm, const char *text)
 {

@@ -110,6 +110,15 @@ const struct event_rec *event_ring_get(const struct event_ring *r, size_t i);
 void event_to_wire(const struct event_rec *e, struct wire_event *w);
 
 /*
+ * The reply to `havm events -n MAX`: the newest MAX events held, oldest
+ * first, as many as fit one message (HAVM_WIRE_MSG_MAX): an event takes up
+ * to WIRE_EVENT_MAX_LEN bytes, so they are counted back from the newest
+ * until the next would not fit, and the older ones asked for are counted
+ * in M->cut. M->held and M->dropped say what the ring holds and has lost.
+ */
+void event_ring_reply(const struct event_ring *r, uint16_t max, struct wire_events_reply *m);
+
+/*
  * "host=H nodeid=N vm=V TEXT", leaving out what the event lacks: how every
  * event reads after its type, in havmd's log line and in `havm events`. VM
  * is put in double quotes if it holds a space, '"' or '='. Into BUF (SIZE

@@ -196,6 +196,63 @@ static void every_event_can_be_sent(void **state)
 	}
 }
 
+static void reply_newest_oldest_first(void **state)
+{
+	static struct wire_events_reply m;
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+
+	(void)state;
+	event_ring_reply(&ring, 50, &m);
+	assert_int_equal(m.n_events, 0);
+	assert_int_equal(m.held, 0);
+	assert_true(wire_events_reply_encode(buf, sizeof(buf), &m) > 0);
+	for (int i = 0; i < 3; i++)
+		event_ring_add(&ring, 1, HAVM_EV_DAEMON_JOINED, LOG_INFO, 1, "a", NULL, "x=1");
+	event_ring_reply(&ring, 50, &m);
+	assert_int_equal(m.n_events, 3);
+	assert_int_equal(m.held, 3);
+	assert_int_equal(m.cut, 0);
+	assert_true(m.dropped == 0);
+	assert_true(m.events[0].seq == 1 && m.events[2].seq == 3);
+	assert_string_equal(m.events[2].type, "daemon-joined");
+	event_ring_reply(&ring, 2, &m);
+	assert_int_equal(m.n_events, 2);
+	assert_int_equal(m.cut, 0); /* not asked for is not cut */
+	assert_true(m.events[0].seq == 2 && m.events[1].seq == 3);
+	assert_true(wire_events_reply_encode(buf, sizeof(buf), &m) > 0);
+}
+
+/* A full ring of long events: the newest that fit, the rest counted. */
+static void reply_cut_to_fit(void **state)
+{
+	static struct wire_events_reply m;
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	char text[501];
+	int len, one;
+
+	(void)state;
+	memset(text, 't', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (int i = 0; i < EVENT_RING_SIZE + 20; i++)
+		event_ring_add(&ring, 1, HAVM_EV_DAEMON_LEFT, LOG_NOTICE, 3, "node3", NULL, text);
+	event_to_wire(event_ring_get(&ring, 0), &m.events[0]);
+	one = wire_event_len(&m.events[0]);
+	event_ring_reply(&ring, WIRE_EVENTS_MAX, &m);
+	assert_int_equal(m.held, EVENT_RING_SIZE);
+	assert_true(m.dropped == 20);
+	assert_int_equal(m.n_events, (HAVM_WIRE_MSG_MAX - WIRE_EVENTS_REPLY_FIXED_LEN) / one);
+	assert_int_equal(m.cut, EVENT_RING_SIZE - m.n_events);
+	assert_true(m.events[m.n_events - 1].seq == EVENT_RING_SIZE + 20);
+	assert_true(m.events[0].seq == (uint64_t)(EVENT_RING_SIZE + 20 - m.n_events + 1));
+	len = wire_events_reply_encode(buf, sizeof(buf), &m);
+	assert_true(len > 0 && len <= HAVM_WIRE_MSG_MAX);
+	assert_true(len + one > HAVM_WIRE_MSG_MAX); /* one more would not have fit */
+	/* The default always fits whole. */
+	event_ring_reply(&ring, WIRE_EVENTS_DEFAULT, &m);
+	assert_int_equal(m.n_events, WIRE_EVENTS_DEFAULT);
+	assert_int_equal(m.cut, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +264,8 @@ int main(void)
 		cmocka_unit_test_setup(names, setup),
 		cmocka_unit_test_setup(fields_format, setup),
 		cmocka_unit_test_setup(every_event_can_be_sent, setup),
+		cmocka_unit_test_setup(reply_newest_oldest_first, setup),
+		cmocka_unit_test_setup(reply_cut_to_fit, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,8 @@
 
 static struct wire_events_reply m;
 
-/* Run PRINT on m into a string (freed by the caller). */
+/* m printed into a string (freed by the caller): as human lines (0),
+ * JSON (1), or the notes of what is missing (2). */
 static char *capture(int json)
 {
 	char *out = NULL;
@@ -27,7 +28,9 @@ static char *capture(int json)
 	FILE *f = open_memstream(&out, &len);
 
 	assert_non_null(f);
-	if (json)
+	if (json == 2)
+		events_print_missing(f, &m);
+	else if (json)
 		assert_int_equal(events_print_json(f, &m), 0);
 	else
 		events_print_human(f, &m);
@@ -151,6 +154,44 @@ static void hostile_bytes_escaped(void **state)
 	}
 }
 
+/* Events cut from the reply or dropped from the ring are said, once each. */
+static void missing_said(void **state)
+{
+	char *out;
+
+	(void)state;
+	two_events();
+	out = capture(2); /* all there is */
+	assert_string_equal(out, "");
+	free(out);
+	m.held = 1000;
+	m.cut = 1;
+	out = capture(2);
+	assert_string_equal(out, "havm: 1 older event is not shown: no more fit in one reply "
+				 "from havmd\n");
+	free(out);
+	/* Back to the oldest held, and older ones dropped. */
+	m.cut = 998;
+	m.dropped = 5;
+	out = capture(2);
+	assert_string_equal(out, "havm: 998 older events are not shown: no more fit in one reply "
+				 "from havmd\n"
+				 "havm: 5 older events were dropped from havmd's ring, which keeps "
+				 "the newest 1000\n");
+	free(out);
+	/* Not back to the oldest held: the dropped ones were not asked for. */
+	m.cut = 0;
+	out = capture(2);
+	assert_string_equal(out, "");
+	free(out);
+	m.held = 2;
+	m.dropped = 1;
+	out = capture(2);
+	assert_string_equal(out, "havm: 1 older event was dropped from havmd's ring, which keeps "
+				 "the newest 2\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +199,7 @@ int main(void)
 		cmocka_unit_test(human_lines),
 		cmocka_unit_test(json_keys_and_nulls),
 		cmocka_unit_test(hostile_bytes_escaped),
+		cmocka_unit_test(missing_said),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
