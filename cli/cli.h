@@ -36,6 +36,7 @@ int cmd_fence(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_storage(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /*
  * `havm node fence`, from cmd_node: ARGV[0] is "fence", USAGE is that of

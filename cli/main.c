@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "show the cluster: quorum, coordinator, hosts" },
 	{ "node", cmd_node, "node list | node fence NODE: the cluster's hosts" },
 	{ "fence", cmd_fence, "fence history | fence check NODE" },
+	{ "events", cmd_events, "what havmd recorded: quorum, coordinator, hosts, storage" },
 	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },
 	{ "storage", cmd_storage, "storage init: prepare the shared storage (once)" },
 };

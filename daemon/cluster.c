@@ -21,6 +21,7 @@
 #include "cluster.h"
 #include "clock.h"
 
+#include "events.h"
 #include "fence.h"
 #include "send_queue.h"
 #include "tiebreak.h"
@@ -45,7 +46,10 @@ static void schedule_reconnect(struct havmd *h);
 /* Say a failed reconnect again only this often, not every attempt. */
 #define RECONNECT_LOG_EVERY 30
 
-static void log_reason(const char *what, const struct cpg_address *a, size_t n)
+/* Each daemon that joined or left the group is an event. A daemon gone
+ * other than by leaving (its host or its process died) is news, at notice. */
+static void record_daemons(struct havmd *h, enum havm_event type, const struct cpg_address *a,
+			   size_t n)
 {
 	static const char *const reasons[] = { "undefined", "join", "leave", "nodedown",
 					       "nodeup", "procdown" };
@@ -53,8 +57,11 @@ static void log_reason(const char *what, const struct cpg_address *a, size_t n)
 		const char *r = a[i].reason < sizeof(reasons) / sizeof(reasons[0])
 					? reasons[a[i].reason]
 					: "unknown";
-		log_info("cluster: daemon %s nodeid=%u pid=%u reason=%s", what, a[i].nodeid,
-			 a[i].pid, r);
+		int severity = type == HAVM_EV_DAEMON_LEFT && a[i].reason != CPG_REASON_LEAVE
+				       ? LOG_NOTICE
+				       : LOG_INFO;
+
+		event_record(h, type, severity, a[i].nodeid, NULL, "pid=%u reason=%s", a[i].pid, r);
 	}
 }
 
@@ -89,12 +96,18 @@ static void view_changed(struct havmd *h)
 	fence_membership(h, &v);
 	tiebreak_membership(h, &v);
 	if (c != cl->coordinator) {
+		const struct havm_host *prev = config_host_by_nodeid(&h->cfg, cl->coordinator);
+		char was[WIRE_NAME_MAX + 32];
+
+		snprintf(was, sizeof(was), "previous=%u%s%s", cl->coordinator,
+			 prev ? " previous_host=" : "", prev ? prev->name : "");
 		if (c == 0)
-			log_notice("cluster: no coordinator quorate=%d settled=%d members=%zu",
-				   cl->quorate, settled, cl->n_cpg);
+			event_record(h, HAVM_EV_COORDINATOR_CHANGED, LOG_NOTICE, 0, NULL,
+				     "coordinator=none %s quorate=%d settled=%d members=%zu", was,
+				     cl->quorate, settled, cl->n_cpg);
 		else
-			log_notice("cluster: coordinator nodeid=%u previous=%u local=%s", c,
-				   cl->coordinator, c == cl->local_nodeid ? "yes" : "no");
+			event_record(h, HAVM_EV_COORDINATOR_CHANGED, LOG_NOTICE, c, NULL,
+				     "%s local=%s", was, c == cl->local_nodeid ? "yes" : "no");
 		cl->coordinator = c;
 	}
 	systemd_status(h);
@@ -285,8 +298,8 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
 	cl = &h->cluster;
-	log_reason("joined", joined, n_joined);
-	log_reason("left", left, n_left);
+	record_daemons(h, HAVM_EV_DAEMON_JOINED, joined, n_joined);
+	record_daemons(h, HAVM_EV_DAEMON_LEFT, left, n_left);
 	uint32_t old_ids[WIRE_NODES_MAX];
 	bool old_synced[WIRE_NODES_MAX];
 	size_t old_n = cl->n_cpg;
@@ -346,9 +359,9 @@ static void on_quorum(quorum_handle_t handle, uint32_t quorate, struct quorum_ri
 	cl->quorum_ring = (struct ring_id){ .nodeid = ring.nodeid, .seq = ring.seq };
 	copy_ids(cl->quorum_members, &cl->n_quorum, members, n_members, "corosync's membership");
 	if (was != cl->quorate)
-		log_notice("cluster: quorum %s members=%u ring=%u.%llu",
-			   cl->quorate ? "gained" : "lost", n_members, ring.nodeid,
-			   (unsigned long long)ring.seq);
+		event_record(h, cl->quorate ? HAVM_EV_QUORUM_GAINED : HAVM_EV_QUORUM_LOST,
+			     LOG_NOTICE, 0, NULL, "members=%u ring=%u.%llu", n_members, ring.nodeid,
+			     (unsigned long long)ring.seq);
 	else
 		log_info("cluster: membership members=%u quorate=%d ring=%u.%llu", n_members,
 			 cl->quorate, ring.nodeid, (unsigned long long)ring.seq);
@@ -418,6 +431,10 @@ static void view_clear(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 
+	/* Not quorate any more as far as this host can tell. */
+	if (cl->quorate)
+		event_record(h, HAVM_EV_QUORUM_LOST, LOG_NOTICE, 0, NULL,
+			     "members=0 reason=\"lost corosync\"");
 	cl->n_cpg = cl->n_quorum = 0;
 	cl->quorate = false;
 	cl->has_quorum_provider = false;

@@ -442,6 +442,29 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 		send_reply(&h->ctl, c, id, body, len);
 }
 
+/* `havm events -n MAX`: the newest events, as many as fit one reply. */
+static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
+			  size_t len)
+{
+	struct ctl_server *s = &h->ctl;
+	struct wire_events_request rq;
+	int n = wire_events_request_decode(msg, len, &rq);
+
+	if (n) {
+		log_warn("ctl: dropped malformed events request len=%zu", len);
+		reply_error(s, c, id, HAVM_E_BADMSG, "malformed events request");
+		return;
+	}
+	event_ring_reply(&h->events, rq.max, &s->events);
+	n = wire_events_reply_encode(s->body, sizeof(s->body), &s->events);
+	if (n < 0) {
+		log_err("ctl: cannot encode events error=\"%s\"", strerror(-n));
+		reply_error(s, c, id, HAVM_E_INTERNAL, "cannot encode the events; see havmd's log");
+		return;
+	}
+	send_reply(s, c, id, s->body, n);
+}
+
 /* `havm node fence NODE`: hand the request to the cluster; the coordinator
  * of the quorate partition carries it out like any other fence. */
 static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
@@ -538,6 +561,9 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 		break;
 	case HAVM_MSG_NODE_FENCE_REQ:
 		handle_node_fence(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
+		break;
+	case HAVM_MSG_EVENTS_REQ:
+		handle_events(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
 		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "ctl_admit.h"
+#include "event_ring.h"
 #include "fence.h"
 #include "membership.h"
 #include "nodes.h"
@@ -79,6 +80,7 @@ struct ctl_server {
 	qb_loop_timer_handle sweep_timer;
 	/* One request is handled at a time, from the loop: one set of buffers. */
 	struct wire_status_reply status;
+	struct wire_events_reply events;
 	uint8_t body[HAVM_WIRE_MSG_MAX];
 	uint8_t reply[HAVM_WIRE_MSG_MAX + 64]; /* + libqb's response header */
 };
@@ -100,6 +102,7 @@ struct havmd {
 	struct fence_state fence;
 	struct tiebreak tiebreak; /* storage.tiebreaker: the lease */
 	struct qdevice qdevice;   /* storage.tiebreaker: the vote */
+	struct event_ring events; /* the newest events (daemon/events.h) */
 };
 
 #endif

@@ -19,6 +19,7 @@
 #include "clock.h"
 
 #include "cluster.h"
+#include "events.h"
 #include "havmd.h"
 #include "log.h"
 #include "storage.h"
@@ -45,19 +46,29 @@ static void set_state(struct havmd *h, uint8_t st, int rc)
 {
 	struct storage_watch *s = &h->storage;
 
+	uint32_t id = h->cluster.local_nodeid;
+
 	if (s->state == st)
 		return;
+	/* State names hold spaces ("not initialised"): always quoted. */
 	if (st == HAVM_STORAGE_JOINED)
-		log_notice("storage: joined lockspace=%s host_id=%u path=%s join_ms=%llu",
-			   STORAGE_LOCKSPACE, h->cluster.local_nodeid, h->cfg.storage_path,
-			   (unsigned long long)(clock_now_ms() - s->join_started_ms));
+		event_record(h, HAVM_EV_STORAGE_STATE_CHANGED, LOG_NOTICE, id, NULL,
+			     "state=\"%s\" previous=\"%s\" lockspace=%s host_id=%u path=%s "
+			     "join_ms=%llu",
+			     wire_storage_state_name(st), wire_storage_state_name(s->state),
+			     STORAGE_LOCKSPACE, id, h->cfg.storage_path,
+			     (unsigned long long)(clock_now_ms() - s->join_started_ms));
 	else if (st == HAVM_STORAGE_JOINING || st == HAVM_STORAGE_PROBING)
-		log_info("storage: %s path=%s host_id=%u", wire_storage_state_name(st),
-			 h->cfg.storage_path, h->cluster.local_nodeid);
+		event_record(h, HAVM_EV_STORAGE_STATE_CHANGED, LOG_INFO, id, NULL,
+			     "state=\"%s\" previous=\"%s\" path=%s host_id=%u",
+			     wire_storage_state_name(st), wire_storage_state_name(s->state),
+			     h->cfg.storage_path, id);
 	else
-		log_err("storage: %s path=%s error=\"%s\"; retrying every %d s",
-			wire_storage_state_name(st), h->cfg.storage_path,
-			rc ? storage_strerror(rc) : "", STORAGE_RETRY_MS / 1000);
+		event_record(h, HAVM_EV_STORAGE_STATE_CHANGED, LOG_ERR, id, NULL,
+			     "state=\"%s\" previous=\"%s\" path=%s error=\"%s\" retry_s=%d",
+			     wire_storage_state_name(st), wire_storage_state_name(s->state),
+			     h->cfg.storage_path, rc ? storage_strerror(rc) : "",
+			     STORAGE_RETRY_MS / 1000);
 	s->state = st;
 	if (st != HAVM_STORAGE_JOINED)
 		s->n_hb = 0; /* heartbeats are only known while joined */
@@ -255,8 +266,10 @@ static void on_poll(struct havmd *h, void *ctx, int status, const void *out, siz
 				if (old_ids[j] == r.h[i].id)
 					old = old_states[j];
 			if (old != r.h[i].hb && old != HAVM_HB_UNKNOWN)
-				log_notice("storage: heartbeat host_id=%u %s -> %s", r.h[i].id,
-					   wire_heartbeat_name(old), wire_heartbeat_name(r.h[i].hb));
+				event_record(h, HAVM_EV_STORAGE_HEARTBEAT_CHANGED, LOG_NOTICE,
+					     r.h[i].id, NULL, "heartbeat=%s previous=%s",
+					     wire_heartbeat_name(r.h[i].hb),
+					     wire_heartbeat_name(old));
 			s->hb_ids[s->n_hb] = r.h[i].id;
 			s->hb_states[s->n_hb] = r.h[i].hb;
 			s->hb_generations[s->n_hb] = r.h[i].generation;

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "cluster.h"
+#include "events.h"
 #include "havmd.h"
 #include "log.h"
 #include "qdevice.h"
@@ -230,8 +231,8 @@ static void child_gone(struct havmd *h, const char *why)
 	t->got = 0;
 	t->respawn_at_ms = clock_now_ms() + delay_ms;
 	if (t->held) {
-		log_warn("tiebreak: lease lost nodeid=%u reason=\"%s\"; trying again in %u ms",
-			 h->cluster.local_nodeid, why, delay_ms);
+		event_record(h, HAVM_EV_TIEBREAK_LEASE_LOST, LOG_WARNING, h->cluster.local_nodeid,
+			     NULL, "reason=\"%s\" retry_ms=%u", why, delay_ms);
 		t->held = false;
 		announce(h);
 		qdevice_poll_now(h);
@@ -247,8 +248,8 @@ static void on_report(struct havmd *h, char type, int32_t rc)
 	if (type == 'H') {
 		t->held = true;
 		t->last_err = 0;
-		log_notice("tiebreak: lease held nodeid=%u path=%s", h->cluster.local_nodeid,
-			   h->cfg.storage_path);
+		event_record(h, HAVM_EV_TIEBREAK_LEASE_HELD, LOG_NOTICE, h->cluster.local_nodeid,
+			     NULL, "path=%s", h->cfg.storage_path);
 		announce(h);
 		qdevice_poll_now(h);
 		return;
@@ -385,8 +386,8 @@ void tiebreak_stop(struct havmd *h)
 		t->fd = -1;
 		t->child = 0;
 		if (t->held)
-			log_notice("tiebreak: lease released nodeid=%u (stopping)",
-				   h->cluster.local_nodeid);
+			event_record(h, HAVM_EV_TIEBREAK_LEASE_RELEASED, LOG_NOTICE,
+				     h->cluster.local_nodeid, NULL, "reason=stopping");
 		t->held = false;
 	}
 }

@@ -36,4 +36,13 @@
  */
 const char *text_escape(char *buf, size_t size, const char *s, size_t max);
 
+/*
+ * The same, except that '"' and '\\' are copied: for a whole message whose
+ * own quoting the caller did (each untrusted value in it through
+ * text_escape), such as an event's key=value text (daemon/events.h). Every
+ * byte outside printable ASCII still becomes \xNN, so the result is safe
+ * on a terminal, in syslog and on the wire whatever the message holds.
+ */
+const char *text_escape_controls(char *buf, size_t size, const char *s, size_t max);
+
 #endif

@@ -500,6 +500,126 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 	return body_end(&r);
 }
 
+int wire_events_request_encode(void *buf, size_t cap, const struct wire_events_request *m)
+{
+	struct wbuf w;
+
+	if (m->max == 0 || m->max > WIRE_EVENTS_MAX)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_EVENTS_REQ);
+	put_u16(&w, m->max);
+	return hdr_end(&w);
+}
+
+int wire_events_request_decode(const void *buf, size_t len, struct wire_events_request *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_EVENTS_REQ);
+
+	if (rc)
+		return rc;
+	m->max = get_u16(&r);
+	check(&r, m->max >= 1 && m->max <= WIRE_EVENTS_MAX);
+	return body_end(&r);
+}
+
+/* A type name: what event_ring.h's names are made of, and nothing that a
+ * reader of a log line or a shell script could trip on. */
+static bool event_type_ok(const char *t)
+{
+	if (t[0] == '\0')
+		return false;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-'))
+			return false;
+	return true;
+}
+
+static bool event_valid(const struct wire_event *e)
+{
+	return e->seq != 0 && e->severity <= 7 && event_type_ok(e->type) &&
+	       (e->host[0] == '\0' || e->nodeid != 0);
+}
+
+static void put_event(struct wbuf *w, const struct wire_event *e)
+{
+	put_u64(w, e->seq);
+	put_u64(w, e->time_ms);
+	put_u8(w, e->severity);
+	put_u32(w, e->nodeid);
+	put_str(w, e->type, WIRE_EVENT_TYPE_MAX);
+	put_str(w, e->host, WIRE_NAME_MAX);
+	put_str(w, e->vm, WIRE_EVENT_VM_MAX);
+	put_str(w, e->text, WIRE_EVENT_TEXT_MAX);
+}
+
+int wire_event_len(const struct wire_event *e)
+{
+	static const size_t max[] = { WIRE_EVENT_TYPE_MAX, WIRE_NAME_MAX, WIRE_EVENT_VM_MAX,
+				      WIRE_EVENT_TEXT_MAX };
+	const char *str[] = { e->type, e->host, e->vm, e->text };
+	size_t len = 8 + 8 + 1 + 4;
+
+	if (!event_valid(e))
+		return -EINVAL;
+	for (size_t i = 0; i < 4; i++) {
+		size_t n = strnlen(str[i], max[i] + 1);
+		if (n > max[i] || !text_ok(str[i], n))
+			return -EINVAL;
+		len += 2 + n;
+	}
+	return (int)len;
+}
+
+int wire_events_reply_encode(void *buf, size_t cap, const struct wire_events_reply *m)
+{
+	struct wbuf w;
+
+	if (m->n_events > WIRE_EVENTS_MAX || (uint64_t)m->n_events + m->cut > m->held)
+		return -EINVAL;
+	for (uint16_t i = 0; i < m->n_events; i++)
+		if (!event_valid(&m->events[i]) ||
+		    (i > 0 && m->events[i].seq <= m->events[i - 1].seq))
+			return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_EVENTS_REPLY);
+	put_u32(&w, m->held);
+	put_u64(&w, m->dropped);
+	put_u32(&w, m->cut);
+	put_u16(&w, m->n_events);
+	for (uint16_t i = 0; i < m->n_events; i++)
+		put_event(&w, &m->events[i]);
+	return hdr_end(&w);
+}
+
+int wire_events_reply_decode(const void *buf, size_t len, struct wire_events_reply *m)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_EVENTS_REPLY);
+
+	if (rc)
+		return rc;
+	m->held = get_u32(&r);
+	m->dropped = get_u64(&r);
+	m->cut = get_u32(&r);
+	m->n_events = get_u16(&r);
+	check(&r, m->n_events <= WIRE_EVENTS_MAX);
+	check(&r, (uint64_t)m->n_events + m->cut <= m->held);
+	for (uint16_t i = 0; i < m->n_events && !r.err; i++) {
+		struct wire_event *e = &m->events[i];
+		e->seq = get_u64(&r);
+		e->time_ms = get_u64(&r);
+		e->severity = get_u8(&r);
+		e->nodeid = get_u32(&r);
+		get_str(&r, e->type, WIRE_EVENT_TYPE_MAX);
+		get_str(&r, e->host, WIRE_NAME_MAX);
+		get_str(&r, e->vm, WIRE_EVENT_VM_MAX);
+		get_str(&r, e->text, WIRE_EVENT_TEXT_MAX);
+		check(&r, event_valid(e));
+		check(&r, i == 0 || e->seq > m->events[i - 1].seq);
+	}
+	return body_end(&r);
+}
+
 int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m)
 {
 	struct wbuf w;

@@ -41,6 +41,11 @@
 #define WIRE_TEXT_MAX 1023
 #define WIRE_PATH_MAX 1023
 #define WIRE_NODES_MAX 64
+#define WIRE_EVENT_TYPE_MAX 31  /* "storage-heartbeat-changed" */
+#define WIRE_EVENT_VM_MAX 127   /* a VM's name, escaped */
+#define WIRE_EVENT_TEXT_MAX 511 /* an event's key=value details */
+#define WIRE_EVENTS_MAX 1000    /* the most events one request may ask for */
+#define WIRE_EVENTS_DEFAULT 50  /* what `havm events` asks for without -n */
 
 /* Largest encoding of each message, for callers' buffers (a string costs
  * its 2-byte length plus its maximum). */
@@ -68,10 +73,12 @@ enum havm_msg_type {
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
 	HAVM_MSG_NODE_FENCE_REQ = 102, /* body: target node id */
+	HAVM_MSG_EVENTS_REQ = 103,     /* body: how many of the newest events */
 	/* control socket: replies */
 	HAVM_MSG_STATUS_REPLY = 200,
 	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
 	HAVM_MSG_NODE_FENCE_REPLY = 202, /* no body: the request went to the cluster */
+	HAVM_MSG_EVENTS_REPLY = 203,
 	HAVM_MSG_ERROR_REPLY = 299,
 };
 
@@ -229,6 +236,47 @@ struct wire_status_reply {
 	struct wire_status_node nodes[WIRE_NODES_MAX];
 };
 
+/* HAVM_MSG_EVENTS_REQ: `havm events -n MAX`. */
+struct wire_events_request {
+	uint16_t max; /* 1..WIRE_EVENTS_MAX */
+};
+#define WIRE_EVENTS_REQUEST_LEN (HAVM_WIRE_HDR_LEN + 2)
+
+/* One event of havmd's ring (lib/event_ring.h), as `havm events` gets it. */
+struct wire_event {
+	uint64_t seq;     /* per start of havmd; not 0 */
+	uint64_t time_ms; /* wall clock of the recording host, ms since the epoch */
+	uint8_t severity; /* syslog level, LOG_EMERG (0) to LOG_DEBUG (7) */
+	uint32_t nodeid;  /* the host it is about; 0 if none */
+	char type[WIRE_EVENT_TYPE_MAX + 1]; /* "quorum-lost": a-z, 0-9 and '-'; not empty */
+	char host[WIRE_NAME_MAX + 1];       /* the host's name; "" if none (then nodeid 0 or unknown) */
+	char vm[WIRE_EVENT_VM_MAX + 1];     /* "" if none */
+	char text[WIRE_EVENT_TEXT_MAX + 1]; /* key=value details */
+};
+#define WIRE_EVENT_MAX_LEN \
+	(8 + 8 + 1 + 4 + WIRE_STR_MAX_LEN(WIRE_EVENT_TYPE_MAX) + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + \
+	 WIRE_STR_MAX_LEN(WIRE_EVENT_VM_MAX) + WIRE_STR_MAX_LEN(WIRE_EVENT_TEXT_MAX))
+
+/*
+ * HAVM_MSG_EVENTS_REPLY: the newest events, oldest first (seq increasing).
+ * Events are of any size up to WIRE_EVENT_MAX_LEN, so how many fit in
+ * HAVM_WIRE_MSG_MAX depends on them: havmd sends the newest that fit and
+ * counts the rest of those asked for in CUT.
+ */
+struct wire_events_reply {
+	uint32_t held;    /* events in havmd's ring now */
+	uint64_t dropped; /* events dropped from the ring, oldest first, since havmd started */
+	uint32_t cut;     /* asked for and held, but older than the reply had room for */
+	uint16_t n_events;
+	struct wire_event events[WIRE_EVENTS_MAX];
+};
+/* The reply without its events: each adds wire_event_len() bytes. */
+#define WIRE_EVENTS_REPLY_FIXED_LEN (HAVM_WIRE_HDR_LEN + 4 + 8 + 4 + 2)
+/* Any WIRE_EVENTS_REPLY_MIN_FIT events fit a reply, however long. */
+#define WIRE_EVENTS_REPLY_MIN_FIT \
+	((HAVM_WIRE_MSG_MAX - WIRE_EVENTS_REPLY_FIXED_LEN) / WIRE_EVENT_MAX_LEN)
+_Static_assert(WIRE_EVENTS_REPLY_MIN_FIT >= WIRE_EVENTS_DEFAULT, "the default always fits");
+
 struct wire_debug_dump_reply {
 	char path[WIRE_PATH_MAX + 1]; /* blackbox file havmd wrote */
 };
@@ -265,6 +313,12 @@ int wire_tiebreak_lease_encode(void *buf, size_t cap, const struct wire_tiebreak
 int wire_tiebreak_lease_decode(const void *buf, size_t len, struct wire_tiebreak_lease *m);
 int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_reply *m);
 int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_reply *m);
+int wire_events_request_encode(void *buf, size_t cap, const struct wire_events_request *m);
+int wire_events_request_decode(const void *buf, size_t len, struct wire_events_request *m);
+/* The bytes E takes in an events reply, or -EINVAL if it could not be sent. */
+int wire_event_len(const struct wire_event *e);
+int wire_events_reply_encode(void *buf, size_t cap, const struct wire_events_reply *m);
+int wire_events_reply_decode(const void *buf, size_t len, struct wire_events_reply *m);
 int wire_debug_dump_reply_encode(void *buf, size_t cap, const struct wire_debug_dump_reply *m);
 int wire_debug_dump_reply_decode(const void *buf, size_t len, struct wire_debug_dump_reply *m);
 int wire_error_reply_encode(void *buf, size_t cap, const struct wire_error_reply *m);

@@ -8,7 +8,7 @@ packages=(
 	# libraries havm links (configure names each one it misses)
 	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
 	libqb-dev libsanlock-dev libvirt-dev libconfig-dev libfreeipmi-dev libsnmp-dev
-	libsystemd-dev libcmocka-dev
+	libsystemd-dev libcmocka-dev libjson-c-dev
 	# the real parts the test cluster runs
 	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	libvirt-sanlock qemu-system-x86 qemu-utils freeipmi-tools ipmitool openipmi

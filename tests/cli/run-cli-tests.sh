@@ -127,7 +127,20 @@ expect_usage_error "havm storage: exit 2" storage
 expect_usage_error "havm storage init extra: exit 2" storage init extra
 expect_usage_error "havm storage init --bogus: exit 2" storage init --bogus
 
-for cmd in status node fence debug storage; do
+expect_usage_error "havm events extra: exit 2" events extra
+expect_usage_error "havm events --bogus: exit 2" events --bogus
+expect_usage_error "havm events -n without a value: exit 2" events -n
+# -n: a whole number of events from 1 to 1000, nothing else.
+for n in abc 0 -5 1001 99999999999 "" +5 " 5" 5x 1.5 0x10; do
+	run "$HAVM" events -n "$n"
+	expect "havm events -n \"$n\": exit 2, the value named" 2 "" \
+		"havm: invalid value for -n \"$n\": give a number of events from 1 to 1000"
+	[ -z "$out" ] || fail "havm events -n \"$n\": printed on stdout: ${out%%$'\n'*}"
+done
+run "$HAVM" events --json -n 0
+expect "havm events --json -n 0: exit 2" 2 "" "invalid value for -n"
+
+for cmd in status node fence events debug storage; do
 	run "$HAVM" "$cmd" --help
 	expect "havm $cmd --help: usage on stdout, exit 0" 0 "Usage: havm $cmd"
 done
@@ -193,6 +206,7 @@ hostile "havm fence check -c FILE" 1 "havm: /nonexistent/$shown: cannot read" \
 	"$HAVM" fence check -c "/nonexistent/$esc" kvm1
 hostile "havm fence check NODE" 1 "havm: no host \"$shown\" in $root/conf/havm.conf" \
 	"$HAVM" fence check -c "$root/conf/havm.conf" "$esc"
+hostile "havm events -n ARG" 2 "havm: invalid value for -n \"$shown\"" "$HAVM" events -n "$esc"
 hostile "havm storage CMD" 2 "havm: unknown storage command \"$shown\"" "$HAVM" storage "$esc"
 hostile "havm storage init ARG" 2 "havm: unexpected argument \"$shown\"" \
 	"$HAVM" storage init "$esc"

@@ -133,6 +133,27 @@ static void escape_size_holds_max_bytes(void **state)
 	assert_string_equal(out, "\\x01\\x02\\x03\\x04");
 }
 
+/* text_escape_controls: the same for every byte but '"' and '\\', which a
+ * message's own quoting uses. */
+static void controls_variant_keeps_quotes(void **state)
+{
+	char out[64], in[256], big[TEXT_ESCAPE_SIZE(255)];
+
+	(void)state;
+	assert_string_equal(text_escape_controls(out, sizeof(out), "error=\"a \\ b\"", 64),
+			    "error=\"a \\ b\"");
+	assert_string_equal(text_escape_controls(out, sizeof(out), "a\nb\x1b[31m\xff\x7f", 64),
+			    "a\\x0ab\\x1b[31m\\xff\\x7f");
+	assert_string_equal(text_escape_controls(out, sizeof(out), "abcdef", 3), "abc...");
+	assert_string_equal(text_escape_controls(out, 8, "\x01\x02\x03", 64), "\\x01...");
+	for (int i = 0; i < 255; i++)
+		in[i] = (char)(i + 1);
+	in[255] = '\0';
+	text_escape_controls(big, sizeof(big), in, 255);
+	for (size_t i = 0; big[i]; i++)
+		assert_true(big[i] >= 0x20 && big[i] < 0x7f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +164,7 @@ int main(void)
 		cmocka_unit_test(input_limit_cuts_with_dots),
 		cmocka_unit_test(small_buffers_cut_cleanly),
 		cmocka_unit_test(escape_size_holds_max_bytes),
+		cmocka_unit_test(controls_variant_keeps_quotes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

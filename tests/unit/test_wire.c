@@ -448,6 +448,207 @@ static void fence_request_round_trip(void **state)
 			 -EINVAL);
 }
 
+static void events_request_round_trip_and_rejects(void **state)
+{
+	struct wire_events_request in = { .max = 50 }, out;
+	int len;
+
+	(void)state;
+	len = wire_events_request_encode(buf, sizeof(buf), &in);
+	assert_int_equal(len, WIRE_EVENTS_REQUEST_LEN);
+	assert_int_equal(buf[7], HAVM_MSG_EVENTS_REQ);
+	assert_int_equal(buf[12], 0);
+	assert_int_equal(buf[13], 50);
+	assert_int_equal(wire_events_request_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.max, 50);
+	/* The control socket's request check passes it on to its own decoder. */
+	uint16_t type = 0;
+	assert_int_equal(wire_request_decode(buf, (size_t)len, &type), 0);
+	assert_int_equal(type, HAVM_MSG_EVENTS_REQ);
+	/* 0 and more than WIRE_EVENTS_MAX are refused both ways. */
+	buf[13] = 0;
+	assert_int_equal(wire_events_request_decode(buf, (size_t)len, &out), -EBADMSG);
+	buf[12] = (WIRE_EVENTS_MAX + 1) >> 8;
+	buf[13] = (WIRE_EVENTS_MAX + 1) & 0xff;
+	assert_int_equal(wire_events_request_decode(buf, (size_t)len, &out), -EBADMSG);
+	buf[12] = WIRE_EVENTS_MAX >> 8;
+	buf[13] = WIRE_EVENTS_MAX & 0xff;
+	assert_int_equal(wire_events_request_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.max, WIRE_EVENTS_MAX);
+	in.max = 0;
+	assert_int_equal(wire_events_request_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.max = WIRE_EVENTS_MAX + 1;
+	assert_int_equal(wire_events_request_encode(buf, sizeof(buf), &in), -EINVAL);
+	/* Truncated, with a trailing byte, and the body-less form. */
+	in.max = 1;
+	len = wire_events_request_encode(buf, sizeof(buf), &in);
+	assert_int_not_equal(wire_events_request_decode(buf, (size_t)len - 1, &out), 0);
+	buf[11] = (uint8_t)(len + 1);
+	buf[len] = 0;
+	assert_int_equal(wire_events_request_decode(buf, (size_t)len + 1, &out), -EBADMSG);
+	buf[11] = HAVM_WIRE_HDR_LEN;
+	assert_int_equal(wire_events_request_decode(buf, HAVM_WIRE_HDR_LEN, &out), -EBADMSG);
+}
+
+static struct wire_event sample_event(uint64_t seq)
+{
+	struct wire_event e = { .seq = seq, .time_ms = 1790000000123ULL, .severity = 5,
+				.nodeid = 3 };
+
+	strcpy(e.type, "daemon-left");
+	strcpy(e.host, "kvm3");
+	strcpy(e.text, "pid=4242 reason=nodedown");
+	return e;
+}
+
+static void events_reply_round_trip(void **state)
+{
+	static struct wire_events_reply in, out;
+	int len, sum = WIRE_EVENTS_REPLY_FIXED_LEN;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.held = 1000;
+	in.dropped = 0x100000002ULL;
+	in.cut = 7;
+	in.n_events = 3;
+	for (int i = 0; i < 3; i++)
+		in.events[i] = sample_event(10 + (uint64_t)i);
+	strcpy(in.events[1].vm, "web 1");
+	in.events[1].nodeid = 0;
+	in.events[1].host[0] = '\0';
+	for (int i = 0; i < 3; i++)
+		sum += wire_event_len(&in.events[i]);
+	assert_int_equal(wire_event_len(&in.events[1]), 21 + 2 + 11 + 2 + 0 + 2 + 5 + 2 + 24);
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	/* wire_event_len is what each event adds: havmd packs replies with it. */
+	assert_int_equal(len, sum);
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.held, 1000);
+	assert_true(out.dropped == 0x100000002ULL);
+	assert_int_equal(out.cut, 7);
+	assert_int_equal(out.n_events, 3);
+	assert_true(out.events[2].seq == 12);
+	assert_true(out.events[0].time_ms == 1790000000123ULL);
+	assert_int_equal(out.events[0].severity, 5);
+	assert_int_equal(out.events[0].nodeid, 3);
+	assert_string_equal(out.events[0].type, "daemon-left");
+	assert_string_equal(out.events[0].host, "kvm3");
+	assert_string_equal(out.events[1].vm, "web 1");
+	assert_string_equal(out.events[1].host, "");
+	assert_string_equal(out.events[2].text, "pid=4242 reason=nodedown");
+	/* An empty reply. */
+	in.n_events = 0;
+	in.cut = 0;
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	assert_int_equal(len, WIRE_EVENTS_REPLY_FIXED_LEN);
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.n_events, 0);
+}
+
+/* The largest events: exactly WIRE_EVENT_MAX_LEN each, and
+ * WIRE_EVENTS_REPLY_MIN_FIT of them fit, one more does not. */
+static void events_reply_largest(void **state)
+{
+	static struct wire_events_reply in, out;
+	int n = WIRE_EVENTS_REPLY_MIN_FIT, len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	for (int i = 0; i <= n; i++) {
+		struct wire_event *e = &in.events[i];
+
+		*e = sample_event((uint64_t)i + 1);
+		memset(e->type, 'x', WIRE_EVENT_TYPE_MAX);
+		memset(e->host, 'h', WIRE_NAME_MAX);
+		memset(e->vm, 'v', WIRE_EVENT_VM_MAX);
+		memset(e->text, 't', WIRE_EVENT_TEXT_MAX);
+		assert_int_equal(wire_event_len(e), WIRE_EVENT_MAX_LEN);
+	}
+	in.held = in.n_events = (uint16_t)n;
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	assert_int_equal(len, WIRE_EVENTS_REPLY_FIXED_LEN + n * WIRE_EVENT_MAX_LEN);
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), 0);
+	assert_string_equal(out.events[n - 1].text, in.events[n - 1].text);
+	in.held = in.n_events = (uint16_t)(n + 1);
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EMSGSIZE);
+}
+
+static void events_reply_rejects(void **state)
+{
+	static struct wire_events_reply in, out;
+	const size_t ev = WIRE_EVENTS_REPLY_FIXED_LEN; /* the first event's offset */
+	int len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.held = 2;
+	in.n_events = 2;
+	in.events[0] = sample_event(1);
+	in.events[1] = sample_event(2);
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	assert_true(len > 0);
+	/* Every truncation, with the header's length patched to match. */
+	for (int cut = HAVM_WIRE_HDR_LEN; cut < len; cut++) {
+		static uint8_t tmp[HAVM_WIRE_MSG_MAX];
+		memcpy(tmp, buf, (size_t)len);
+		tmp[10] = (uint8_t)(cut >> 8);
+		tmp[11] = (uint8_t)cut;
+		assert_int_equal(wire_events_reply_decode(tmp, (size_t)cut, &out), -EBADMSG);
+	}
+	/* More events than held, or held plus cut. */
+	buf[HAVM_WIRE_HDR_LEN + 3] = 1; /* held 1 */
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[HAVM_WIRE_HDR_LEN + 4 + 8 + 3] = 1; /* cut 1 */
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* Sequence 0, and not increasing. */
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[ev + 7] = 0;
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[ev + 7] = 2; /* the first is now as new as the second */
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* Severity above LOG_DEBUG. */
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[ev + 16] = 8;
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* A type with a character outside a-z, 0-9 and '-'. */
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[ev + 21 + 2] = 'D';
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* A control byte in the text (its last byte). */
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[len - 1] = '\x1b';
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+	/* A host's name with no node id. */
+	len = wire_events_reply_encode(buf, sizeof(buf), &in);
+	buf[ev + 17 + 3] = 0;
+	assert_int_equal(wire_events_reply_decode(buf, (size_t)len, &out), -EBADMSG);
+
+	/* The encoder refuses the same. */
+	in.events[1].seq = 1;
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.events[1] = sample_event(2);
+	in.events[1].type[0] = '\0';
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	assert_int_equal(wire_event_len(&in.events[1]), -EINVAL);
+	in.events[1] = sample_event(2);
+	in.events[1].severity = 8;
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.events[1] = sample_event(2);
+	in.events[1].text[3] = '\n';
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	assert_int_equal(wire_event_len(&in.events[1]), -EINVAL);
+	in.events[1] = sample_event(2);
+	in.cut = 1;
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.cut = 0;
+	in.n_events = WIRE_EVENTS_MAX + 1;
+	in.held = WIRE_EVENTS_MAX + 1;
+	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +670,10 @@ int main(void)
 		cmocka_unit_test(node_state_facts_checked),
 		cmocka_unit_test(fence_request_round_trip),
 		cmocka_unit_test(tiebreak_lease_round_trip_and_rejects),
+		cmocka_unit_test(events_request_round_trip_and_rejects),
+		cmocka_unit_test(events_reply_round_trip),
+		cmocka_unit_test(events_reply_largest),
+		cmocka_unit_test(events_reply_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

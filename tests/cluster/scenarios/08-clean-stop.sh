@@ -8,7 +8,7 @@ scenario_cluster 3
 
 host_signal 3 TERM havmd || harness_fail "no havmd on host 3"
 wait_until 10 all_see_state no-havmd 3 1 2 || harness_fail "others do not show node3 as no-havmd"
-log_has 1 'cluster: daemon left nodeid=3 .*reason=leave' || harness_fail "host 1 did not see a clean leave"
+log_has 1 'event: daemon-left seq=[0-9]+ host=node3 nodeid=3 .*reason=leave' || harness_fail "host 1 did not see a clean leave"
 log_has 3 'havmd: stopped' || harness_fail "havmd on host 3 did not log a clean stop"
 harness_pass "node3 left the group cleanly and shows as no-havmd"
 rc=0

@@ -29,7 +29,7 @@ harness_pass "storage_watchdog_probe: host 1's sanlock (-w 0) reports no watchdo
 storage_is() { [ "$(jq_on "$1" .storage.state)" = "$2" ]; }
 wait_until 30 storage_is 1 "not initialised" || harness_fail "blank storage not reported"
 havm_on 1 status | grep -q '^Storage:     not initialised' || harness_fail "human status lacks it"
-log_has 1 'storage: not initialised' || harness_fail "not logged"
+log_has 1 'event: storage-state-changed .*state="not initialised"' || harness_fail "not logged"
 harness_pass "blank storage reported as not initialised (status and log)"
 
 out=$(havm_on 1 storage init 2>&1) || harness_fail "havm storage init failed: $out"
@@ -53,7 +53,7 @@ all_live() {
 t0=$(harness_now_ms)
 wait_until 90 all_live || harness_fail "hosts did not all join with live heartbeats"
 harness_pass "all 3 joined; every host sees 3 live heartbeats ($(($(harness_now_ms) - t0)) ms after init)"
-log_has 2 'storage: joined lockspace=havm host_id=2' || harness_fail "join not logged"
+log_has 2 'event: storage-state-changed .*state="joined" .*lockspace=havm host_id=2' || harness_fail "join not logged"
 
 host_poweroff 3
 gone() {

@@ -23,14 +23,14 @@ havm_on 1 storage init >/dev/null || harness_fail "storage init"
 lease_holder() {
 	local i
 	for i in 1 2; do
-		log_has "$i" "tiebreak: lease held nodeid=$i" && { echo "$i"; return 0; }
+		log_has "$i" "event: tiebreak-lease-held seq=[0-9]+ host=node$i nodeid=$i" && { echo "$i"; return 0; }
 	done
 	return 1
 }
 wait_until 90 lease_holder >/dev/null || harness_fail "no host got the tiebreaker lease"
 holder=$(lease_holder)
 other=$((3 - holder))
-[ "$(grep -c 'tiebreak: lease held' "$(host_log "$other")" || true)" = 0 ] ||
+[ "$(grep -c 'event: tiebreak-lease-held' "$(host_log "$other")" || true)" = 0 ] ||
 	harness_fail "both hosts say they hold the lease"
 harness_pass "node$holder holds the tiebreaker lease (node$other does not)"
 
@@ -53,15 +53,15 @@ for i in 1 2; do
 done
 harness_pass "both hosts cast the device vote for holder node$holder"
 
-lost_before=$(grep -c 'cluster: quorum lost' "$(host_log "$holder")" || true)
+lost_before=$(grep -c 'event: quorum-lost' "$(host_log "$holder")" || true)
 no_before=$(grep -c 'tiebreak: vote cast=no' "$(host_log "$other")" || true)
 # The holder fences it within a second of the split, after which its status
 # cannot be asked: its log (kept on the run dir) tells as well.
-lost_other_before=$(grep -c 'cluster: quorum lost' "$(host_log "$other")" || true)
+lost_other_before=$(grep -c 'event: quorum-lost' "$(host_log "$other")" || true)
 t0=$(harness_now_ms)
 host_isolate "$other"
 other_not_quorate() {
-	[ "$(grep -c 'cluster: quorum lost' "$(host_log "$other")" || true)" -gt "$lost_other_before" ] ||
+	[ "$(grep -c 'event: quorum-lost' "$(host_log "$other")" || true)" -gt "$lost_other_before" ] ||
 		[ "$(jq_on "$other" .quorate 2>/dev/null)" = false ]
 }
 wait_until 30 other_not_quorate || harness_fail "isolated node$other stayed quorate"
@@ -83,7 +83,7 @@ wait_until 60 fenced || harness_fail "isolated node$other not fenced (history: $
 	harness_fail "expected exactly one fence: $(fence_history "$holder")"
 [ "$(grep -c 'fence: fencing host=' "$(host_log "$other")" || true)" = 0 ] ||
 	harness_fail "the isolated host tried to fence someone"
-lost_after=$(grep -c 'cluster: quorum lost' "$(host_log "$holder")" || true)
+lost_after=$(grep -c 'event: quorum-lost' "$(host_log "$holder")" || true)
 [ "$lost_after" = "$lost_before" ] || harness_fail "the holder lost quorum during the split"
 [ "$(jq_on "$holder" .quorate)" = true ] || harness_fail "holder not quorate after the fence"
 harness_pass "the holder fenced node$other exactly once and never lost quorum; node$other fenced no one"
