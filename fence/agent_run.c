@@ -37,9 +37,12 @@ static void kill_leftovers(void)
 		if (fd >= 0)
 			close(fd);
 		buf[n > 0 ? n : 0] = '\0';
+		/* "PID PID ... ": a number the read cut short has no space
+		 * after it and is left for the next round, not taken for
+		 * another process. */
 		for (char *p = buf, *end; *p; p = end) {
 			long pid = strtol(p, &end, 10);
-			if (end == p)
+			if (end == p || (*end != ' ' && *end != '\n'))
 				break;
 			if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
 				killed++;
