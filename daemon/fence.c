@@ -15,11 +15,13 @@
 
 #include "cluster.h"
 #include "device.h"
+#include "events.h"
 #include "fence_plan.h"
 #include "havmd.h"
 #include "log.h"
 #include "send_queue.h"
 #include "storage.h"
+#include "text_escape.h"
 #include "text_append.h"
 #include "wire.h"
 
@@ -262,6 +264,7 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 	struct fence_state *f = &h->fence;
 	int i = host_index(h, m->target);
 	const char *name = i >= 0 ? h->cfg.hosts[i].name : "?";
+	char detail[4 * WIRE_TEXT_MAX + 1];
 	bool trusted = sender == h->cluster.coordinator ||
 		       (sender == f->prev_coordinator &&
 			clock_now_ms() < f->prev_coordinator_until_ms);
@@ -284,10 +287,11 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 	f->t[i].recorded = *m;
 	f->t[i].have_recorded = true;
 	history_append(h, m, sender);
+	text_escape_controls(detail, sizeof(detail), m->detail, WIRE_TEXT_MAX);
 	if (m->result == HAVM_FENCE_FAILED) {
-		log_err("fence: FAILED host=%s nodeid=%u incarnation=%llu by=%u detail=\"%s\"; "
-			"retrying",
-			name, m->target, (unsigned long long)m->incarnation, sender, m->detail);
+		event_record(h, HAVM_EV_FENCE_FAILED, LOG_ERR, m->target, NULL,
+			     "incarnation=%llu by=%u detail=\"%s\"; retrying",
+			     (unsigned long long)m->incarnation, sender, detail);
 		return;
 	}
 	host_facts_close(&f->t[i].facts, m->incarnation);
@@ -295,15 +299,16 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
 		f->t[i].recorded_inc = m->incarnation;
 	cluster_announce(h); /* members that missed it (a heal) learn it */
 	if (m->result == HAVM_FENCE_OFF_VERIFIED)
-		log_notice("fence: host fenced host=%s nodeid=%u result=off-verified level=%u "
-			   "elapsed_ms=%u incarnation=%llu by=%u detail=\"%s\"",
-			   name, m->target, m->level, m->elapsed_ms,
-			   (unsigned long long)m->incarnation, sender, m->detail);
+		event_record(h, HAVM_EV_FENCE_SUCCEEDED, LOG_NOTICE, m->target, NULL,
+			     "result=off-verified level=%u elapsed_ms=%u incarnation=%llu by=%u "
+			     "detail=\"%s\"",
+			     m->level, m->elapsed_ms, (unsigned long long)m->incarnation, sender,
+			     detail);
 	else
-		log_notice("fence: host taken as fenced host=%s nodeid=%u result=dead-by-storage "
-			   "elapsed_ms=%u incarnation=%llu by=%u detail=\"%s\"",
-			   name, m->target, m->elapsed_ms, (unsigned long long)m->incarnation,
-			   sender, m->detail);
+		event_record(h, HAVM_EV_FENCE_STORAGE_DEAD, LOG_NOTICE, m->target, NULL,
+			     "result=dead-by-storage elapsed_ms=%u incarnation=%llu by=%u "
+			     "detail=\"%s\"",
+			     m->elapsed_ms, (unsigned long long)m->incarnation, sender, detail);
 	if (is_member(h, m->target))
 		log_warn("fence: recorded although host=%s is in the membership now: it came "
 			 "back while being fenced, or its devices do not control its power",
@@ -337,10 +342,10 @@ void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 		return;
 	}
 	h->fence.t[i].requested_inc = h->fence.t[i].facts.inc;
-	log_notice("fence: operator requested a fence host=%s nodeid=%u incarnation=%llu via "
-		   "nodeid=%u",
-		   h->cfg.hosts[i].name, target, (unsigned long long)h->fence.t[i].facts.inc,
-		   sender);
+	log_notice("fence: operator requested a fence host=%s nodeid=%u via nodeid=%u "
+		   "incarnation=%llu",
+		   h->cfg.hosts[i].name, target, sender,
+		   (unsigned long long)h->fence.t[i].facts.inc);
 	fence_kick(h);
 }
 
@@ -502,11 +507,10 @@ static void run_power(struct havmd *h, int i, uint64_t inc)
 	}
 	*ctx = (struct job_ctx){ .index = i, .inc = inc };
 	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
-	log_notice("fence: fencing host=%s nodeid=%u incarnation=%llu action=%s levels=%zu "
-		   "attempt=%u",
-		   host->name, host->nodeid, (unsigned long long)inc,
-		   h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
-		   host->fence_levels, t->attempts + 1);
+	event_record(h, HAVM_EV_FENCE_STARTED, LOG_NOTICE, host->nodeid, NULL,
+		     "incarnation=%llu action=%s levels=%zu attempt=%u", (unsigned long long)inc,
+		     h->cfg.fence_action == HAVM_FENCE_ACTION_REBOOT ? "reboot" : "off",
+		     host->fence_levels, t->attempts + 1);
 	rc = worker_start(h, "fence", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
 			  job_fence, &jobs[i], on_job_done, ctx, &t->job_id);
 	if (rc < 0) {
@@ -603,10 +607,10 @@ static void on_reclaim_done(struct havmd *h, void *ctx, int status, const void *
 		return;
 	}
 	t->reclaimed_inc = c.inc;
-	log_notice("fence: leases reclaimed host=%s nodeid=%u incarnation=%llu reclaimed=%u "
-		   "leases=%u elapsed_ms=%llu",
-		   host->name, host->nodeid, (unsigned long long)c.inc, o.reclaimed, o.leases,
-		   (unsigned long long)(clock_now_ms() - c.started_ms));
+	event_record(h, HAVM_EV_LEASE_RECLAIMED, LOG_NOTICE, host->nodeid, NULL,
+		     "incarnation=%llu reclaimed=%u leases=%u elapsed_ms=%llu",
+		     (unsigned long long)c.inc, o.reclaimed, o.leases,
+		     (unsigned long long)(clock_now_ms() - c.started_ms));
 }
 
 /*
@@ -807,10 +811,9 @@ static void plan_and_act(struct havmd *h)
 		t->not_before_ms = now + h->cfg.hosts[i].fence_delay_ms;
 		hosts[i].attempts = 0;
 		hosts[i].not_before_ms = t->not_before_ms;
-		log_notice("fence: host lost host=%s nodeid=%u incarnation=%llu; it is not "
-			   "treated as dead until proven off",
-			   h->cfg.hosts[i].name, h->cfg.hosts[i].nodeid,
-			   (unsigned long long)t->facts.inc);
+		event_record(h, HAVM_EV_HOST_LOST, LOG_NOTICE, h->cfg.hosts[i].nodeid, NULL,
+			     "incarnation=%llu; not treated as dead until proven off",
+			     (unsigned long long)t->facts.inc);
 	}
 	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);
 	for (size_t k = 0; k < n; k++) {

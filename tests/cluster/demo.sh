@@ -36,7 +36,7 @@ havm_on 2 status
 step "havm fence history, on node2 (every host records every fence)"
 havm_on 2 fence history
 step "What havmd on node1 (the coordinator) logged"
-grep -E 'event: (daemon-left|quorum-)|fence: ' "$(host_log 1)" | tail -6
+grep -E 'event: (daemon-left|quorum-|host-lost|fence-|lease-)' "$(host_log 1)" | tail -6
 pause
 step "Powering node3 on through its BMC (ipmitool chassis power on)"
 bmc_ipmitool 3 chassis power on

@@ -34,13 +34,13 @@ host_poweroff 2
 t0=$HARNESS_LAST_POWEROFF_MS
 wait_until 60 history_has 1 'host=node2 nodeid=2 result=off-verified' ||
 	harness_fail "node2 not fenced: $(fence_history 1)"
-wait_until 60 log_has 1 'fence: leases reclaimed host=node2 nodeid=2 .*reclaimed=1 ' ||
+wait_until 60 log_has 1 'event: lease-reclaimed seq=[0-9]+ host=node2 nodeid=2 .*reclaimed=1 ' ||
 	harness_fail "havmd did not reclaim node2's lease"
 t_reclaimed=$(($(harness_now_ms) - t0))
 [ "$(host_exec 1 "$tool" owner "$area" vm-slot-0 "$offset" | cut -d' ' -f1)" = 0 ] ||
 	harness_fail "owner still set after havmd's reclaim"
-! log_has 2 'fence: leases reclaimed' || harness_fail "a host other than the coordinator reclaimed"
+! log_has 2 'event: lease-reclaimed ' || harness_fail "a host other than the coordinator reclaimed"
 host_exec 3 timeout 20 sanlock client command -r "$res" -c /bin/true >/dev/null 2>&1 ||
 	harness_fail "host 3 could not acquire the reclaimed lease"
-grep -o 'fence: leases reclaimed .*' "$(host_log 1)" | head -1
+grep -o 'event: lease-reclaimed .*' "$(host_log 1)" | head -1
 harness_pass "node2 fenced; havmd (the coordinator) freed its lease ${t_reclaimed} ms after the power loss; host 3 acquired it"

@@ -81,7 +81,7 @@ fenced() { history_has "$holder" "host=node$other nodeid=$other result=off-verif
 wait_until 60 fenced || harness_fail "isolated node$other not fenced (history: $(fence_history "$holder"))"
 [ "$(fence_history "$holder" | grep -c "result=off-verified" || true)" = 1 ] ||
 	harness_fail "expected exactly one fence: $(fence_history "$holder")"
-[ "$(grep -c 'fence: fencing host=' "$(host_log "$other")" || true)" = 0 ] ||
+[ "$(grep -c 'event: fence-started ' "$(host_log "$other")" || true)" = 0 ] ||
 	harness_fail "the isolated host tried to fence someone"
 lost_after=$(grep -c 'event: quorum-lost' "$(host_log "$holder")" || true)
 [ "$lost_after" = "$lost_before" ] || harness_fail "the holder lost quorum during the split"

@@ -34,11 +34,11 @@ harness_pass "split: the majority fenced node4 through its BMC and keeps failing
 host_unisolate 4 # its link back; the host itself is off
 host_unisolate 1
 wait_until 40 all_agree_online 4 1 1 2 3 5 || harness_fail "node1 did not rejoin as coordinator"
-log_has 1 'cluster: coordinator nodeid=1 .*local=yes' || harness_fail "node1 not coordinator"
+log_has 1 'event: coordinator-changed seq=[0-9]+ host=node1 nodeid=1 .*local=yes' || harness_fail "node1 not coordinator"
 sleep 8 # several fence ticks of the new coordinator
 [ "$(power_offs 4)" = 1 ] || harness_fail "node4 fenced again after the heal: $(power_offs 4) power offs"
 [ "$(records 2 4)" = 1 ] || harness_fail "node2's history has $(records 2 4) records for node4"
-! log_has 1 'fence: fencing host=node4' || harness_fail "node1 started a fence of node4"
+! log_has 1 'event: fence-started seq=[0-9]+ host=node4' || harness_fail "node1 started a fence of node4"
 [ "$(jq_on 1 '.hosts[] | select(.nodeid == 4) | .fence')" = done ] ||
 	harness_fail "node1 does not show node4 fenced"
 harness_pass "healed: node1 coordinates, knows node4's loss is closed, and did not fence it again"

@@ -22,9 +22,9 @@ host_start_havmd 2 || harness_fail "havmd did not start again on node2"
 wait_until 20 log_has 2 'cluster: node state nodeid=1 .*facts=' ||
 	harness_fail "the restarted havmd heard no announcement from node1"
 host_kill_proc 1 havmd
-wait_until 20 log_has 2 'cluster: coordinator nodeid=2 .*local=yes' ||
+wait_until 20 log_has 2 'event: coordinator-changed seq=[0-9]+ host=node2 nodeid=2 .*local=yes' ||
 	harness_fail "node2 did not become coordinator"
-wait_until 20 log_has 2 'fence: fencing host=node3' ||
+wait_until 20 log_has 2 'event: fence-started seq=[0-9]+ host=node3' ||
 	harness_fail "the new coordinator did not take the fence of node3 on"
 bmc_start 3 || harness_fail "cannot start node3's BMC again"
 wait_until 60 history_has 2 'host=node3 nodeid=3 result=off-verified level=1 .*by=node2' ||
