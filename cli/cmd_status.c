@@ -61,7 +61,7 @@ static void print_hosts_table(const struct wire_status_reply *m)
 	for (uint16_t i = 0; i < m->n_nodes; i++) {
 		const struct wire_status_node *n = &m->nodes[i];
 		char daemon[96] = "-", up[24];
-		char role[64] = "";
+		char role[128] = "";
 
 		if (n->flags & WIRE_NODE_HAVE_STATE) {
 			fmt_uptime(up, sizeof(up), m->now, n->start_time);
@@ -77,10 +77,46 @@ static void print_hosts_table(const struct wire_status_reply *m)
 			text_append(role, sizeof(role), role[0] ? " " : "", "NOT-IN-CONFIG");
 		if (n->flags & WIRE_NODE_FENCE_PENDING)
 			text_append(role, sizeof(role), role[0] ? " " : "", "FENCE-PENDING");
+		/* Only power can prove such a host off (see the note below). */
+		if (m->storage != HAVM_STORAGE_OFF && (n->fence_info & WIRE_FENCE_INFO_KNOWN) &&
+		    !(n->fence_info & WIRE_FENCE_INFO_WATCHDOG))
+			text_append(role, sizeof(role), role[0] ? " " : "", "NO-WATCHDOG");
+		if (n->fence_info & WIRE_FENCE_INFO_UNSAFE)
+			text_append(role, sizeof(role), role[0] ? " " : "", "UNSAFE-TEST-WATCHDOG");
 		printf("%-16s %-8u %-9s %-10s %-22s %s\n", n->name, n->nodeid, host_state(n),
 		       n->heartbeat == HAVM_HB_UNKNOWN ? "-" : wire_heartbeat_name(n->heartbeat),
 		       daemon, role);
 	}
+}
+
+/* What some combinations in the table mean, said once below it. */
+static void print_notes(const struct wire_status_reply *m)
+{
+	bool no_wd = false, unsafe = false;
+
+	for (uint16_t i = 0; i < m->n_nodes; i++) {
+		const struct wire_status_node *n = &m->nodes[i];
+
+		if ((n->flags & WIRE_NODE_ONLINE) && n->heartbeat == HAVM_HB_DEAD)
+			printf("\nnote: %s is online but its storage heartbeat reads dead: that is\n"
+			       "      the heartbeat of its previous life; its sanlock has not joined\n"
+			       "      the lockspace again yet (it waits that life out), and it can\n"
+			       "      run no leased VM until it has.\n",
+			       n->name);
+		no_wd |= m->storage != HAVM_STORAGE_OFF && (n->fence_info & WIRE_FENCE_INFO_KNOWN) &&
+			 !(n->fence_info & WIRE_FENCE_INFO_WATCHDOG);
+		unsafe |= (n->fence_info & WIRE_FENCE_INFO_UNSAFE) != 0;
+	}
+	if (no_wd)
+		printf("\nnote: NO-WATCHDOG: that host's sanlock runs without a watchdog, so its dead\n"
+		       "      storage heartbeat proves nothing: if it is lost and no fence level\n"
+		       "      can power it off, it is never taken as fenced (fence-less recovery\n"
+		       "      unavailable). Run sanlock with its watchdog (wdmd), or see\n"
+		       "      storage.watchdog in havm.conf(5).\n");
+	if (unsafe)
+		printf("\nnote: UNSAFE-TEST-WATCHDOG: that host runs with\n"
+		       "      storage.unsafe_no_watchdog_for_tests: it claims a watchdog it does not\n"
+		       "      have. For test beds only; never in production.\n");
 }
 
 static void print_human(const struct wire_status_reply *m)
@@ -111,10 +147,15 @@ static void print_human(const struct wire_status_reply *m)
 	if (m->storage == HAVM_STORAGE_OFF)
 		printf("Storage:     not configured (no storage heartbeat, no leases)\n");
 	else
-		printf("Storage:     %s (%s)\n", wire_storage_state_name(m->storage),
-		       m->storage_path);
+		printf("Storage:     %s for %us (%s)\n", wire_storage_state_name(m->storage),
+		       m->storage_for_s, m->storage_path);
+	if (m->storage == HAVM_STORAGE_JOINING)
+		printf("             sanlock is joining the lockspace: after this host lost power\n"
+		       "             it waits out its previous life (about 80 s at io_timeout 2,\n"
+		       "             longer at 10); until then this host can run no leased VM\n");
 	printf("Hosts:       %u of %u online\n\n", online, m->n_nodes);
 	print_hosts_table(m);
+	print_notes(m);
 }
 
 static void json_node(const struct wire_status_reply *m, const struct wire_status_node *n)
@@ -123,7 +164,7 @@ static void json_node(const struct wire_status_reply *m, const struct wire_statu
 	json_put_string(stdout, n->name);
 	printf(",\"nodeid\":%u,\"state\":\"%s\",\"online\":%s,\"member\":%s,"
 	       "\"coordinator\":%s,\"local\":%s,\"configured\":%s,\"heartbeat\":\"%s\","
-	       "\"fence\":%s,\"daemon\":",
+	       "\"fence\":%s,\"watchdog\":%s,\"unsafe_no_watchdog\":%s,\"daemon\":",
 	       n->nodeid, host_state(n), n->flags & WIRE_NODE_ONLINE ? "true" : "false",
 	       n->flags & WIRE_NODE_MEMBER ? "true" : "false",
 	       n->flags & WIRE_NODE_COORDINATOR ? "true" : "false",
@@ -131,7 +172,11 @@ static void json_node(const struct wire_status_reply *m, const struct wire_statu
 	       n->flags & WIRE_NODE_CONFIGURED ? "true" : "false", wire_heartbeat_name(n->heartbeat),
 	       n->flags & WIRE_NODE_FENCE_PENDING ? "\"pending\""
 	       : n->flags & WIRE_NODE_FENCED      ? "\"done\""
-						  : "null");
+						  : "null",
+	       !(n->fence_info & WIRE_FENCE_INFO_KNOWN)  ? "null"
+	       : n->fence_info & WIRE_FENCE_INFO_WATCHDOG ? "true"
+							  : "false",
+	       n->fence_info & WIRE_FENCE_INFO_UNSAFE ? "true" : "false");
 	if (n->flags & WIRE_NODE_HAVE_STATE) {
 		printf("{\"version\":");
 		json_put_string(stdout, n->version);
@@ -176,6 +221,7 @@ static void print_json(const struct wire_status_reply *m)
 		printf("\"coordinator\":null,");
 	printf("\"storage\":{\"state\":");
 	json_put_string(stdout, wire_storage_state_name(m->storage));
+	printf(",\"for_s\":%u", m->storage_for_s);
 	printf(",\"path\":");
 	if (m->storage == HAVM_STORAGE_OFF)
 		printf("null");

@@ -388,6 +388,9 @@ static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 	fence_view_get(h, &fv, pending, fenced);
 	nodes_status_build(&h->cfg, &view, &h->states, &sv, &fv, (uint64_t)time(NULL),
 			   &s->status);
+	fence_status_fill(h, &s->status);
+	if (sv.state != HAVM_STORAGE_OFF)
+		s->status.storage_for_s = (uint32_t)((clock_now_ms() - h->storage.state_since_ms) / 1000);
 	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
 		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));

@@ -566,6 +566,7 @@ static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
 struct reclaim_job {
 	char path[HAVM_PATH_MAX + 1];
 	uint32_t host_id;
+	uint64_t generation; /* of the life proven off; 0: unknown */
 };
 struct reclaim_out {
 	int32_t rc;
@@ -585,7 +586,8 @@ static int job_reclaim(void *arg, void *out, size_t *len)
 	_Static_assert(sizeof(struct reclaim_out) <= WORKER_OUT_MAX, "reclaim result fits");
 	memset(o, 0, sizeof(*o));
 	*len = sizeof(*o);
-	o->rc = lease_reclaim_all_fenced(j->path, j->host_id, &o->reclaimed, &o->leases);
+	o->rc = lease_reclaim_all_fenced(j->path, j->host_id, j->generation, &o->reclaimed,
+					 &o->leases);
 	return 0;
 }
 
@@ -635,6 +637,7 @@ static void reclaim_leases(struct havmd *h, int i, uint64_t inc)
 	*ctx = (struct reclaim_ctx){ .index = i, .inc = inc, .started_ms = now };
 	snprintf(jobs[i].path, sizeof(jobs[i].path), "%s", h->cfg.storage_path);
 	jobs[i].host_id = h->cfg.hosts[i].nodeid;
+	jobs[i].generation = t->facts.inc == inc ? t->facts.generation : 0;
 	if (worker_start(h, "lease reclaim", 60000, job_reclaim, &jobs[i], on_reclaim_done, ctx,
 			 NULL) < 0) {
 		free(ctx);
@@ -871,6 +874,28 @@ void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pendi
 			pending[v->n_pending++] = hosts[i].nodeid;
 		else if (fence_done(&hosts[i]))
 			fenced[v->n_fenced++] = hosts[i].nodeid;
+	}
+}
+
+void fence_status_fill(const struct havmd *h, struct wire_status_reply *r)
+{
+	for (uint16_t k = 0; k < r->n_nodes; k++) {
+		struct wire_status_node *n = &r->nodes[k];
+		const struct wire_node_state *st = node_states_find(&h->states, n->nodeid);
+		int i = host_index(h, n->nodeid);
+		const struct host_facts *f;
+
+		if (i < 0)
+			continue;
+		f = &h->fence.t[i].facts;
+		if (f->inc)
+			n->fence_info |= WIRE_FENCE_INFO_KNOWN;
+		if (f->inc && f->watchdog)
+			n->fence_info |= WIRE_FENCE_INFO_WATCHDOG;
+		if (f->inc && f->generation)
+			n->fence_info |= WIRE_FENCE_INFO_GENERATION;
+		if (st && st->incarnation == f->inc && (st->flags & WIRE_NODE_STATE_UNSAFE))
+			n->fence_info |= WIRE_FENCE_INFO_UNSAFE;
 	}
 }
 

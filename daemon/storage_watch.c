@@ -50,6 +50,7 @@ static void set_state(struct havmd *h, uint8_t st, int rc)
 
 	if (s->state == st)
 		return;
+	s->state_since_ms = clock_now_ms();
 	/* State names hold spaces ("not initialised"): always quoted. */
 	if (st == HAVM_STORAGE_JOINED)
 		event_record(h, HAVM_EV_STORAGE_STATE_CHANGED, LOG_NOTICE, id, NULL,

@@ -16,6 +16,7 @@ struct havmd;
 
 struct storage_watch {
 	uint8_t state;          /* enum havm_storage_state */
+	uint64_t state_since_ms; /* when it was entered */
 	bool job_running;       /* a probe/join or poll worker is out */
 	uint64_t retry_at_ms;   /* next probe after a failure */
 	uint64_t join_started_ms;

@@ -224,8 +224,8 @@ static int lease_name_at(const char *path, uint64_t offset, char *name, size_t s
 	return rc;
 }
 
-int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned *reclaimed,
-			     unsigned *leases)
+int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, uint64_t max_generation,
+			     unsigned *reclaimed, unsigned *leases)
 {
 	*reclaimed = *leases = 0;
 	for (int slot = -1; slot < STORAGE_VM_SLOTS; slot++) {
@@ -241,6 +241,10 @@ int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned
 		(*leases)++;
 		rc = lease_owner(path, name, offset, &owner, &gen);
 		if (rc || owner != fenced_host_id)
+			continue;
+		/* A later life of the same host (it booted and joined again) is
+		 * not the one proven off: its leases stay. */
+		if (max_generation && gen > max_generation)
 			continue;
 		rc = lease_reclaim_fenced(path, name, offset, fenced_host_id);
 		if (rc)

@@ -71,10 +71,13 @@ int lease_reclaim_fenced(const char *path, const char *name, uint64_t offset,
  * FENCED_HOST_ID holds: what havmd does once a host is proven off, so that
  * its VMs and the tiebreaker can be taken over at once. *RECLAIMED says how
  * many were freed, *LEASES how many leases were found. Stops at the first
- * write that fails (-errno); slots never written are skipped.
+ * write that fails (-errno); slots never written are skipped. With
+ * MAX_GENERATION (the sanlock generation of the life proven off; 0 if not
+ * known), a lease held under a later generation (the host's next life) is
+ * left alone.
  */
-int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, unsigned *reclaimed,
-			     unsigned *leases);
+int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, uint64_t max_generation,
+			     unsigned *reclaimed, unsigned *leases);
 
 /*
  * Whether the local sanlock daemon runs with a watchdog (wdmd), that is,

@@ -443,16 +443,19 @@ int wire_status_reply_encode(void *buf, size_t cap, const struct wire_status_rep
 	put_u64(&w, m->ring_seq);
 	put_u64(&w, m->now);
 	put_u8(&w, m->storage);
+	put_u32(&w, m->storage_for_s);
 	put_str(&w, m->storage_path, WIRE_PATH_MAX);
 	put_u16(&w, m->n_nodes);
 	for (uint16_t i = 0; i < m->n_nodes; i++) {
 		const struct wire_status_node *n = &m->nodes[i];
 		if (n->nodeid == 0 || (n->flags & ~WIRE_NODE_FLAGS_ALL) || n->heartbeat > HAVM_HB_MAX ||
 		    ((n->flags & WIRE_NODE_HAVE_STATE) &&
-		     (n->state == 0 || n->state > HAVM_DAEMON_STATE_MAX)))
+		     (n->state == 0 || n->state > HAVM_DAEMON_STATE_MAX)) ||
+		    (n->fence_info & ~WIRE_FENCE_INFO_ALL))
 			return -EINVAL;
 		put_u32(&w, n->nodeid);
 		put_u8(&w, n->flags);
+		put_u8(&w, n->fence_info);
 		put_u8(&w, n->state);
 		put_u8(&w, n->heartbeat);
 		put_u64(&w, n->start_time);
@@ -477,6 +480,7 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 	m->ring_seq = get_u64(&r);
 	m->now = get_u64(&r);
 	m->storage = get_u8(&r);
+	m->storage_for_s = get_u32(&r);
 	get_str(&r, m->storage_path, WIRE_PATH_MAX);
 	m->n_nodes = get_u16(&r);
 	check(&r, !(m->flags & ~WIRE_STATUS_FLAGS_ALL));
@@ -486,6 +490,7 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 		struct wire_status_node *n = &m->nodes[i];
 		n->nodeid = get_u32(&r);
 		n->flags = get_u8(&r);
+		n->fence_info = get_u8(&r);
 		n->state = get_u8(&r);
 		n->heartbeat = get_u8(&r);
 		n->start_time = get_u64(&r);
@@ -493,6 +498,7 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 		get_str(&r, n->version, WIRE_VERSION_STR_MAX);
 		check(&r, n->nodeid != 0);
 		check(&r, !(n->flags & ~WIRE_NODE_FLAGS_ALL));
+		check(&r, !(n->fence_info & ~WIRE_FENCE_INFO_ALL));
 		check(&r, n->heartbeat <= HAVM_HB_MAX);
 		check(&r, !(n->flags & WIRE_NODE_HAVE_STATE) ||
 				  (n->state >= 1 && n->state <= HAVM_DAEMON_STATE_MAX));

@@ -55,9 +55,9 @@
 	 WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX) + 8 + 1 + 8 + 2 + \
 	 WIRE_NODES_MAX * (4 + 8 + 1 + 8 + 8 + 8))
 #define WIRE_STATUS_NODE_MAX_LEN \
-	(4 + 1 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
+	(4 + 1 + 1 + 1 + 1 + 8 + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + WIRE_STR_MAX_LEN(WIRE_VERSION_STR_MAX))
 #define WIRE_STATUS_REPLY_MAX_LEN \
-	(HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + 1 + 4 + 4 + 4 + 8 + 8 + 1 + \
+	(HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_NAME_MAX) + 1 + 4 + 4 + 4 + 8 + 8 + 1 + 4 + \
 	 WIRE_STR_MAX_LEN(WIRE_PATH_MAX) + 2 + WIRE_NODES_MAX * WIRE_STATUS_NODE_MAX_LEN)
 #define WIRE_DEBUG_DUMP_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + WIRE_STR_MAX_LEN(WIRE_PATH_MAX))
 #define WIRE_ERROR_REPLY_MAX_LEN (HAVM_WIRE_HDR_LEN + 4 + WIRE_STR_MAX_LEN(WIRE_TEXT_MAX))
@@ -208,9 +208,16 @@ struct wire_tiebreak_lease {
 #define WIRE_NODE_FENCE_PENDING 0x40 /* lost, not proven off yet */
 #define WIRE_NODE_FENCED       0x80 /* proven off (power or sanlock), not back */
 #define WIRE_NODE_FLAGS_ALL    0xff
+/* What fencing knows of a host's current life (wire_status_node.fence_info). */
+#define WIRE_FENCE_INFO_KNOWN    0x01 /* its life is known (announced or recorded) */
+#define WIRE_FENCE_INFO_WATCHDOG 0x02 /* that life announced a sanlock watchdog */
+#define WIRE_FENCE_INFO_UNSAFE   0x04 /* its havmd runs unsafe_no_watchdog_for_tests */
+#define WIRE_FENCE_INFO_GENERATION 0x08 /* that life announced its heartbeat's generation */
+#define WIRE_FENCE_INFO_ALL      0x0f
 struct wire_status_node {
 	uint32_t nodeid;
 	uint8_t flags;
+	uint8_t fence_info;  /* WIRE_FENCE_INFO_* */
 	uint8_t state;       /* enum havm_daemon_state, valid with HAVE_STATE */
 	uint8_t heartbeat;   /* enum havm_heartbeat */
 	uint64_t start_time;
@@ -231,6 +238,7 @@ struct wire_status_reply {
 	uint64_t ring_seq;
 	uint64_t now;         /* the daemon's clock, for uptimes */
 	uint8_t storage;      /* enum havm_storage_state */
+	uint32_t storage_for_s; /* seconds in that state (joining: the wait after a boot) */
 	char storage_path[WIRE_PATH_MAX + 1];
 	uint16_t n_nodes;
 	struct wire_status_node nodes[WIRE_NODES_MAX];

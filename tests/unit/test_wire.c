@@ -297,8 +297,8 @@ static void status_reply_rejects(void **state)
 	len = wire_status_reply_encode(buf, sizeof(buf), &in);
 	assert_true(len > 0);
 	/* node count field: after header, name (2+1), flags, 3 ids, seq, now,
-	 * storage state, storage path (2+0) */
-	count_off = HAVM_WIRE_HDR_LEN + 3 + 1 + 4 + 4 + 4 + 8 + 8 + 1 + 2;
+	 * storage state, its age, storage path (2+0) */
+	count_off = HAVM_WIRE_HDR_LEN + 3 + 1 + 4 + 4 + 4 + 8 + 8 + 1 + 4 + 2;
 	buf[count_off + 1] = 2; /* claims two nodes, carries one */
 	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
 	buf[count_off] = 0xff; /* beyond WIRE_NODES_MAX */
@@ -312,6 +312,14 @@ static void status_reply_rejects(void **state)
 	in.nodes[0].nodeid = 0;
 	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
 	in.nodes[0].nodeid = 1;
+	in.nodes[0].fence_info = 0x80; /* unknown fence info bit */
+	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
+	in.nodes[0].fence_info = WIRE_FENCE_INFO_KNOWN | WIRE_FENCE_INFO_WATCHDOG;
+	len = wire_status_reply_encode(buf, sizeof(buf), &in);
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), 0);
+	assert_int_equal(out.nodes[0].fence_info, WIRE_FENCE_INFO_KNOWN | WIRE_FENCE_INFO_WATCHDOG);
+	buf[count_off + 2 + 4 + 1] = 0x80; /* the same bit, received */
+	assert_int_equal(wire_status_reply_decode(buf, (size_t)len, &out), -EBADMSG);
 	in.n_nodes = WIRE_NODES_MAX + 1;
 	assert_int_equal(wire_status_reply_encode(buf, sizeof(buf), &in), -EINVAL);
 }

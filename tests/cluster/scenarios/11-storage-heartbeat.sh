@@ -54,6 +54,16 @@ t0=$(harness_now_ms)
 wait_until 90 all_live || harness_fail "hosts did not all join with live heartbeats"
 harness_pass "all 3 joined; every host sees 3 live heartbeats ($(($(harness_now_ms) - t0)) ms after init)"
 log_has 2 'event: storage-state-changed .*state="joined" .*lockspace=havm host_id=2' || harness_fail "join not logged"
+# The test bed's sanlock runs without a watchdog (-w 0) and havm.conf
+# requires one by default: said at error level, announced, and shown.
+wait_until 20 log_has 2 'storage: sanlock runs without a watchdog' || harness_fail "missing watchdog not logged"
+[ "$(jq_on 1 '.hosts[] | select(.nodeid == 2) | .watchdog')" = false ] ||
+	harness_fail "status does not say node2 has no watchdog"
+out=$(havm_on 1 status)
+printf '%s' "$out" | grep -q 'NO-WATCHDOG' || harness_fail "no NO-WATCHDOG in status: $out"
+printf '%s' "$out" | grep -q 'fence-less recovery' || harness_fail "status does not explain NO-WATCHDOG"
+printf '%s' "$out" | grep -Eq '^Storage: +joined for [0-9]+s' || harness_fail "no storage state age: $out"
+harness_pass "no watchdog: logged at error level, shown (NO-WATCHDOG, fence-less recovery unavailable)"
 
 host_poweroff 3
 gone() {

@@ -13,6 +13,9 @@ harness_extra_config() {
 }
 storage_cluster 3
 log_has 1 'havmd: storage.unsafe_no_watchdog_for_tests is set' || harness_fail "the unsafe setting is not logged"
+[ "$(jq_on 1 '.hosts[] | select(.nodeid == 3) | .unsafe_no_watchdog')" = true ] ||
+	harness_fail "status does not show the unsafe setting"
+havm_on 1 status | grep -q 'UNSAFE-TEST-WATCHDOG' || harness_fail "no UNSAFE-TEST-WATCHDOG in status"
 
 bmc_stop 3
 host_poweroff 3
