@@ -146,9 +146,13 @@ static void print_human(const struct wire_status_reply *m)
 	}
 	if (m->storage == HAVM_STORAGE_OFF)
 		printf("Storage:     not configured (no storage heartbeat, no leases)\n");
-	else
-		printf("Storage:     %s for %us (%s)\n", wire_storage_state_name(m->storage),
-		       m->storage_for_s, m->storage_path);
+	else {
+		char dur[24];
+
+		fmt_uptime(dur, sizeof(dur), m->now, m->now - m->storage_for_s);
+		printf("Storage:     %s for %s (%s)\n", wire_storage_state_name(m->storage), dur,
+		       m->storage_path);
+	}
 	if (m->storage == HAVM_STORAGE_JOINING)
 		printf("             sanlock is joining the lockspace: after this host lost power\n"
 		       "             it waits out its previous life (about 80 s at io_timeout 2,\n"
