@@ -99,6 +99,12 @@ void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
 		uint64_t before = f->t[i].facts.inc;
 
 		changed |= host_facts_merge(&f->t[i].facts, &self);
+		/* First-hand, the watchdog may also have gone (a probe found
+		 * none): the merge alone only ever adds it. */
+		if (f->t[i].facts.inc == self.inc && f->t[i].facts.watchdog != self.watchdog) {
+			f->t[i].facts.watchdog = self.watchdog;
+			changed = true;
+		}
 		if (before != 0 && m->incarnation > before)
 			log_info("fence: host in a new life host=%s nodeid=%u incarnation=%llu "
 				 "previous=%llu",
