@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE 1 /* pipe2 */
 #include "tiebreak.h"
+#include "send_queue.h"
 
 #include "clock.h"
 #include "cluster.h"
@@ -143,13 +144,11 @@ static void announce(struct havmd *h)
 		t->announce_pending = false;
 		return;
 	}
-	rc = cluster_send(h, buf, (size_t)len);
-	if (rc < 0) {
-		if (rc != -EAGAIN)
-			log_warn("tiebreak: cannot announce our lease state error=\"%s\"; retrying",
-				 strerror(-rc));
-		return; /* the tick retries */
-	}
+	/* The send queue sends it again until it is back through CPG; only
+	 * the newest of our announcements matters. */
+	rc = sendq_push(h, buf, (size_t)len, m.nodeid, true);
+	if (rc < 0)
+		return; /* logged; the tick tries again */
 	t->announce_pending = false;
 	log_debug("tiebreak: announced held=%s", t->held ? "yes" : "no");
 }
