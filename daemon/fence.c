@@ -805,6 +805,11 @@ static void plan_and_act(struct havmd *h)
 
 	own_facts(h);
 	unknown_lives(h);
+	/* An operator's request is done once its life is closed: a record
+	 * voided later must not fence that member again on the same word. */
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (f->t[i].requested_inc && f->t[i].facts.closed_inc >= f->t[i].requested_inc)
+			f->t[i].requested_inc = 0;
 	void_wrong_records(h, now);
 	snapshot(h, now, hosts, &s);
 	/* When a life first needs fencing: the fence delay and the elapsed
