@@ -27,9 +27,13 @@ harness_pass "the lying device 'verified' node3 off; node3 is still up in the sa
 
 voided() { log_has "$1" "fence: host=node3 nodeid=3 is still up in incarnation $inc3 .*record is void"; }
 wait_until 90 voided 1 || harness_fail "node1 did not void the wrong record"
-wait_until 10 voided 2 || harness_fail "node2 did not void the wrong record"
-[ "$(jq_on 1 '.hosts[] | select(.nodeid == 3) | .fence')" = null ] || harness_fail "node3 shown fenced"
-harness_pass "the record was voided on every daemon, logged at error level"
+# node2 voids it too: by itself, or from node1's announcement, whichever
+# comes first; either way it no longer counts the record.
+for i in 1 2 3; do
+	[ "$(jq_on "$i" '.hosts[] | select(.nodeid == 3) | .fence')" = null ] ||
+		harness_fail "host $i still counts node3 as fenced"
+done
+harness_pass "the record was voided (logged at error level) and counts nowhere"
 
 before=$(offs)
 host_poweroff 3
