@@ -26,9 +26,11 @@ all_agree_online 3 1 1 2 3 || harness_fail "node3 is not up any more: the liar d
 harness_pass "the lying device 'verified' node3 off; node3 is still up in the same life"
 
 voided() { log_has "$1" "fence: host=node3 nodeid=3 is still up in incarnation $inc3 .*record is void"; }
-wait_until 90 voided 1 || harness_fail "node1 did not void the wrong record"
-# node2 voids it too: by itself, or from node1's announcement, whichever
-# comes first; either way it no longer counts the record.
+voided_somewhere() { voided 1 || voided 2 || voided 3; }
+wait_until 90 voided_somewhere || harness_fail "no daemon voided the wrong record"
+# Every daemon checks for itself; the first to find it announces the void,
+# and the others take it from that announcement: either way the record no
+# longer counts anywhere.
 for i in 1 2 3; do
 	[ "$(jq_on "$i" '.hosts[] | select(.nodeid == 3) | .fence')" = null ] ||
 		harness_fail "host $i still counts node3 as fenced"
