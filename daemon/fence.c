@@ -782,6 +782,9 @@ static void snapshot(const struct havmd *h, uint64_t now, struct fence_host *hos
 			.running_inc = t->running_inc,
 			.attempts = t->need_inc == t->facts.inc ? t->attempts : 0,
 			.not_before_ms = t->need_inc == t->facts.inc ? t->not_before_ms : 0,
+			.delay_until_ms = t->need_inc == t->facts.inc
+						  ? t->need_since_ms + host->fence_delay_ms
+						  : 0,
 		};
 	}
 	*s = (struct fence_snapshot){

@@ -81,6 +81,7 @@ struct fence_host {
 	uint64_t running_inc;    /* the incarnation that job is for */
 	unsigned attempts;       /* failed power attempts for facts.inc */
 	uint64_t not_before_ms;  /* fence delay or back-off */
+	uint64_t delay_until_ms; /* the fence delay alone (also before storage "dead") */
 };
 
 struct fence_snapshot {

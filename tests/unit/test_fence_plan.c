@@ -225,6 +225,21 @@ static void finding9_dead_heartbeat_of_previous_life(void **state)
 	assert_int_equal(steps[0].kind, FENCE_STEP_STORAGE_DEAD);
 }
 
+/* The fence delay holds the storage fallback back too (review). */
+static void fence_delay_holds_storage_too(void **state)
+{
+	struct fence_host h[] = { lost3(7) };
+	(void)state;
+	h[0].levels = 0;
+	h[0].facts.watchdog = true;
+	h[0].facts.generation = h[0].hb_generation = 2;
+	h[0].heartbeat = HAVM_HB_DEAD;
+	h[0].delay_until_ms = 3000;
+	assert_int_equal(plan(true, 2999, h, 1), 0);
+	assert_int_equal(plan(true, 3000, h, 1), 1);
+	assert_int_equal(steps[0].kind, FENCE_STEP_STORAGE_DEAD);
+}
+
 /* Storage "dead" is the fallback: power first when there are levels. */
 static void power_first_then_storage(void **state)
 {
@@ -418,6 +433,7 @@ int main(void)
 		cmocka_unit_test(finding7_new_coordinator_inherits),
 		cmocka_unit_test(finding9_dead_heartbeat_of_previous_life),
 		cmocka_unit_test(power_first_then_storage),
+		cmocka_unit_test(fence_delay_holds_storage_too),
 		cmocka_unit_test(finding10_heal_merges_closed_loss),
 		cmocka_unit_test(two_losses_two_records),
 		cmocka_unit_test(restart_decides_the_same),
