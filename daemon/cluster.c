@@ -562,16 +562,17 @@ static void cluster_disconnect(struct havmd *h, const char *why)
 	schedule_reconnect(h);
 }
 
-void cluster_start(struct havmd *h)
+static int cluster_start(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 
 	cl->group.length = (uint32_t)snprintf(cl->group.value, sizeof(cl->group.value), "havm:%s",
 					      h->cfg.cluster_name);
 	on_reconnect_timer(h);
+	return 0; /* connected, or retrying in the background */
 }
 
-void cluster_stop(struct havmd *h)
+static void cluster_stop(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 
@@ -613,3 +614,9 @@ void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 		.n_quorum = cl->n_quorum,
 	};
 }
+
+const struct havmd_service cluster_service = {
+	.name = "cluster",
+	.start = cluster_start,
+	.stop = cluster_stop,
+};

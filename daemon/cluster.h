@@ -5,12 +5,12 @@
 #define HAVMD_CLUSTER_H
 
 #include "havmd.h"
+#include "service.h"
 
-/* Connect now, or keep retrying every reconnect_ms in the background.
- * Never fails: havmd runs and answers the CLI without corosync. */
-void cluster_start(struct havmd *h);
-/* Leave the CPG group and close the handles (on shutdown). */
-void cluster_stop(struct havmd *h);
+/* The cluster link, as a service: start connects now, or keeps retrying
+ * every reconnect_ms in the background (never fails: havmd runs and
+ * answers the CLI without corosync); stop leaves the group. */
+extern const struct havmd_service cluster_service;
 /* Our own state changed: tell the group. */
 void cluster_announce(struct havmd *h);
 /* Multicast an encoded message to the group. 0, -EAGAIN (corosync's flow

@@ -899,7 +899,7 @@ void fence_status_fill(const struct havmd *h, struct wire_status_reply *r)
 	}
 }
 
-int fence_start(struct havmd *h)
+static int fence_start(struct havmd *h)
 {
 	history_share(h);
 	history_load(h);
@@ -907,9 +907,15 @@ int fence_start(struct havmd *h)
 	return 0;
 }
 
-void fence_stop(struct havmd *h)
+static void fence_stop(struct havmd *h)
 {
 	if (h->fence.timer)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->fence.timer);
 	h->fence.timer = 0;
 }
+
+const struct havmd_service fence_service = {
+	.name = "fence",
+	.start = fence_start,
+	.stop = fence_stop,
+};

@@ -18,12 +18,16 @@
 #include "fence_plan.h"
 #include "membership.h"
 #include "nodes.h"
+#include "service.h"
 #include "wire.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct havmd;
+
+/* Fencing, as a service: start reads the history back and starts the tick. */
+extern const struct havmd_service fence_service;
 
 #define FENCE_HISTORY_FILE "fence-history" /* in HAVM_STATE_DIR */
 
@@ -64,8 +68,6 @@ struct fence_state {
 /* Pending and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
 void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
 		    uint32_t *fenced);
-int fence_start(struct havmd *h);
-void fence_stop(struct havmd *h);
 /* Any change of the view (membership, quorum, coordinator, corosync lost). */
 void fence_membership(struct havmd *h, const struct cluster_view *v);
 /* A member's announcement: fold what it knows into our facts. */

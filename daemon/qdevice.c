@@ -239,7 +239,7 @@ static void schedule(struct havmd *h, uint32_t ms)
 	h->qdevice.timer = (uint64_t)(uintptr_t)t;
 }
 
-int qdevice_start(struct havmd *h)
+static int qdevice_start(struct havmd *h)
 {
 	h->qdevice.last_cast = -1;
 	if (!h->cfg.storage_path[0] || !h->cfg.storage_tiebreaker)
@@ -248,7 +248,7 @@ int qdevice_start(struct havmd *h)
 	return 0;
 }
 
-void qdevice_stop(struct havmd *h)
+static void qdevice_stop(struct havmd *h)
 {
 	struct qdevice *q = &h->qdevice;
 
@@ -259,3 +259,9 @@ void qdevice_stop(struct havmd *h)
 		votequorum_qdevice_poll(q->handle, QDEVICE_NAME, 0, q->ring);
 	close_handle(h);
 }
+
+const struct havmd_service qdevice_service = {
+	.name = "qdevice",
+	.start = qdevice_start,
+	.stop = qdevice_stop,
+};

@@ -5,6 +5,7 @@
 #ifndef HAVMD_QDEVICE_H
 #define HAVMD_QDEVICE_H
 
+#include "service.h"
 #include "wire.h"
 
 #include <corosync/votequorum.h>
@@ -30,10 +31,10 @@ struct qdevice {
 	uint64_t timer; /* qb_loop_timer_handle: poll or reconnect */
 };
 
-/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
-int qdevice_start(struct havmd *h);
-/* Withdraw our vote and close the handle. */
-void qdevice_stop(struct havmd *h);
+/* The quorum device, as a service: start registers it (nothing to do
+ * unless storage.tiebreaker); stop withdraws our vote and closes the
+ * handle. */
+extern const struct havmd_service qdevice_service;
 /* The facts behind the vote changed: poll now with the new decision. */
 void qdevice_poll_now(struct havmd *h);
 

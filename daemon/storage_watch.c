@@ -339,7 +339,7 @@ static void tick(void *data)
 		s->job_running = true;
 }
 
-int storage_watch_start(struct havmd *h)
+static int storage_watch_start(struct havmd *h)
 {
 	if (!h->cfg.storage_path[0])
 		return 0;
@@ -349,7 +349,7 @@ int storage_watch_start(struct havmd *h)
 	return 0;
 }
 
-void storage_watch_stop(struct havmd *h)
+static void storage_watch_stop(struct havmd *h)
 {
 	if (h->storage.timer)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->storage.timer);
@@ -378,3 +378,9 @@ bool storage_watch_announces_watchdog(const struct havmd *h)
 {
 	return h->storage.watchdog;
 }
+
+const struct havmd_service storage_service = {
+	.name = "storage",
+	.start = storage_watch_start,
+	.stop = storage_watch_stop,
+};

@@ -7,6 +7,7 @@
 #define HAVMD_STORAGE_WATCH_H
 
 #include "nodes.h"
+#include "service.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -33,9 +34,9 @@ struct storage_watch {
 	bool watchdog_known; /* probed at least once */
 };
 
-/* Start watching (no-op when havm.conf has no storage). 0 or -errno. */
-int storage_watch_start(struct havmd *h);
-void storage_watch_stop(struct havmd *h);
+/* The storage watch, as a service: start watching (nothing to do when
+ * havm.conf has no storage). */
+extern const struct havmd_service storage_service;
 void storage_view_get(const struct havmd *h, struct storage_view *v);
 /* What we announce: our sanlock has a watchdog (or the test bed's unsafe
  * setting says to pretend it has). */

@@ -357,7 +357,7 @@ static void schedule_tick(struct havmd *h)
 	h->tiebreak.timer = (uint64_t)(uintptr_t)th;
 }
 
-int tiebreak_start(struct havmd *h)
+static int tiebreak_start(struct havmd *h)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -371,7 +371,7 @@ int tiebreak_start(struct havmd *h)
 	return 0;
 }
 
-void tiebreak_stop(struct havmd *h)
+static void tiebreak_stop(struct havmd *h)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -391,3 +391,9 @@ void tiebreak_stop(struct havmd *h)
 		t->held = false;
 	}
 }
+
+const struct havmd_service tiebreak_service = {
+	.name = "tiebreak",
+	.start = tiebreak_start,
+	.stop = tiebreak_stop,
+};

@@ -11,6 +11,7 @@
 #define HAVMD_TIEBREAK_H
 
 #include "membership.h"
+#include "service.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -34,10 +35,10 @@ struct tiebreak {
 	uint64_t timer;   /* qb_loop_timer_handle of the tick */
 };
 
-/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
-int tiebreak_start(struct havmd *h);
-/* Kill the lease child: sanlock releases the lease when it exits. */
-void tiebreak_stop(struct havmd *h);
+/* The tiebreaker lease, as a service: start competes for the lease
+ * (nothing to do unless storage.tiebreaker); stop kills the lease child,
+ * and sanlock releases the lease when it exits. */
+extern const struct havmd_service tiebreak_service;
 /* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
 void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender);
 /* The membership view changed (from cluster.c's view_changed). */
