@@ -24,7 +24,7 @@
 #include "events.h"
 #include "fence.h"
 #include "send_queue.h"
-#include "tiebreak.h"
+#include "service.h"
 
 #include "log.h"
 #include "membership.h"
@@ -190,66 +190,31 @@ static void mark_synced(struct havmd *h, uint32_t nodeid)
 		}
 }
 
-static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
-		       uint32_t pid, void *msg, size_t len)
+/*
+ * The cluster link's own message, HAVM_MSG_NODE_STATE: a daemon's
+ * announcement of itself and of what it knows of every host's life. 0, or
+ * -errno when malformed or sent for another node (on_deliver drops it).
+ */
+static int on_node_state_msg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			     uint32_t nodeid, uint32_t pid)
 {
-	struct havmd *h = NULL;
 	static struct wire_node_state ms; /* 2.5 KiB; the loop is single-threaded */
 	struct wire_node_state *m = &ms;
-	struct wire_hdr hdr;
 	bool known;
 	int rc;
 
-	(void)group;
-	cpg_context_get(handle, (void **)&h);
-	if (nodeid == h->cluster.local_nodeid && pid == (uint32_t)getpid())
-		sendq_delivered(h, msg, len);
-	rc = wire_hdr_decode(msg, len, &hdr);
-	if (rc == 0 && !wire_cpg_type_known(hdr.type)) {
-		/* A newer havmd in a rolling upgrade: not ours to judge. */
-		log_debug("cluster: ignored a message of a type this version does not know "
-			  "type=%u from nodeid=%u",
-			  hdr.type, nodeid);
-		return;
-	}
-	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_REQUEST) {
-		struct wire_fence_request fq;
-		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
-		if (rc == 0) {
-			fence_on_request(h, fq.target, nodeid);
-			return;
-		}
-	} else if (rc == 0 && hdr.type == HAVM_MSG_FENCE_RESULT) {
-		struct wire_fence_result fr;
-		rc = wire_fence_result_decode(msg, len, &fr);
-		if (rc == 0) {
-			fence_on_result(h, &fr, nodeid);
-			return;
-		}
-	} else if (rc == 0 && hdr.type == HAVM_MSG_TIEBREAK_LEASE) {
-		struct wire_tiebreak_lease tl;
-		rc = wire_tiebreak_lease_decode(msg, len, &tl);
-		if (rc == 0) {
-			tiebreak_on_lease(h, &tl, nodeid);
-			return;
-		}
-	}
-	if (rc == 0)
-		rc = wire_node_state_decode(msg, len, m);
+	(void)type;
+	(void)pid;
+	rc = wire_node_state_decode(msg, len, m);
 	/* A message must speak for the node that sent it. */
 	if (rc == 0 && m->nodeid != nodeid)
 		rc = -EBADMSG;
-	if (rc) {
-		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
-			 "reason=\"%s\"",
-			 nodeid, pid, len,
-			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
-		return;
-	}
+	if (rc)
+		return rc;
 	known = node_states_find(&h->states, m->nodeid) != NULL;
 	if (node_states_update(&h->states, m) < 0) {
 		log_warn("cluster: too many daemons, ignored state from nodeid=%u", nodeid);
-		return;
+		return 0;
 	}
 	log_debug("cluster: node state nodeid=%u name=%s state=%s version=%s incarnation=%llu "
 		  "facts=%u",
@@ -267,6 +232,46 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			 m->nodeid, m->name);
 	fence_on_node_state(h, m);
 	mark_synced(h, m->nodeid);
+	return 0;
+}
+
+/*
+ * Every message of the group, in CPG's agreed order, ours included: the
+ * header is checked here, and the service whose type it is decodes the
+ * rest (services_for_cpg). One rule for all of them: a message of a type
+ * this version does not know is a newer havmd's and is ignored with a
+ * debug line; a malformed one is dropped with a warning.
+ */
+static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
+		       uint32_t pid, void *msg, size_t len)
+{
+	struct havmd *h = NULL;
+	const struct havmd_service *svc;
+	struct wire_hdr hdr;
+	int rc;
+
+	(void)group;
+	cpg_context_get(handle, (void **)&h);
+	if (nodeid == h->cluster.local_nodeid && pid == (uint32_t)getpid())
+		sendq_delivered(h, msg, len);
+	rc = wire_hdr_decode(msg, len, &hdr);
+	if (rc == 0 && !wire_cpg_type_known(hdr.type)) {
+		/* A newer havmd in a rolling upgrade: not ours to judge. */
+		log_debug("cluster: ignored a message of a type this version does not know "
+			  "type=%u from nodeid=%u",
+			  hdr.type, nodeid);
+		return;
+	}
+	if (rc == 0) {
+		/* Never NULL for a known type: services_start checked the table. */
+		svc = services_for_cpg(hdr.type);
+		rc = svc ? svc->on_cpg(h, hdr.type, msg, len, nodeid, pid) : -ENOPROTOOPT;
+	}
+	if (rc)
+		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
+			 "reason=\"%s\"",
+			 nodeid, pid, len,
+			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
 }
 
 static void copy_ids(uint32_t *dst, size_t *n, const uint32_t *src, size_t count,
@@ -615,8 +620,13 @@ void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 	};
 }
 
+static const uint16_t cluster_cpg_types[] = { HAVM_MSG_NODE_STATE };
+
 const struct havmd_service cluster_service = {
 	.name = "cluster",
 	.start = cluster_start,
 	.stop = cluster_stop,
+	.cpg_types = cluster_cpg_types,
+	.n_cpg_types = sizeof(cluster_cpg_types) / sizeof(cluster_cpg_types[0]),
+	.on_cpg = on_node_state_msg,
 };

@@ -259,7 +259,8 @@ static bool is_member(const struct havmd *h, uint32_t nodeid)
 	       membership_contains(h->cluster.quorum_members, h->cluster.n_quorum, nodeid);
 }
 
-void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
+/* A fence result delivered by CPG (ours included). */
+static void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
 {
 	struct fence_state *f = &h->fence;
 	int i = host_index(h, m->target);
@@ -321,7 +322,7 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
  * control socket made on the host where it was typed, made again here,
  * because any process in the CPG group could have sent it.
  */
-void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
+static void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 {
 	int i = host_index(h, target);
 	const char *why = NULL;
@@ -914,8 +915,40 @@ static void fence_stop(struct havmd *h)
 	h->fence.timer = 0;
 }
 
+/*
+ * Fencing's messages from the group: an operator's request
+ * (HAVM_MSG_FENCE_REQUEST) and a result (HAVM_MSG_FENCE_RESULT), decoded
+ * here. 0, or -errno when malformed (the dispatcher drops it).
+ */
+static int fence_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			uint32_t nodeid, uint32_t pid)
+{
+	int rc = -ENOPROTOOPT;
+
+	(void)pid;
+	if (type == HAVM_MSG_FENCE_REQUEST) {
+		struct wire_fence_request fq;
+
+		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
+		if (rc == 0)
+			fence_on_request(h, fq.target, nodeid);
+	} else if (type == HAVM_MSG_FENCE_RESULT) {
+		struct wire_fence_result fr;
+
+		rc = wire_fence_result_decode(msg, len, &fr);
+		if (rc == 0)
+			fence_on_result(h, &fr, nodeid);
+	}
+	return rc;
+}
+
+static const uint16_t fence_cpg_types[] = { HAVM_MSG_FENCE_RESULT, HAVM_MSG_FENCE_REQUEST };
+
 const struct havmd_service fence_service = {
 	.name = "fence",
 	.start = fence_start,
 	.stop = fence_stop,
+	.cpg_types = fence_cpg_types,
+	.n_cpg_types = sizeof(fence_cpg_types) / sizeof(fence_cpg_types[0]),
+	.on_cpg = fence_on_cpg,
 };

@@ -74,10 +74,6 @@ void fence_membership(struct havmd *h, const struct cluster_view *v);
 void fence_on_node_state(struct havmd *h, const struct wire_node_state *m);
 /* Our own part of the announcement: what we know of every host. */
 void fence_facts_fill(const struct havmd *h, struct wire_node_state *m);
-/* An operator's fence request delivered by CPG. */
-void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender);
-/* A fence result delivered by CPG (ours included). */
-void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender);
 /* What fencing knows of each host's life, into the status reply's nodes. */
 void fence_status_fill(const struct havmd *h, struct wire_status_reply *r);
 /* Facts changed (say, a heartbeat or a generation): plan again now. */

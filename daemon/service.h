@@ -22,6 +22,20 @@ struct havmd_service {
 	int (*start)(struct havmd *h);
 	/* Stop, from main once the loop has ended (services.c gives the order). */
 	void (*stop)(struct havmd *h);
+
+	/*
+	 * The CPG message types this service handles (wire.h), and its
+	 * handler: MSG is the whole message (header included), of a type
+	 * among CPG_TYPES, from process PID on node NODEID, ours included.
+	 * The handler decodes it: 0, or -errno when it is malformed (or
+	 * claims another node's id), which the dispatcher logs and drops.
+	 * Every type wire_cpg_type_known accepts is handled by exactly one
+	 * service (checked at start); any other type is ignored before this.
+	 */
+	const uint16_t *cpg_types;
+	size_t n_cpg_types;
+	int (*on_cpg)(struct havmd *h, uint16_t type, const void *msg, size_t len, uint32_t nodeid,
+		      uint32_t pid);
 };
 
 /* Start every service in table order. 0, or the first one's -errno
@@ -29,5 +43,7 @@ struct havmd_service {
 int services_start(struct havmd *h);
 /* Stop every service, in the stop order services.c explains. */
 void services_stop(struct havmd *h);
+/* The service that handles CPG message type TYPE; NULL: none. */
+const struct havmd_service *services_for_cpg(uint16_t type);
 
 #endif

@@ -43,10 +43,43 @@ static const struct havmd_service *const stop_order[] = {
 };
 _Static_assert(sizeof(stop_order) == sizeof(services), "every service stops once");
 
-/* The table is code: a service missing from the stop order, or there
- * twice, is a bug, caught at start. */
+const struct havmd_service *services_for_cpg(uint16_t type)
+{
+	for (size_t i = 0; i < N_SERVICES; i++)
+		for (size_t k = 0; k < services[i]->n_cpg_types; k++)
+			if (services[i]->cpg_types[k] == type)
+				return services[i];
+	return NULL;
+}
+
+/*
+ * The table is code, and these are bugs in it, caught at start: a service
+ * missing from the stop order or there twice; a CPG type claimed by two
+ * services, claimed without a decoder in wire.c, or known to wire.c with
+ * no service to handle it (its messages would be ignored silently).
+ */
 static int services_check(void)
 {
+	for (size_t i = 0; i < N_SERVICES; i++)
+		for (size_t k = 0; k < services[i]->n_cpg_types; k++) {
+			uint16_t t = services[i]->cpg_types[k];
+
+			if (!services[i]->on_cpg || !wire_cpg_type_known(t) ||
+			    services_for_cpg(t) != services[i]) {
+				log_err("havmd: service=%s claims CPG type=%u that wire.c does "
+					"not know, that another service claims, or without a "
+					"handler (a bug in daemon/services.c)",
+					services[i]->name, t);
+				return -EPROTO;
+			}
+		}
+	for (uint32_t t = 0; t <= UINT16_MAX; t++)
+		if (wire_cpg_type_known((uint16_t)t) && !services_for_cpg((uint16_t)t)) {
+			log_err("havmd: no service handles CPG type=%u (a bug in "
+				"daemon/services.c)",
+				t);
+			return -EPROTO;
+		}
 	for (size_t i = 0; i < N_SERVICES; i++) {
 		size_t seen = 0;
 

@@ -165,7 +165,8 @@ static void set_holder(struct havmd *h, uint32_t holder, const char *why)
 	qdevice_poll_now(h);
 }
 
-void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender)
+/* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
+static void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -392,8 +393,27 @@ static void tiebreak_stop(struct havmd *h)
 	}
 }
 
+/* HAVM_MSG_TIEBREAK_LEASE, decoded here: 0, or -errno when malformed. */
+static int tiebreak_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			   uint32_t nodeid, uint32_t pid)
+{
+	struct wire_tiebreak_lease tl;
+	int rc = wire_tiebreak_lease_decode(msg, len, &tl);
+
+	(void)type;
+	(void)pid;
+	if (rc == 0)
+		tiebreak_on_lease(h, &tl, nodeid);
+	return rc;
+}
+
+static const uint16_t tiebreak_cpg_types[] = { HAVM_MSG_TIEBREAK_LEASE };
+
 const struct havmd_service tiebreak_service = {
 	.name = "tiebreak",
 	.start = tiebreak_start,
 	.stop = tiebreak_stop,
+	.cpg_types = tiebreak_cpg_types,
+	.n_cpg_types = sizeof(tiebreak_cpg_types) / sizeof(tiebreak_cpg_types[0]),
+	.on_cpg = tiebreak_on_cpg,
 };

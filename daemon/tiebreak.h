@@ -39,8 +39,6 @@ struct tiebreak {
  * (nothing to do unless storage.tiebreaker); stop kills the lease child,
  * and sanlock releases the lease when it exits. */
 extern const struct havmd_service tiebreak_service;
-/* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
-void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender);
 /* The membership view changed (from cluster.c's view_changed). */
 void tiebreak_membership(struct havmd *h, const struct cluster_view *v);
 /* Whether this host casts the device's vote for a ring whose corosync
