@@ -133,16 +133,15 @@ void cluster_announce(struct havmd *h)
 		.state = (uint8_t)h->state,
 		.start_time = h->start_time,
 		.incarnation = h->incarnation,
-		.generation = h->storage.own_generation,
 	};
-	if (storage_watch_announces_watchdog(h))
-		m.flags |= WIRE_NODE_STATE_WATCHDOG;
 	if (h->cfg.storage_unsafe_no_watchdog)
 		m.flags |= WIRE_NODE_STATE_UNSAFE;
 	me = config_host_by_nodeid(&h->cfg, cl->local_nodeid);
 	snprintf(m.name, sizeof(m.name), "%s", me ? me->name : "unconfigured");
 	snprintf(m.version, sizeof(m.version), "%s", PACKAGE_VERSION);
-	fence_facts_fill(h, &m);
+	/* The storage watch adds our heartbeat's generation and watchdog,
+	 * fencing what we know of every host's life. */
+	services_fill_node_state(h, &m);
 	len = wire_node_state_encode(buf, sizeof(buf), &m);
 	if (len < 0) {
 		/* Our own fields are checked at start; this is a bug. */
@@ -230,7 +229,7 @@ static int on_node_state_msg(struct havmd *h, uint16_t type, const void *msg, si
 			 "storage.unsafe_no_watchdog_for_tests: its dead storage heartbeat is "
 			 "taken as proof without a watchdog",
 			 m->nodeid, m->name);
-	fence_on_node_state(h, m);
+	services_on_node_state(h, m);
 	mark_synced(h, m->nodeid);
 	return 0;
 }

@@ -83,7 +83,8 @@ static void facts_from_wire(struct host_facts *f, const struct wire_host_facts *
 				  .void_inc = w->void_inc };
 }
 
-void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
+/* A member's announcement: fold what it knows into our facts. */
+static void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
 {
 	struct fence_state *f = &h->fence;
 	bool changed = false;
@@ -118,7 +119,8 @@ void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
 		fence_kick(h);
 }
 
-void fence_facts_fill(const struct havmd *h, struct wire_node_state *m)
+/* Our own part of the announcement: what we know of every host. */
+static void fence_facts_fill(const struct havmd *h, struct wire_node_state *m)
 {
 	m->n_facts = 0;
 	for (size_t i = 0; i < h->cfg.n_hosts && m->n_facts < WIRE_NODES_MAX; i++) {
@@ -951,4 +953,6 @@ const struct havmd_service fence_service = {
 	.cpg_types = fence_cpg_types,
 	.n_cpg_types = sizeof(fence_cpg_types) / sizeof(fence_cpg_types[0]),
 	.on_cpg = fence_on_cpg,
+	.on_node_state = fence_on_node_state,
+	.fill_node_state = fence_facts_fill,
 };

@@ -70,10 +70,6 @@ void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pendi
 		    uint32_t *fenced);
 /* Any change of the view (membership, quorum, coordinator, corosync lost). */
 void fence_membership(struct havmd *h, const struct cluster_view *v);
-/* A member's announcement: fold what it knows into our facts. */
-void fence_on_node_state(struct havmd *h, const struct wire_node_state *m);
-/* Our own part of the announcement: what we know of every host. */
-void fence_facts_fill(const struct havmd *h, struct wire_node_state *m);
 /* What fencing knows of each host's life, into the status reply's nodes. */
 void fence_status_fill(const struct havmd *h, struct wire_status_reply *r);
 /* Facts changed (say, a heartbeat or a generation): plan again now. */

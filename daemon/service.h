@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct havmd;
+struct wire_node_state;
 
 struct havmd_service {
 	const char *name; /* in logs: "havmd: cannot start service=NAME" */
@@ -36,6 +37,18 @@ struct havmd_service {
 	size_t n_cpg_types;
 	int (*on_cpg)(struct havmd *h, uint16_t type, const void *msg, size_t len, uint32_t nodeid,
 		      uint32_t pid);
+
+	/*
+	 * Node states (HAVM_MSG_NODE_STATE) belong to the cluster link, which
+	 * keeps every member's newest in h->states and announces ours; the
+	 * other services take part through these two hooks.
+	 * on_node_state: a member's announcement (ours included), just
+	 * recorded: fold in what it says.
+	 * fill_node_state: our own announcement in the making: add this
+	 * service's part (the cluster link has filled the header fields).
+	 */
+	void (*on_node_state)(struct havmd *h, const struct wire_node_state *m);
+	void (*fill_node_state)(const struct havmd *h, struct wire_node_state *m);
 };
 
 /* Start every service in table order. 0, or the first one's -errno
@@ -45,5 +58,8 @@ int services_start(struct havmd *h);
 void services_stop(struct havmd *h);
 /* The service that handles CPG message type TYPE; NULL: none. */
 const struct havmd_service *services_for_cpg(uint16_t type);
+/* Every service's on_node_state / fill_node_state, in table order. */
+void services_on_node_state(struct havmd *h, const struct wire_node_state *m);
+void services_fill_node_state(const struct havmd *h, struct wire_node_state *m);
 
 #endif

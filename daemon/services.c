@@ -116,3 +116,17 @@ void services_stop(struct havmd *h)
 		if (stop_order[i]->stop)
 			stop_order[i]->stop(h);
 }
+
+void services_on_node_state(struct havmd *h, const struct wire_node_state *m)
+{
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->on_node_state)
+			services[i]->on_node_state(h, m);
+}
+
+void services_fill_node_state(const struct havmd *h, struct wire_node_state *m)
+{
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->fill_node_state)
+			services[i]->fill_node_state(h, m);
+}

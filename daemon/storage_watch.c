@@ -379,8 +379,18 @@ bool storage_watch_announces_watchdog(const struct havmd *h)
 	return h->storage.watchdog;
 }
 
+/* Our part of the announcement: our heartbeat's generation (so that a
+ * "dead" can be matched to the life it ended) and our watchdog. */
+static void storage_fill_node_state(const struct havmd *h, struct wire_node_state *m)
+{
+	m->generation = h->storage.own_generation;
+	if (storage_watch_announces_watchdog(h))
+		m->flags |= WIRE_NODE_STATE_WATCHDOG;
+}
+
 const struct havmd_service storage_service = {
 	.name = "storage",
 	.start = storage_watch_start,
 	.stop = storage_watch_stop,
+	.fill_node_state = storage_fill_node_state,
 };
