@@ -22,7 +22,6 @@
 #include "clock.h"
 
 #include "events.h"
-#include "fence.h"
 #include "send_queue.h"
 #include "service.h"
 
@@ -93,8 +92,9 @@ static void view_changed(struct havmd *h)
 			  (unsigned long long)v.cpg_ring.seq, v.quorum_ring.nodeid,
 			  (unsigned long long)v.quorum_ring.seq);
 	cl->settled = settled;
-	fence_membership(h, &v);
-	tiebreak_membership(h, &v);
+	/* Before cl->coordinator moves: a service may compare (fencing
+	 * trusts the previous coordinator's results for a while). */
+	services_on_view(h, &v);
 	if (c != cl->coordinator) {
 		const struct havm_host *prev = config_host_by_nodeid(&h->cfg, cl->coordinator);
 		char was[WIRE_NAME_MAX + 32];

@@ -59,7 +59,8 @@ void fence_kick(struct havmd *h)
 	qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
 }
 
-void fence_membership(struct havmd *h, const struct cluster_view *v)
+/* Any change of the view (membership, quorum, coordinator, corosync lost). */
+static void fence_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct fence_state *f = &h->fence;
 	uint32_t c = membership_coordinator(v);
@@ -955,4 +956,5 @@ const struct havmd_service fence_service = {
 	.on_cpg = fence_on_cpg,
 	.on_node_state = fence_on_node_state,
 	.fill_node_state = fence_facts_fill,
+	.on_view = fence_membership,
 };

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cluster_view;
 struct havmd;
 struct wire_node_state;
 
@@ -49,6 +50,14 @@ struct havmd_service {
 	 */
 	void (*on_node_state)(struct havmd *h, const struct wire_node_state *m);
 	void (*fill_node_state)(const struct havmd *h, struct wire_node_state *m);
+
+	/*
+	 * After every corosync dispatch (membership, quorum, corosync lost or
+	 * back), with the view V. Called before the cluster link records the
+	 * coordinator V gives: h->cluster.coordinator is still the previous
+	 * one, so that a service can tell it moved.
+	 */
+	void (*on_view)(struct havmd *h, const struct cluster_view *v);
 };
 
 /* Start every service in table order. 0, or the first one's -errno
@@ -61,5 +70,7 @@ const struct havmd_service *services_for_cpg(uint16_t type);
 /* Every service's on_node_state / fill_node_state, in table order. */
 void services_on_node_state(struct havmd *h, const struct wire_node_state *m);
 void services_fill_node_state(const struct havmd *h, struct wire_node_state *m);
+/* Every service's on_view, in table order. */
+void services_on_view(struct havmd *h, const struct cluster_view *v);
 
 #endif

@@ -130,3 +130,10 @@ void services_fill_node_state(const struct havmd *h, struct wire_node_state *m)
 		if (services[i]->fill_node_state)
 			services[i]->fill_node_state(h, m);
 }
+
+void services_on_view(struct havmd *h, const struct cluster_view *v)
+{
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->on_view)
+			services[i]->on_view(h, v);
+}

@@ -183,7 +183,8 @@ static void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease 
 		set_holder(h, 0, "released");
 }
 
-void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
+/* The membership view changed (after every corosync dispatch). */
+static void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -416,4 +417,5 @@ const struct havmd_service tiebreak_service = {
 	.cpg_types = tiebreak_cpg_types,
 	.n_cpg_types = sizeof(tiebreak_cpg_types) / sizeof(tiebreak_cpg_types[0]),
 	.on_cpg = tiebreak_on_cpg,
+	.on_view = tiebreak_membership,
 };

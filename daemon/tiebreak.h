@@ -39,8 +39,6 @@ struct tiebreak {
  * (nothing to do unless storage.tiebreaker); stop kills the lease child,
  * and sanlock releases the lease when it exits. */
 extern const struct havmd_service tiebreak_service;
-/* The membership view changed (from cluster.c's view_changed). */
-void tiebreak_membership(struct havmd *h, const struct cluster_view *v);
 /* Whether this host casts the device's vote for a ring whose corosync
  * membership is MEMBERS; *HOLDER gets the holder it relied on. */
 bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
