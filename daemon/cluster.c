@@ -39,6 +39,7 @@
 
 static void cluster_disconnect(struct havmd *h, const char *why);
 static void schedule_reconnect(struct havmd *h);
+static void cluster_view_get(const struct havmd *h, struct cluster_view *v);
 
 /* Retrying a multicast that corosync's flow control refused. */
 #define ANNOUNCE_RETRY_MS 100
@@ -602,7 +603,8 @@ int cluster_send(struct havmd *h, const void *buf, size_t len)
 	return e == CS_OK ? 0 : -EIO;
 }
 
-void cluster_view_get(const struct havmd *h, struct cluster_view *v)
+/* The current view: for on_view, and the snapshot's (status). */
+static void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 {
 	const struct cluster *cl = &h->cluster;
 
@@ -619,6 +621,11 @@ void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 	};
 }
 
+static void cluster_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
+{
+	cluster_view_get(h, &s->cluster);
+}
+
 static const uint16_t cluster_cpg_types[] = { HAVM_MSG_NODE_STATE };
 
 const struct havmd_service cluster_service = {
@@ -628,4 +635,5 @@ const struct havmd_service cluster_service = {
 	.cpg_types = cluster_cpg_types,
 	.n_cpg_types = sizeof(cluster_cpg_types) / sizeof(cluster_cpg_types[0]),
 	.on_cpg = on_node_state_msg,
+	.snapshot_fill = cluster_snapshot_fill,
 };

@@ -20,7 +20,5 @@ int cluster_send(struct havmd *h, const void *buf, size_t len);
  * our facts include what each of them knows: only then may a coordinator
  * act (after a heal, the other side's records are in). */
 bool cluster_synced(const struct havmd *h);
-/* The current view, for the status reply. */
-void cluster_view_get(const struct havmd *h, struct cluster_view *view);
 
 #endif

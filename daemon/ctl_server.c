@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "cluster.h"
 #include "log.h"
+#include "service.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -377,20 +378,10 @@ static void reply_error(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t 
 static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
 	struct ctl_server *s = &h->ctl;
-	uint32_t pending[WIRE_NODES_MAX], fenced[WIRE_NODES_MAX];
-	struct cluster_view view;
-	struct storage_view sv;
-	struct fence_view fv;
 	int len;
 
-	cluster_view_get(h, &view);
-	storage_view_get(h, &sv);
-	fence_view_get(h, &fv, pending, fenced);
-	nodes_status_build(&h->cfg, &view, &h->states, &sv, &fv, (uint64_t)time(NULL),
-			   &s->status);
-	fence_status_fill(h, &s->status);
-	if (sv.state != HAVM_STORAGE_OFF)
-		s->status.storage_for_s = (uint32_t)((clock_now_ms() - h->storage.state_since_ms) / 1000);
+	/* Every service adds its part (service.h). */
+	services_status(h, &s->status);
 	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
 		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));

@@ -20,6 +20,7 @@
 #include "havmd.h"
 #include "log.h"
 #include "send_queue.h"
+#include "service.h"
 #include "storage.h"
 #include "text_escape.h"
 #include "text_append.h"
@@ -666,7 +667,7 @@ static void schedule(struct havmd *h)
 }
 
 /* This host's own facts: first-hand, whatever anyone announced. */
-static void own_facts(struct havmd *h)
+static void own_facts(struct havmd *h, const struct havmd_snapshot *facts)
 {
 	int i = host_index(h, h->cluster.local_nodeid);
 	struct host_facts self;
@@ -674,8 +675,8 @@ static void own_facts(struct havmd *h)
 	if (i < 0 || h->cluster.local_nodeid == 0)
 		return;
 	self = (struct host_facts){ .nodeid = h->cluster.local_nodeid, .inc = h->incarnation,
-				    .watchdog = storage_watch_announces_watchdog(h),
-				    .generation = h->storage.own_generation };
+				    .watchdog = facts->own_watchdog,
+				    .generation = facts->own_generation };
 	host_facts_merge(&h->fence.t[i].facts, &self);
 }
 
@@ -744,27 +745,27 @@ static void unknown_lives(struct havmd *h)
 	}
 }
 
-/* Everything fence_plan looks at, now. */
-static void snapshot(const struct havmd *h, uint64_t now, struct fence_host *hosts,
-		     struct fence_snapshot *s)
+/* Everything fence_plan looks at, now: our facts, and the other
+ * services' from FACTS (the storage's heartbeats). */
+static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, uint64_t now,
+		     struct fence_host *hosts, struct fence_snapshot *s)
 {
 	const struct fence_state *f = &h->fence;
-	struct storage_view sv;
+	const struct storage_view *sv = &facts->storage;
 	bool known = h->cluster.up && membership_settled(&(struct cluster_view){
 		.corosync_up = h->cluster.up, .quorum_ring = h->cluster.quorum_ring,
 		.cpg_ring = h->cluster.cpg_ring });
 
-	storage_view_get(h, &sv);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		const struct havm_host *host = &h->cfg.hosts[i];
 		const struct fence_target *t = &f->t[i];
 		uint8_t hb = HAVM_HB_UNKNOWN;
 		uint64_t gen = 0;
 
-		for (size_t k = 0; k < sv.n_hb; k++)
-			if (sv.hb_ids[k] == host->nodeid) {
-				hb = sv.hb_states[k];
-				gen = sv.hb_generations[k];
+		for (size_t k = 0; k < sv->n_hb; k++)
+			if (sv->hb_ids[k] == host->nodeid) {
+				hb = sv->hb_states[k];
+				gen = sv->hb_generations[k];
 			}
 		hosts[i] = (struct fence_host){
 			.nodeid = host->nodeid,
@@ -798,13 +799,15 @@ static void plan_and_act(struct havmd *h)
 	struct fence_host hosts[HAVM_HOSTS_MAX];
 	struct fence_step steps[HAVM_HOSTS_MAX];
 	struct fence_snapshot s;
+	struct havmd_snapshot facts;
 	uint64_t now = clock_now_ms();
 	size_t n;
 
-	own_facts(h);
+	services_snapshot(h, &facts);
+	own_facts(h, &facts);
 	unknown_lives(h);
 	void_wrong_records(h, now);
-	snapshot(h, now, hosts, &s);
+	snapshot(h, &facts, now, hosts, &s);
 	/* When a life first needs fencing: the fence delay and the elapsed
 	 * time count from here. A new coordinator starts its own clock. */
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
@@ -840,7 +843,8 @@ static void plan_and_act(struct havmd *h)
 			break;
 		}
 	}
-	if (!s.acting || !h->cfg.storage_path[0] || h->storage.state != HAVM_STORAGE_JOINED)
+	/* HAVM_STORAGE_OFF without storage in havm.conf. */
+	if (!s.acting || facts.storage.state != HAVM_STORAGE_JOINED)
 		return;
 	for (size_t i = 0; i < h->cfg.n_hosts; i++)
 		/* Only a closure this daemon has a record of (its own job, a
@@ -865,24 +869,28 @@ static void act_now(void *data)
 	plan_and_act(data);
 }
 
-void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
-		    uint32_t *fenced)
+/* Status, before the merge: the hosts pending a fence, and fenced. */
+static void fence_status_view(const struct havmd *h, struct havmd_status *st)
 {
 	struct fence_host hosts[HAVM_HOSTS_MAX];
+	struct fence_view *v = &st->fence;
 	struct fence_snapshot s;
 
-	*v = (struct fence_view){ .pending = pending, .fenced = fenced };
-	snapshot(h, clock_now_ms(), hosts, &s);
+	*v = (struct fence_view){ .pending = st->fence_pending, .fenced = st->fence_fenced };
+	snapshot(h, &st->snap, clock_now_ms(), hosts, &s);
 	for (size_t i = 0; i < h->cfg.n_hosts && i < WIRE_NODES_MAX; i++) {
 		if (fence_needed(&s, &hosts[i]))
-			pending[v->n_pending++] = hosts[i].nodeid;
+			st->fence_pending[v->n_pending++] = hosts[i].nodeid;
 		else if (fence_done(&hosts[i]))
-			fenced[v->n_fenced++] = hosts[i].nodeid;
+			st->fence_fenced[v->n_fenced++] = hosts[i].nodeid;
 	}
 }
 
-void fence_status_fill(const struct havmd *h, struct wire_status_reply *r)
+/* Status, after the merge: what fencing knows of each host's life. */
+static void fence_status_fill(const struct havmd *h, struct havmd_status *status)
 {
+	struct wire_status_reply *r = status->reply;
+
 	for (uint16_t k = 0; k < r->n_nodes; k++) {
 		struct wire_status_node *n = &r->nodes[k];
 		const struct wire_node_state *st = node_states_find(&h->states, n->nodeid);
@@ -957,4 +965,6 @@ const struct havmd_service fence_service = {
 	.on_node_state = fence_on_node_state,
 	.fill_node_state = fence_facts_fill,
 	.on_view = fence_membership,
+	.status_view = fence_status_view,
+	.status_fill = fence_status_fill,
 };

@@ -65,11 +65,6 @@ struct fence_state {
 	uint64_t prev_coordinator_until_ms;
 };
 
-/* Pending and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
-void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
-		    uint32_t *fenced);
-/* What fencing knows of each host's life, into the status reply's nodes. */
-void fence_status_fill(const struct havmd *h, struct wire_status_reply *r);
 /* Facts changed (say, a heartbeat or a generation): plan again now. */
 void fence_kick(struct havmd *h);
 

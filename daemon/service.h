@@ -11,12 +11,38 @@
 #ifndef HAVMD_SERVICE_H
 #define HAVMD_SERVICE_H
 
+#include "membership.h"
+#include "nodes.h"
+#include "wire.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct cluster_view;
 struct havmd;
-struct wire_node_state;
+
+/*
+ * The snapshot: the facts services offer each other, gathered afresh by
+ * services_snapshot from every service's snapshot_fill. A service that
+ * needs another's facts reads them here, never by calling it. The views
+ * point into struct havmd: valid until the loop runs on.
+ */
+struct havmd_snapshot {
+	struct cluster_view cluster; /* the cluster link: membership, quorum */
+	struct storage_view storage; /* the storage watch: its state, heartbeats */
+	bool own_watchdog;           /* the storage watch: we announce a watchdog */
+	uint64_t own_generation;     /* the storage watch: our heartbeat's generation */
+};
+
+/* A status reply in the making (services_status). */
+struct havmd_status {
+	struct havmd_snapshot snap;
+	/* fencing: hosts lost and not yet proven off, and fenced (the
+	 * arrays fence points into) */
+	struct fence_view fence;
+	uint32_t fence_pending[WIRE_NODES_MAX], fence_fenced[WIRE_NODES_MAX];
+	struct wire_status_reply *reply;
+};
 
 struct havmd_service {
 	const char *name; /* in logs: "havmd: cannot start service=NAME" */
@@ -58,6 +84,17 @@ struct havmd_service {
 	 * one, so that a service can tell it moved.
 	 */
 	void (*on_view)(struct havmd *h, const struct cluster_view *v);
+
+	/* Add this service's facts to the snapshot (struct havmd_snapshot). */
+	void (*snapshot_fill)(const struct havmd *h, struct havmd_snapshot *s);
+	/*
+	 * A status reply: status_view gives this service's view of the hosts
+	 * to the merge (lib/nodes.c's nodes_status_build, which reads
+	 * st->snap and st->fence); after the merge, status_fill adds this
+	 * service's own fields to st->reply.
+	 */
+	void (*status_view)(const struct havmd *h, struct havmd_status *st);
+	void (*status_fill)(const struct havmd *h, struct havmd_status *st);
 };
 
 /* Start every service in table order. 0, or the first one's -errno
@@ -72,5 +109,10 @@ void services_on_node_state(struct havmd *h, const struct wire_node_state *m);
 void services_fill_node_state(const struct havmd *h, struct wire_node_state *m);
 /* Every service's on_view, in table order. */
 void services_on_view(struct havmd *h, const struct cluster_view *v);
+/* The facts now, from every service's snapshot_fill in table order. */
+void services_snapshot(const struct havmd *h, struct havmd_snapshot *s);
+/* The status reply: the snapshot, every service's view, the merge of
+ * the hosts' lines (pure, lib/nodes.c), every service's own fields. */
+void services_status(const struct havmd *h, struct wire_status_reply *r);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * In start order, the order havmd always started in. The cluster link
@@ -136,4 +137,27 @@ void services_on_view(struct havmd *h, const struct cluster_view *v)
 	for (size_t i = 0; i < N_SERVICES; i++)
 		if (services[i]->on_view)
 			services[i]->on_view(h, v);
+}
+
+void services_snapshot(const struct havmd *h, struct havmd_snapshot *s)
+{
+	*s = (struct havmd_snapshot){ 0 };
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->snapshot_fill)
+			services[i]->snapshot_fill(h, s);
+}
+
+void services_status(const struct havmd *h, struct wire_status_reply *r)
+{
+	struct havmd_status st = { .reply = r };
+
+	services_snapshot(h, &st.snap);
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->status_view)
+			services[i]->status_view(h, &st);
+	nodes_status_build(&h->cfg, &st.snap.cluster, &h->states, &st.snap.storage, &st.fence,
+			   (uint64_t)time(NULL), r);
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->status_fill)
+			services[i]->status_fill(h, &st);
 }

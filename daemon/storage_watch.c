@@ -356,7 +356,7 @@ static void storage_watch_stop(struct havmd *h)
 	h->storage.timer = 0;
 }
 
-void storage_view_get(const struct havmd *h, struct storage_view *v)
+static void storage_view_get(const struct havmd *h, struct storage_view *v)
 {
 	const struct storage_watch *s = &h->storage;
 
@@ -374,7 +374,9 @@ void storage_view_get(const struct havmd *h, struct storage_view *v)
 	};
 }
 
-bool storage_watch_announces_watchdog(const struct havmd *h)
+/* What we announce: our sanlock has a watchdog (or the test bed's unsafe
+ * setting says to pretend it has). */
+static bool storage_watch_announces_watchdog(const struct havmd *h)
 {
 	return h->storage.watchdog;
 }
@@ -388,9 +390,28 @@ static void storage_fill_node_state(const struct havmd *h, struct wire_node_stat
 		m->flags |= WIRE_NODE_STATE_WATCHDOG;
 }
 
+/* The storage as we see it, and what we announce of ourselves (fencing
+ * reads both). */
+static void storage_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
+{
+	storage_view_get(h, &s->storage);
+	s->own_watchdog = storage_watch_announces_watchdog(h);
+	s->own_generation = h->storage.own_generation;
+}
+
+/* Status: how long the storage has been in its state (the join wait). */
+static void storage_status_fill(const struct havmd *h, struct havmd_status *st)
+{
+	if (st->snap.storage.state != HAVM_STORAGE_OFF)
+		st->reply->storage_for_s =
+			(uint32_t)((clock_now_ms() - h->storage.state_since_ms) / 1000);
+}
+
 const struct havmd_service storage_service = {
 	.name = "storage",
 	.start = storage_watch_start,
 	.stop = storage_watch_stop,
 	.fill_node_state = storage_fill_node_state,
+	.snapshot_fill = storage_snapshot_fill,
+	.status_fill = storage_status_fill,
 };

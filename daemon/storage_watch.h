@@ -37,9 +37,5 @@ struct storage_watch {
 /* The storage watch, as a service: start watching (nothing to do when
  * havm.conf has no storage). */
 extern const struct havmd_service storage_service;
-void storage_view_get(const struct havmd *h, struct storage_view *v);
-/* What we announce: our sanlock has a watchdog (or the test bed's unsafe
- * setting says to pretend it has). */
-bool storage_watch_announces_watchdog(const struct havmd *h);
 
 #endif

@@ -336,13 +336,15 @@ static void tick(void *data)
 {
 	struct havmd *h = data;
 	struct tiebreak *t = &h->tiebreak;
+	struct havmd_snapshot facts;
 
 	t->timer = 0;
 	schedule_tick(h);
 	if (t->announce_pending)
 		announce(h);
+	services_snapshot(h, &facts);
 	/* sanlock acquires only within a joined lockspace. */
-	if (t->child == 0 && h->storage.state == HAVM_STORAGE_JOINED &&
+	if (t->child == 0 && facts.storage.state == HAVM_STORAGE_JOINED &&
 	    h->cluster.local_nodeid != 0 && clock_now_ms() >= t->respawn_at_ms)
 		spawn_child(h);
 }
