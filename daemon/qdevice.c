@@ -27,7 +27,8 @@
 
 #include "havmd.h"
 #include "log.h"
-#include "tiebreak.h"
+#include "service.h"
+#include "tiebreak_vote.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -80,6 +81,29 @@ static void disconnect(struct havmd *h, const char *why)
 	close_handle(h);
 }
 
+/*
+ * Whether this host casts the device's vote for the ring whose corosync
+ * membership is Q's; *HOLDER gets the holder it relied on. The rule is
+ * lib/tiebreak_vote.h's, on the tiebreaker's facts in the snapshot.
+ */
+static bool vote_now(const struct havmd *h, const struct qdevice *q, uint32_t *holder)
+{
+	struct havmd_snapshot s;
+	struct tiebreak_facts f;
+
+	services_snapshot(h, &s);
+	f = (struct tiebreak_facts){
+		.local_nodeid = s.cluster.local_nodeid,
+		.local_held = s.tiebreak_held,
+		.holder = s.tiebreak_holder,
+		.members = q->members,
+		.n_members = q->n_members,
+		.daemons = s.cluster.cpg_members,
+		.n_daemons = s.cluster.n_cpg,
+	};
+	return tiebreak_vote(&f, holder);
+}
+
 static void poll_once(struct havmd *h, bool retry)
 {
 	struct qdevice *q = &h->qdevice;
@@ -91,7 +115,7 @@ static void poll_once(struct havmd *h, bool retry)
 		return;
 	/* With more than one vote, a lone holder cut off from the rest could
 	 * be quorate (3|1 of 4): never cast then. */
-	cast = q->votes_ok && tiebreak_vote_now(h, q->members, q->n_members, &holder);
+	cast = q->votes_ok && vote_now(h, q, &holder);
 	q->ring_changed = false;
 	e = votequorum_qdevice_poll(q->handle, QDEVICE_NAME, cast, q->ring);
 	if (e == CS_ERR_MESSAGE_ERROR && retry) {
@@ -112,7 +136,8 @@ static void poll_once(struct havmd *h, bool retry)
 	q->last_holder = holder;
 }
 
-void qdevice_poll_now(struct havmd *h)
+/* The facts behind the vote changed: poll now with the new decision. */
+static void qdevice_poll_now(struct havmd *h)
 {
 	if (h->cfg.storage_tiebreaker)
 		poll_once(h, true);
@@ -260,8 +285,18 @@ static void qdevice_stop(struct havmd *h)
 	close_handle(h);
 }
 
+/* A new view: corosync's sync may be waiting for our poll. */
+static void qdevice_on_view(struct havmd *h, const struct cluster_view *v)
+{
+	(void)v;
+	qdevice_poll_now(h);
+}
+
 const struct havmd_service qdevice_service = {
 	.name = "qdevice",
 	.start = qdevice_start,
 	.stop = qdevice_stop,
+	/* After the tiebreaker in the table: it has updated the holder. */
+	.on_view = qdevice_on_view,
+	.on_facts_changed = qdevice_poll_now,
 };

@@ -1,6 +1,7 @@
 /*
  * qdevice.h: havmd as corosync's quorum device "havm" (votequorum), when
- * storage.tiebreaker is on. The vote itself is tiebreak_vote_now's.
+ * storage.tiebreaker is on. The vote is lib/tiebreak_vote.h's rule on the
+ * tiebreaker's facts in the snapshot (daemon/service.h).
  */
 #ifndef HAVMD_QDEVICE_H
 #define HAVMD_QDEVICE_H
@@ -13,8 +14,6 @@
 #include <stdint.h>
 
 struct havmd;
-
-#define QDEVICE_NAME "havm"
 
 struct qdevice {
 	votequorum_handle_t handle;
@@ -33,9 +32,8 @@ struct qdevice {
 
 /* The quorum device, as a service: start registers it (nothing to do
  * unless storage.tiebreaker); stop withdraws our vote and closes the
- * handle. */
+ * handle; every view change, and every change of the tiebreaker's facts,
+ * polls at once with the new vote. */
 extern const struct havmd_service qdevice_service;
-/* The facts behind the vote changed: poll now with the new decision. */
-void qdevice_poll_now(struct havmd *h);
 
 #endif

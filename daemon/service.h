@@ -32,6 +32,8 @@ struct havmd_snapshot {
 	struct storage_view storage; /* the storage watch: its state, heartbeats */
 	bool own_watchdog;           /* the storage watch: we announce a watchdog */
 	uint64_t own_generation;     /* the storage watch: our heartbeat's generation */
+	bool tiebreak_held;          /* the tiebreaker: our lease child holds it */
+	uint32_t tiebreak_holder;    /* the tiebreaker: another host announced it; 0: none */
 };
 
 /* A status reply in the making (services_status). */
@@ -87,6 +89,9 @@ struct havmd_service {
 
 	/* Add this service's facts to the snapshot (struct havmd_snapshot). */
 	void (*snapshot_fill)(const struct havmd *h, struct havmd_snapshot *s);
+	/* Facts in the snapshot changed (another service said so through
+	 * services_facts_changed): act on them now, not at the next tick. */
+	void (*on_facts_changed)(struct havmd *h);
 	/*
 	 * A status reply: status_view gives this service's view of the hosts
 	 * to the merge (lib/nodes.c's nodes_status_build, which reads
@@ -111,6 +116,9 @@ void services_fill_node_state(const struct havmd *h, struct wire_node_state *m);
 void services_on_view(struct havmd *h, const struct cluster_view *v);
 /* The facts now, from every service's snapshot_fill in table order. */
 void services_snapshot(const struct havmd *h, struct havmd_snapshot *s);
+/* A service changed its facts in the snapshot: every service's
+ * on_facts_changed, in table order. */
+void services_facts_changed(struct havmd *h);
 /* The status reply: the snapshot, every service's view, the merge of
  * the hosts' lines (pure, lib/nodes.c), every service's own fields. */
 void services_status(const struct havmd *h, struct wire_status_reply *r);

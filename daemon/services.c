@@ -147,6 +147,13 @@ void services_snapshot(const struct havmd *h, struct havmd_snapshot *s)
 			services[i]->snapshot_fill(h, s);
 }
 
+void services_facts_changed(struct havmd *h)
+{
+	for (size_t i = 0; i < N_SERVICES; i++)
+		if (services[i]->on_facts_changed)
+			services[i]->on_facts_changed(h);
+}
+
 void services_status(const struct havmd *h, struct wire_status_reply *r)
 {
 	struct havmd_status st = { .reply = r };

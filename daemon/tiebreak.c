@@ -25,7 +25,7 @@
 #include "events.h"
 #include "havmd.h"
 #include "log.h"
-#include "qdevice.h"
+#include "service.h"
 #include "storage.h"
 #include "tiebreak_vote.h"
 
@@ -162,7 +162,7 @@ static void set_holder(struct havmd *h, uint32_t holder, const char *why)
 		return;
 	log_info("tiebreak: holder nodeid=%u previous=%u reason=%s", holder, t->holder, why);
 	t->holder = holder;
-	qdevice_poll_now(h);
+	services_facts_changed(h); /* the quorum device polls with its new vote */
 }
 
 /* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
@@ -199,24 +199,14 @@ static void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
 		t->group_joins = h->cluster.group_joins;
 		announce(h);
 	}
-	qdevice_poll_now(h);
+	/* The quorum device polls next, from its own on_view. */
 }
 
-bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
-		       uint32_t *holder)
+/* Our facts, for the quorum device's vote. */
+static void tiebreak_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
 {
-	const struct tiebreak *t = &h->tiebreak;
-	struct tiebreak_facts f = {
-		.local_nodeid = h->cluster.local_nodeid,
-		.local_held = t->held,
-		.holder = t->holder,
-		.members = members,
-		.n_members = n_members,
-		.daemons = h->cluster.cpg_members,
-		.n_daemons = h->cluster.n_cpg,
-	};
-
-	return tiebreak_vote(&f, holder);
+	s->tiebreak_held = h->tiebreak.held;
+	s->tiebreak_holder = h->tiebreak.holder;
 }
 
 /* ---- the child, from the loop ----------------------------------------- */
@@ -237,7 +227,7 @@ static void child_gone(struct havmd *h, const char *why)
 			     NULL, "reason=\"%s\" retry_ms=%u", why, delay_ms);
 		t->held = false;
 		announce(h);
-		qdevice_poll_now(h);
+		services_facts_changed(h);
 	} else {
 		log_debug("tiebreak: lease child ended reason=\"%s\"", why);
 	}
@@ -253,7 +243,7 @@ static void on_report(struct havmd *h, char type, int32_t rc)
 		event_record(h, HAVM_EV_TIEBREAK_LEASE_HELD, LOG_NOTICE, h->cluster.local_nodeid,
 			     NULL, "path=%s", h->cfg.storage_path);
 		announce(h);
-		qdevice_poll_now(h);
+		services_facts_changed(h);
 		return;
 	}
 	if (rc != t->last_err)
@@ -420,4 +410,5 @@ const struct havmd_service tiebreak_service = {
 	.n_cpg_types = sizeof(tiebreak_cpg_types) / sizeof(tiebreak_cpg_types[0]),
 	.on_cpg = tiebreak_on_cpg,
 	.on_view = tiebreak_membership,
+	.snapshot_fill = tiebreak_snapshot_fill,
 };

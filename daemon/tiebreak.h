@@ -3,9 +3,11 @@
  *
  * A long-lived child process holds sanlock's "tiebreaker" paxos lease on
  * the shared storage (lib/storage.h) for as long as it lives; havmd tells
- * the group whether it holds it (HAVM_MSG_TIEBREAK_LEASE), and the quorum
- * device (daemon/qdevice.h) votes from what the group said
- * (lib/tiebreak_vote.h).
+ * the group whether it holds it (HAVM_MSG_TIEBREAK_LEASE). Whether we hold
+ * it and who else announced it are this service's facts in the snapshot
+ * (daemon/service.h); the quorum device (daemon/qdevice.h) votes from them
+ * (lib/tiebreak_vote.h), and is told when they change
+ * (services_facts_changed).
  */
 #ifndef HAVMD_TIEBREAK_H
 #define HAVMD_TIEBREAK_H
@@ -39,9 +41,5 @@ struct tiebreak {
  * (nothing to do unless storage.tiebreaker); stop kills the lease child,
  * and sanlock releases the lease when it exits. */
 extern const struct havmd_service tiebreak_service;
-/* Whether this host casts the device's vote for a ring whose corosync
- * membership is MEMBERS; *HOLDER gets the holder it relied on. */
-bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
-		       uint32_t *holder);
 
 #endif
