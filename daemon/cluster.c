@@ -7,6 +7,13 @@
  * what corosync says; the coordinator is recomputed once a dispatch is
  * done, from both halves of the view (membership.h explains why both).
  *
+ * The other services are reached only through the table (service.h): each
+ * CPG message goes to the service that handles its type (on_deliver), each
+ * view to every service's on_view (view_changed), each member's node state
+ * to every on_node_state, and our own announcement is filled by every
+ * fill_node_state. This file keeps the node states themselves (h->states)
+ * and who has announced since the last join (cluster_synced).
+ *
  * When corosync goes away both handles are closed, the view is cleared (we
  * no longer know anything about the others, so we claim nothing), and a
  * timer retries every reconnect_ms: no busy loop, and the CLI keeps getting

@@ -1,5 +1,11 @@
 /*
  * cluster.h: membership and quorum through corosync (CPG + libquorum).
+ *
+ * Two roles. The cluster link is a service (cluster_service: its start and
+ * stop, and node states, HAVM_MSG_NODE_STATE); and it is the core's link
+ * to the group, which every service may use: the calls below, and the
+ * view in h->cluster. It also dispatches every CPG message to the service
+ * that handles its type (daemon/service.h).
  */
 #ifndef HAVMD_CLUSTER_H
 #define HAVMD_CLUSTER_H

@@ -17,7 +17,8 @@
  *
  * Requests are a libqb request header followed by one havm message
  * (wire.h). A malformed request gets an error reply and a log line; it never
- * reaches a handler.
+ * reaches a handler. The status reply is built by every service, each
+ * adding its part (services_status, daemon/service.h).
  */
 #define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "ctl_server.h"
@@ -459,8 +460,15 @@ static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
 	send_reply(s, c, id, s->body, n);
 }
 
-/* `havm node fence NODE`: hand the request to the cluster; the coordinator
- * of the quorate partition carries it out like any other fence. */
+/*
+ * `havm node fence NODE`: hand the request to the cluster; the coordinator
+ * of the quorate partition carries it out like any other fence. An
+ * exception to "services meet only through the table", kept on purpose:
+ * the control socket is the core's, and it encodes fencing's message
+ * (HAVM_MSG_FENCE_REQUEST) itself, but it calls nothing of fencing's; the
+ * request reaches fencing through CPG like any other, and is judged again
+ * there, since any process in the group could have sent one.
+ */
 static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
 			      const void *msg, size_t len)
 {

@@ -55,7 +55,8 @@ static int host_index(const struct havmd *h, uint32_t nodeid)
 
 static void act_now(void *data);
 
-void fence_kick(struct havmd *h)
+/* Facts changed (a membership, a record, an announcement): plan again now. */
+static void fence_kick(struct havmd *h)
 {
 	qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
 }

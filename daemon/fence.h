@@ -10,14 +10,16 @@
  * to the incarnation it is about); every member appends it to its fence
  * history in delivery order and folds it into its facts. The history is
  * read back at start, so a restarted havmd knows which lives are closed.
+ *
+ * Fencing is a service (daemon/service.h): everything it takes in and
+ * gives out goes through its table entry, and this header holds only its
+ * state in struct havmd and that entry.
  */
 #ifndef HAVMD_FENCE_H
 #define HAVMD_FENCE_H
 
 #include "config.h"
 #include "fence_plan.h"
-#include "membership.h"
-#include "nodes.h"
 #include "service.h"
 #include "wire.h"
 
@@ -26,7 +28,13 @@
 
 struct havmd;
 
-/* Fencing, as a service: start reads the history back and starts the tick. */
+/*
+ * Fencing, as a service: start reads the history back and starts the
+ * tick; it handles FENCE_REQUEST and FENCE_RESULT from the group, folds
+ * members' announcements into its facts and adds its own to ours, plans
+ * again on every view, and gives status the hosts pending a fence, the
+ * fenced, and what it knows of each host's life.
+ */
 extern const struct havmd_service fence_service;
 
 #define FENCE_HISTORY_FILE "fence-history" /* in HAVM_STATE_DIR */
@@ -64,8 +72,5 @@ struct fence_state {
 	uint32_t prev_coordinator;
 	uint64_t prev_coordinator_until_ms;
 };
-
-/* Facts changed (say, a heartbeat or a generation): plan again now. */
-void fence_kick(struct havmd *h);
 
 #endif

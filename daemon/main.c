@@ -1,7 +1,8 @@
 /*
  * main.c: havmd, the havm daemon. Parses arguments and the configuration,
- * sets up logging, the control socket and the corosync link, then runs the
- * one qb_loop until SIGTERM.
+ * sets up logging, the workers and the control socket, starts the services
+ * (the corosync link first; daemon/services.c), then runs the one qb_loop
+ * until SIGTERM, and stops them all.
  */
 #include "config.h"
 

@@ -6,6 +6,9 @@
  *  - at once on every node list notification: a new membership's sync
  *    waits (up to the device's sync_timeout) for a poll carrying the new
  *    ring id, and the vote is counted for that ring only;
+ *  - at once on every view change of the havm group and whenever the
+ *    tiebreaker's facts change (its on_view and on_facts_changed hooks:
+ *    the holder moved, or our lease child got or lost the lease);
  *  - every QDEVICE_POLL_MS otherwise: corosync drops the vote `timeout` ms
  *    (4000 in the documented setup) after the last poll, so a hung or dead
  *    havmd stops voting by itself. A third of the timeout leaves room for

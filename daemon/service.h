@@ -5,8 +5,27 @@
  * A service is one subsystem of the daemon (the cluster link, the storage
  * watch, fencing, the tiebreaker lease and its quorum device; later VMs,
  * balancing, alerts), described by one struct havmd_service: every hook
- * is optional (NULL: nothing to do). Services do not call each other:
- * the core calls them through the table, in the table's order.
+ * is optional (NULL: nothing to do). Services do not call each other, and
+ * no service's .c includes another service's header: the core calls them
+ * through the table, in the table's order, and they meet in
+ *  - the snapshot (struct havmd_snapshot): the facts each one offers the
+ *    others, gathered when needed (services_snapshot), and
+ *    services_facts_changed when a service's facts changed;
+ *  - node states: our announcement is the cluster link's, each service
+ *    adds its part, and every service hears every member's;
+ *  - status: each service adds its part to the reply;
+ *  - the event ring (daemon/events.h).
+ * The core is what every service may call: this header, havmd.h (struct
+ * havmd: every service's state, so that one context goes everywhere),
+ * cluster.h (the link to the group: send, announce, synced; h->cluster is
+ * read by all), send_queue.h, worker.h, events.h and lib/.
+ *
+ * A new service: its state in struct havmd (havmd.h), a header with that
+ * struct and its `extern const struct havmd_service`, the hooks it needs
+ * (static in its .c file), a wire type and decoder for each message it
+ * sends (lib/wire.h, which wire_cpg_type_known must accept), its facts in
+ * struct havmd_snapshot if others need them, and its entry in the table
+ * and the stop order of services.c.
  */
 #ifndef HAVMD_SERVICE_H
 #define HAVMD_SERVICE_H

@@ -6,7 +6,6 @@
 #ifndef HAVMD_STORAGE_WATCH_H
 #define HAVMD_STORAGE_WATCH_H
 
-#include "nodes.h"
 #include "service.h"
 #include "wire.h"
 
@@ -35,7 +34,10 @@ struct storage_watch {
 };
 
 /* The storage watch, as a service: start watching (nothing to do when
- * havm.conf has no storage). */
+ * havm.conf has no storage); it adds our heartbeat's generation and
+ * watchdog to our announcement, the storage's state and every host's
+ * heartbeat to the snapshot (which status and fencing read), and how long
+ * the storage has been in its state to status. */
 extern const struct havmd_service storage_service;
 
 #endif

@@ -12,9 +12,7 @@
 #ifndef HAVMD_TIEBREAK_H
 #define HAVMD_TIEBREAK_H
 
-#include "membership.h"
 #include "service.h"
-#include "wire.h"
 
 #include <stdbool.h>
 #include <stdint.h>
