@@ -22,6 +22,7 @@
 #include "events.h"
 #include "havmd.h"
 #include "log.h"
+#include "service.h"
 #include "storage.h"
 
 #include <errno.h>
