@@ -7,6 +7,13 @@
  * what corosync says; the coordinator is recomputed once a dispatch is
  * done, from both halves of the view (membership.h explains why both).
  *
+ * The other services are reached only through the table (service.h): each
+ * CPG message goes to the service that handles its type (on_deliver), each
+ * view to every service's on_view (view_changed), each member's node state
+ * to every on_node_state, and our own announcement is filled by every
+ * fill_node_state. This file keeps the node states themselves (h->states)
+ * and who has announced since the last join (cluster_synced).
+ *
  * When corosync goes away both handles are closed, the view is cleared (we
  * no longer know anything about the others, so we claim nothing), and a
  * timer retries every reconnect_ms: no busy loop, and the CLI keeps getting
@@ -22,9 +29,8 @@
 #include "clock.h"
 
 #include "events.h"
-#include "fence.h"
 #include "send_queue.h"
-#include "tiebreak.h"
+#include "service.h"
 
 #include "log.h"
 #include "membership.h"
@@ -40,6 +46,7 @@
 
 static void cluster_disconnect(struct havmd *h, const char *why);
 static void schedule_reconnect(struct havmd *h);
+static void cluster_view_get(const struct havmd *h, struct cluster_view *v);
 
 /* Retrying a multicast that corosync's flow control refused. */
 #define ANNOUNCE_RETRY_MS 100
@@ -93,8 +100,9 @@ static void view_changed(struct havmd *h)
 			  (unsigned long long)v.cpg_ring.seq, v.quorum_ring.nodeid,
 			  (unsigned long long)v.quorum_ring.seq);
 	cl->settled = settled;
-	fence_membership(h, &v);
-	tiebreak_membership(h, &v);
+	/* Before cl->coordinator moves: a service may compare (fencing
+	 * trusts the previous coordinator's results for a while). */
+	services_on_view(h, &v);
 	if (c != cl->coordinator) {
 		const struct havm_host *prev = config_host_by_nodeid(&h->cfg, cl->coordinator);
 		char was[WIRE_NAME_MAX + 32];
@@ -133,16 +141,15 @@ void cluster_announce(struct havmd *h)
 		.state = (uint8_t)h->state,
 		.start_time = h->start_time,
 		.incarnation = h->incarnation,
-		.generation = h->storage.own_generation,
 	};
-	if (storage_watch_announces_watchdog(h))
-		m.flags |= WIRE_NODE_STATE_WATCHDOG;
 	if (h->cfg.storage_unsafe_no_watchdog)
 		m.flags |= WIRE_NODE_STATE_UNSAFE;
 	me = config_host_by_nodeid(&h->cfg, cl->local_nodeid);
 	snprintf(m.name, sizeof(m.name), "%s", me ? me->name : "unconfigured");
 	snprintf(m.version, sizeof(m.version), "%s", PACKAGE_VERSION);
-	fence_facts_fill(h, &m);
+	/* The storage watch adds our heartbeat's generation and watchdog,
+	 * fencing what we know of every host's life. */
+	services_fill_node_state(h, &m);
 	len = wire_node_state_encode(buf, sizeof(buf), &m);
 	if (len < 0) {
 		/* Our own fields are checked at start; this is a bug. */
@@ -190,66 +197,31 @@ static void mark_synced(struct havmd *h, uint32_t nodeid)
 		}
 }
 
-static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
-		       uint32_t pid, void *msg, size_t len)
+/*
+ * The cluster link's own message, HAVM_MSG_NODE_STATE: a daemon's
+ * announcement of itself and of what it knows of every host's life. 0, or
+ * -errno when malformed or sent for another node (on_deliver drops it).
+ */
+static int on_node_state_msg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			     uint32_t nodeid, uint32_t pid)
 {
-	struct havmd *h = NULL;
 	static struct wire_node_state ms; /* 2.5 KiB; the loop is single-threaded */
 	struct wire_node_state *m = &ms;
-	struct wire_hdr hdr;
 	bool known;
 	int rc;
 
-	(void)group;
-	cpg_context_get(handle, (void **)&h);
-	if (nodeid == h->cluster.local_nodeid && pid == (uint32_t)getpid())
-		sendq_delivered(h, msg, len);
-	rc = wire_hdr_decode(msg, len, &hdr);
-	if (rc == 0 && !wire_cpg_type_known(hdr.type)) {
-		/* A newer havmd in a rolling upgrade: not ours to judge. */
-		log_debug("cluster: ignored a message of a type this version does not know "
-			  "type=%u from nodeid=%u",
-			  hdr.type, nodeid);
-		return;
-	}
-	if (rc == 0 && hdr.type == HAVM_MSG_FENCE_REQUEST) {
-		struct wire_fence_request fq;
-		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
-		if (rc == 0) {
-			fence_on_request(h, fq.target, nodeid);
-			return;
-		}
-	} else if (rc == 0 && hdr.type == HAVM_MSG_FENCE_RESULT) {
-		struct wire_fence_result fr;
-		rc = wire_fence_result_decode(msg, len, &fr);
-		if (rc == 0) {
-			fence_on_result(h, &fr, nodeid);
-			return;
-		}
-	} else if (rc == 0 && hdr.type == HAVM_MSG_TIEBREAK_LEASE) {
-		struct wire_tiebreak_lease tl;
-		rc = wire_tiebreak_lease_decode(msg, len, &tl);
-		if (rc == 0) {
-			tiebreak_on_lease(h, &tl, nodeid);
-			return;
-		}
-	}
-	if (rc == 0)
-		rc = wire_node_state_decode(msg, len, m);
+	(void)type;
+	(void)pid;
+	rc = wire_node_state_decode(msg, len, m);
 	/* A message must speak for the node that sent it. */
 	if (rc == 0 && m->nodeid != nodeid)
 		rc = -EBADMSG;
-	if (rc) {
-		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
-			 "reason=\"%s\"",
-			 nodeid, pid, len,
-			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
-		return;
-	}
+	if (rc)
+		return rc;
 	known = node_states_find(&h->states, m->nodeid) != NULL;
 	if (node_states_update(&h->states, m) < 0) {
 		log_warn("cluster: too many daemons, ignored state from nodeid=%u", nodeid);
-		return;
+		return 0;
 	}
 	log_debug("cluster: node state nodeid=%u name=%s state=%s version=%s incarnation=%llu "
 		  "facts=%u",
@@ -265,8 +237,48 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			 "storage.unsafe_no_watchdog_for_tests: its dead storage heartbeat is "
 			 "taken as proof without a watchdog",
 			 m->nodeid, m->name);
-	fence_on_node_state(h, m);
+	services_on_node_state(h, m);
 	mark_synced(h, m->nodeid);
+	return 0;
+}
+
+/*
+ * Every message of the group, in CPG's agreed order, ours included: the
+ * header is checked here, and the service whose type it is decodes the
+ * rest (services_for_cpg). One rule for all of them: a message of a type
+ * this version does not know is a newer havmd's and is ignored with a
+ * debug line; a malformed one is dropped with a warning.
+ */
+static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
+		       uint32_t pid, void *msg, size_t len)
+{
+	struct havmd *h = NULL;
+	const struct havmd_service *svc;
+	struct wire_hdr hdr;
+	int rc;
+
+	(void)group;
+	cpg_context_get(handle, (void **)&h);
+	if (nodeid == h->cluster.local_nodeid && pid == (uint32_t)getpid())
+		sendq_delivered(h, msg, len);
+	rc = wire_hdr_decode(msg, len, &hdr);
+	if (rc == 0 && !wire_cpg_type_known(hdr.type)) {
+		/* A newer havmd in a rolling upgrade: not ours to judge. */
+		log_debug("cluster: ignored a message of a type this version does not know "
+			  "type=%u from nodeid=%u",
+			  hdr.type, nodeid);
+		return;
+	}
+	if (rc == 0) {
+		/* Never NULL for a known type: services_start checked the table. */
+		svc = services_for_cpg(hdr.type);
+		rc = svc ? svc->on_cpg(h, hdr.type, msg, len, nodeid, pid) : -ENOPROTOOPT;
+	}
+	if (rc)
+		log_warn("cluster: dropped malformed message from nodeid=%u pid=%u len=%zu "
+			 "reason=\"%s\"",
+			 nodeid, pid, len,
+			 rc == -EPROTONOSUPPORT ? "other wire version" : strerror(-rc));
 }
 
 static void copy_ids(uint32_t *dst, size_t *n, const uint32_t *src, size_t count,
@@ -562,16 +574,17 @@ static void cluster_disconnect(struct havmd *h, const char *why)
 	schedule_reconnect(h);
 }
 
-void cluster_start(struct havmd *h)
+static int cluster_start(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 
 	cl->group.length = (uint32_t)snprintf(cl->group.value, sizeof(cl->group.value), "havm:%s",
 					      h->cfg.cluster_name);
 	on_reconnect_timer(h);
+	return 0; /* connected, or retrying in the background */
 }
 
-void cluster_stop(struct havmd *h)
+static void cluster_stop(struct havmd *h)
 {
 	struct cluster *cl = &h->cluster;
 
@@ -597,7 +610,8 @@ int cluster_send(struct havmd *h, const void *buf, size_t len)
 	return e == CS_OK ? 0 : -EIO;
 }
 
-void cluster_view_get(const struct havmd *h, struct cluster_view *v)
+/* The current view: for on_view, and the snapshot's (status). */
+static void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 {
 	const struct cluster *cl = &h->cluster;
 
@@ -613,3 +627,20 @@ void cluster_view_get(const struct havmd *h, struct cluster_view *v)
 		.n_quorum = cl->n_quorum,
 	};
 }
+
+static void cluster_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
+{
+	cluster_view_get(h, &s->cluster);
+}
+
+static const uint16_t cluster_cpg_types[] = { HAVM_MSG_NODE_STATE };
+
+const struct havmd_service cluster_service = {
+	.name = "cluster",
+	.start = cluster_start,
+	.stop = cluster_stop,
+	.cpg_types = cluster_cpg_types,
+	.n_cpg_types = sizeof(cluster_cpg_types) / sizeof(cluster_cpg_types[0]),
+	.on_cpg = on_node_state_msg,
+	.snapshot_fill = cluster_snapshot_fill,
+};

@@ -1,16 +1,22 @@
 /*
  * cluster.h: membership and quorum through corosync (CPG + libquorum).
+ *
+ * Two roles. The cluster link is a service (cluster_service: its start and
+ * stop, and node states, HAVM_MSG_NODE_STATE); and it is the core's link
+ * to the group, which every service may use: the calls below, and the
+ * view in h->cluster. It also dispatches every CPG message to the service
+ * that handles its type (daemon/service.h).
  */
 #ifndef HAVMD_CLUSTER_H
 #define HAVMD_CLUSTER_H
 
 #include "havmd.h"
+#include "service.h"
 
-/* Connect now, or keep retrying every reconnect_ms in the background.
- * Never fails: havmd runs and answers the CLI without corosync. */
-void cluster_start(struct havmd *h);
-/* Leave the CPG group and close the handles (on shutdown). */
-void cluster_stop(struct havmd *h);
+/* The cluster link, as a service: start connects now, or keeps retrying
+ * every reconnect_ms in the background (never fails: havmd runs and
+ * answers the CLI without corosync); stop leaves the group. */
+extern const struct havmd_service cluster_service;
 /* Our own state changed: tell the group. */
 void cluster_announce(struct havmd *h);
 /* Multicast an encoded message to the group. 0, -EAGAIN (corosync's flow
@@ -20,7 +26,5 @@ int cluster_send(struct havmd *h, const void *buf, size_t len);
  * our facts include what each of them knows: only then may a coordinator
  * act (after a heal, the other side's records are in). */
 bool cluster_synced(const struct havmd *h);
-/* The current view, for the status reply. */
-void cluster_view_get(const struct havmd *h, struct cluster_view *view);
 
 #endif

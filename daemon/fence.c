@@ -20,6 +20,7 @@
 #include "havmd.h"
 #include "log.h"
 #include "send_queue.h"
+#include "service.h"
 #include "storage.h"
 #include "text_escape.h"
 #include "text_append.h"
@@ -54,12 +55,14 @@ static int host_index(const struct havmd *h, uint32_t nodeid)
 
 static void act_now(void *data);
 
-void fence_kick(struct havmd *h)
+/* Facts changed (a membership, a record, an announcement): plan again now. */
+static void fence_kick(struct havmd *h)
 {
 	qb_loop_job_add(h->loop, QB_LOOP_MED, h, act_now);
 }
 
-void fence_membership(struct havmd *h, const struct cluster_view *v)
+/* Any change of the view (membership, quorum, coordinator, corosync lost). */
+static void fence_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct fence_state *f = &h->fence;
 	uint32_t c = membership_coordinator(v);
@@ -83,7 +86,8 @@ static void facts_from_wire(struct host_facts *f, const struct wire_host_facts *
 				  .void_inc = w->void_inc };
 }
 
-void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
+/* A member's announcement: fold what it knows into our facts. */
+static void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
 {
 	struct fence_state *f = &h->fence;
 	bool changed = false;
@@ -124,7 +128,8 @@ void fence_on_node_state(struct havmd *h, const struct wire_node_state *m)
 		fence_kick(h);
 }
 
-void fence_facts_fill(const struct havmd *h, struct wire_node_state *m)
+/* Our own part of the announcement: what we know of every host. */
+static void fence_facts_fill(const struct havmd *h, struct wire_node_state *m)
 {
 	m->n_facts = 0;
 	for (size_t i = 0; i < h->cfg.n_hosts && m->n_facts < WIRE_NODES_MAX; i++) {
@@ -265,7 +270,8 @@ static bool is_member(const struct havmd *h, uint32_t nodeid)
 	       membership_contains(h->cluster.quorum_members, h->cluster.n_quorum, nodeid);
 }
 
-void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
+/* A fence result delivered by CPG (ours included). */
+static void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender)
 {
 	struct fence_state *f = &h->fence;
 	int i = host_index(h, m->target);
@@ -327,7 +333,7 @@ void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_
  * control socket made on the host where it was typed, made again here,
  * because any process in the CPG group could have sent it.
  */
-void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
+static void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender)
 {
 	int i = host_index(h, target);
 	const char *why = NULL;
@@ -668,7 +674,7 @@ static void schedule(struct havmd *h)
 }
 
 /* This host's own facts: first-hand, whatever anyone announced. */
-static void own_facts(struct havmd *h)
+static void own_facts(struct havmd *h, const struct havmd_snapshot *facts)
 {
 	int i = host_index(h, h->cluster.local_nodeid);
 	struct host_facts self;
@@ -676,8 +682,8 @@ static void own_facts(struct havmd *h)
 	if (i < 0 || h->cluster.local_nodeid == 0)
 		return;
 	self = (struct host_facts){ .nodeid = h->cluster.local_nodeid, .inc = h->incarnation,
-				    .watchdog = storage_watch_announces_watchdog(h),
-				    .generation = h->storage.own_generation };
+				    .watchdog = facts->own_watchdog,
+				    .generation = facts->own_generation };
 	host_facts_merge(&h->fence.t[i].facts, &self);
 }
 
@@ -746,27 +752,27 @@ static void unknown_lives(struct havmd *h)
 	}
 }
 
-/* Everything fence_plan looks at, now. */
-static void snapshot(const struct havmd *h, uint64_t now, struct fence_host *hosts,
-		     struct fence_snapshot *s)
+/* Everything fence_plan looks at, now: our facts, and the other
+ * services' from FACTS (the storage's heartbeats). */
+static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, uint64_t now,
+		     struct fence_host *hosts, struct fence_snapshot *s)
 {
 	const struct fence_state *f = &h->fence;
-	struct storage_view sv;
+	const struct storage_view *sv = &facts->storage;
 	bool known = h->cluster.up && membership_settled(&(struct cluster_view){
 		.corosync_up = h->cluster.up, .quorum_ring = h->cluster.quorum_ring,
 		.cpg_ring = h->cluster.cpg_ring });
 
-	storage_view_get(h, &sv);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		const struct havm_host *host = &h->cfg.hosts[i];
 		const struct fence_target *t = &f->t[i];
 		uint8_t hb = HAVM_HB_UNKNOWN;
 		uint64_t gen = 0;
 
-		for (size_t k = 0; k < sv.n_hb; k++)
-			if (sv.hb_ids[k] == host->nodeid) {
-				hb = sv.hb_states[k];
-				gen = sv.hb_generations[k];
+		for (size_t k = 0; k < sv->n_hb; k++)
+			if (sv->hb_ids[k] == host->nodeid) {
+				hb = sv->hb_states[k];
+				gen = sv->hb_generations[k];
 			}
 		hosts[i] = (struct fence_host){
 			.nodeid = host->nodeid,
@@ -803,10 +809,12 @@ static void plan_and_act(struct havmd *h)
 	struct fence_host hosts[HAVM_HOSTS_MAX];
 	struct fence_step steps[HAVM_HOSTS_MAX];
 	struct fence_snapshot s;
+	struct havmd_snapshot facts;
 	uint64_t now = clock_now_ms();
 	size_t n;
 
-	own_facts(h);
+	services_snapshot(h, &facts);
+	own_facts(h, &facts);
 	unknown_lives(h);
 	/* An operator's request is done once its life is closed: a record
 	 * voided later must not fence that member again on the same word. */
@@ -814,7 +822,7 @@ static void plan_and_act(struct havmd *h)
 		if (f->t[i].requested_inc && f->t[i].facts.closed_inc >= f->t[i].requested_inc)
 			f->t[i].requested_inc = 0;
 	void_wrong_records(h, now);
-	snapshot(h, now, hosts, &s);
+	snapshot(h, &facts, now, hosts, &s);
 	/* When a life first needs fencing: the fence delay and the elapsed
 	 * time count from here. A new coordinator starts its own clock. */
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
@@ -850,7 +858,8 @@ static void plan_and_act(struct havmd *h)
 			break;
 		}
 	}
-	if (!s.acting || !h->cfg.storage_path[0] || h->storage.state != HAVM_STORAGE_JOINED)
+	/* HAVM_STORAGE_OFF without storage in havm.conf. */
+	if (!s.acting || facts.storage.state != HAVM_STORAGE_JOINED)
 		return;
 	for (size_t i = 0; i < h->cfg.n_hosts; i++)
 		/* Only a closure this daemon has a record of (its own job, a
@@ -875,24 +884,28 @@ static void act_now(void *data)
 	plan_and_act(data);
 }
 
-void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
-		    uint32_t *fenced)
+/* Status, before the merge: the hosts pending a fence, and fenced. */
+static void fence_status_view(const struct havmd *h, struct havmd_status *st)
 {
 	struct fence_host hosts[HAVM_HOSTS_MAX];
+	struct fence_view *v = &st->fence;
 	struct fence_snapshot s;
 
-	*v = (struct fence_view){ .pending = pending, .fenced = fenced };
-	snapshot(h, clock_now_ms(), hosts, &s);
+	*v = (struct fence_view){ .pending = st->fence_pending, .fenced = st->fence_fenced };
+	snapshot(h, &st->snap, clock_now_ms(), hosts, &s);
 	for (size_t i = 0; i < h->cfg.n_hosts && i < WIRE_NODES_MAX; i++) {
 		if (fence_needed(&s, &hosts[i]))
-			pending[v->n_pending++] = hosts[i].nodeid;
+			st->fence_pending[v->n_pending++] = hosts[i].nodeid;
 		else if (fence_done(&hosts[i]))
-			fenced[v->n_fenced++] = hosts[i].nodeid;
+			st->fence_fenced[v->n_fenced++] = hosts[i].nodeid;
 	}
 }
 
-void fence_status_fill(const struct havmd *h, struct wire_status_reply *r)
+/* Status, after the merge: what fencing knows of each host's life. */
+static void fence_status_fill(const struct havmd *h, struct havmd_status *status)
 {
+	struct wire_status_reply *r = status->reply;
+
 	for (uint16_t k = 0; k < r->n_nodes; k++) {
 		struct wire_status_node *n = &r->nodes[k];
 		const struct wire_node_state *st = node_states_find(&h->states, n->nodeid);
@@ -913,7 +926,7 @@ void fence_status_fill(const struct havmd *h, struct wire_status_reply *r)
 	}
 }
 
-int fence_start(struct havmd *h)
+static int fence_start(struct havmd *h)
 {
 	history_share(h);
 	history_load(h);
@@ -921,9 +934,52 @@ int fence_start(struct havmd *h)
 	return 0;
 }
 
-void fence_stop(struct havmd *h)
+static void fence_stop(struct havmd *h)
 {
 	if (h->fence.timer)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->fence.timer);
 	h->fence.timer = 0;
 }
+
+/*
+ * Fencing's messages from the group: an operator's request
+ * (HAVM_MSG_FENCE_REQUEST) and a result (HAVM_MSG_FENCE_RESULT), decoded
+ * here. 0, or -errno when malformed (the dispatcher drops it).
+ */
+static int fence_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			uint32_t nodeid, uint32_t pid)
+{
+	int rc = -ENOPROTOOPT;
+
+	(void)pid;
+	if (type == HAVM_MSG_FENCE_REQUEST) {
+		struct wire_fence_request fq;
+
+		rc = wire_fence_request_decode(msg, len, HAVM_MSG_FENCE_REQUEST, &fq);
+		if (rc == 0)
+			fence_on_request(h, fq.target, nodeid);
+	} else if (type == HAVM_MSG_FENCE_RESULT) {
+		struct wire_fence_result fr;
+
+		rc = wire_fence_result_decode(msg, len, &fr);
+		if (rc == 0)
+			fence_on_result(h, &fr, nodeid);
+	}
+	return rc;
+}
+
+static const uint16_t fence_cpg_types[] = { HAVM_MSG_FENCE_RESULT, HAVM_MSG_FENCE_REQUEST };
+
+const struct havmd_service fence_service = {
+	.name = "fence",
+	.start = fence_start,
+	.stop = fence_stop,
+	.cpg_types = fence_cpg_types,
+	.n_cpg_types = sizeof(fence_cpg_types) / sizeof(fence_cpg_types[0]),
+	.on_cpg = fence_on_cpg,
+	.on_node_state = fence_on_node_state,
+	.fill_node_state = fence_facts_fill,
+	.on_view = fence_membership,
+	.status_view = fence_status_view,
+	.status_fill = fence_status_fill,
+};

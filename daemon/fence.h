@@ -10,20 +10,32 @@
  * to the incarnation it is about); every member appends it to its fence
  * history in delivery order and folds it into its facts. The history is
  * read back at start, so a restarted havmd knows which lives are closed.
+ *
+ * Fencing is a service (daemon/service.h): everything it takes in and
+ * gives out goes through its table entry, and this header holds only its
+ * state in struct havmd and that entry.
  */
 #ifndef HAVMD_FENCE_H
 #define HAVMD_FENCE_H
 
 #include "config.h"
 #include "fence_plan.h"
-#include "membership.h"
-#include "nodes.h"
+#include "service.h"
 #include "wire.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct havmd;
+
+/*
+ * Fencing, as a service: start reads the history back and starts the
+ * tick; it handles FENCE_REQUEST and FENCE_RESULT from the group, folds
+ * members' announcements into its facts and adds its own to ours, plans
+ * again on every view, and gives status the hosts pending a fence, the
+ * fenced, and what it knows of each host's life.
+ */
+extern const struct havmd_service fence_service;
 
 #define FENCE_HISTORY_FILE "fence-history" /* in HAVM_STATE_DIR */
 
@@ -60,25 +72,5 @@ struct fence_state {
 	uint32_t prev_coordinator;
 	uint64_t prev_coordinator_until_ms;
 };
-
-/* Pending and fenced hosts, for the status reply (arrays of WIRE_NODES_MAX). */
-void fence_view_get(const struct havmd *h, struct fence_view *v, uint32_t *pending,
-		    uint32_t *fenced);
-int fence_start(struct havmd *h);
-void fence_stop(struct havmd *h);
-/* Any change of the view (membership, quorum, coordinator, corosync lost). */
-void fence_membership(struct havmd *h, const struct cluster_view *v);
-/* A member's announcement: fold what it knows into our facts. */
-void fence_on_node_state(struct havmd *h, const struct wire_node_state *m);
-/* Our own part of the announcement: what we know of every host. */
-void fence_facts_fill(const struct havmd *h, struct wire_node_state *m);
-/* An operator's fence request delivered by CPG. */
-void fence_on_request(struct havmd *h, uint32_t target, uint32_t sender);
-/* A fence result delivered by CPG (ours included). */
-void fence_on_result(struct havmd *h, const struct wire_fence_result *m, uint32_t sender);
-/* What fencing knows of each host's life, into the status reply's nodes. */
-void fence_status_fill(const struct havmd *h, struct wire_status_reply *r);
-/* Facts changed (say, a heartbeat or a generation): plan again now. */
-void fence_kick(struct havmd *h);
 
 #endif

@@ -1,6 +1,11 @@
 /*
  * havmd.h: the daemon's one context, passed to every function.
  * No other mutable globals: that is what lets subsystems be tested alone.
+ *
+ * It holds every service's state, so it includes their headers (fence.h,
+ * qdevice.h, storage_watch.h, tiebreak.h): each holds only its state
+ * struct and its table entry, nothing another service could call
+ * (daemon/service.h).
  */
 #ifndef HAVMD_H
 #define HAVMD_H

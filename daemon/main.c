@@ -1,18 +1,16 @@
 /*
  * main.c: havmd, the havm daemon. Parses arguments and the configuration,
- * sets up logging, the control socket and the corosync link, then runs the
- * one qb_loop until SIGTERM.
+ * sets up logging, the workers and the control socket, starts the services
+ * (the corosync link first; daemon/services.c), then runs the one qb_loop
+ * until SIGTERM, and stops them all.
  */
 #include "config.h"
 
 #include "cluster.h"
 #include "ctl_server.h"
-#include "fence.h"
 #include "incarnation.h"
 #include "send_queue.h"
-#include "storage_watch.h"
-#include "qdevice.h"
-#include "tiebreak.h"
+#include "service.h"
 #include "havmd.h"
 #include "device.h"
 #include "log.h"
@@ -292,23 +290,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.state = HAVM_DAEMON_RUNNING;
-	cluster_start(&h);
-	storage_watch_start(&h);
-	fence_start(&h);
-	tiebreak_start(&h);
-	qdevice_start(&h);
+	if (services_start(&h) < 0)
+		return 1;
 	/* Ready means: the CLI can ask us what is going on. Corosync may still
 	 * be absent; status says so rather than systemd waiting for it. */
 	sd_notify(0, "READY=1");
 
 	qb_loop_run(h.loop);
 
-	/* Withdraw the vote, then release the lease, while corosync is up. */
-	qdevice_stop(&h);
-	tiebreak_stop(&h);
-	cluster_stop(&h);
-	storage_watch_stop(&h);
-	fence_stop(&h);
+	/* In the order services.c explains (the vote withdrawn and the lease
+	 * released while corosync is up), then the core. */
+	services_stop(&h);
 	workers_stop(&h);
 	ctl_server_stop(&h);
 	sendq_stop(&h);

@@ -6,6 +6,9 @@
  *  - at once on every node list notification: a new membership's sync
  *    waits (up to the device's sync_timeout) for a poll carrying the new
  *    ring id, and the vote is counted for that ring only;
+ *  - at once on every view change of the havm group and whenever the
+ *    tiebreaker's facts change (its on_view and on_facts_changed hooks:
+ *    the holder moved, or our lease child got or lost the lease);
  *  - every QDEVICE_POLL_MS otherwise: corosync drops the vote `timeout` ms
  *    (4000 in the documented setup) after the last poll, so a hung or dead
  *    havmd stops voting by itself. A third of the timeout leaves room for
@@ -27,7 +30,8 @@
 
 #include "havmd.h"
 #include "log.h"
-#include "tiebreak.h"
+#include "service.h"
+#include "tiebreak_vote.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -80,6 +84,29 @@ static void disconnect(struct havmd *h, const char *why)
 	close_handle(h);
 }
 
+/*
+ * Whether this host casts the device's vote for the ring whose corosync
+ * membership is Q's; *HOLDER gets the holder it relied on. The rule is
+ * lib/tiebreak_vote.h's, on the tiebreaker's facts in the snapshot.
+ */
+static bool vote_now(const struct havmd *h, const struct qdevice *q, uint32_t *holder)
+{
+	struct havmd_snapshot s;
+	struct tiebreak_facts f;
+
+	services_snapshot(h, &s);
+	f = (struct tiebreak_facts){
+		.local_nodeid = s.cluster.local_nodeid,
+		.local_held = s.tiebreak_held,
+		.holder = s.tiebreak_holder,
+		.members = q->members,
+		.n_members = q->n_members,
+		.daemons = s.cluster.cpg_members,
+		.n_daemons = s.cluster.n_cpg,
+	};
+	return tiebreak_vote(&f, holder);
+}
+
 static void poll_once(struct havmd *h, bool retry)
 {
 	struct qdevice *q = &h->qdevice;
@@ -91,7 +118,7 @@ static void poll_once(struct havmd *h, bool retry)
 		return;
 	/* With more than one vote, a lone holder cut off from the rest could
 	 * be quorate (3|1 of 4): never cast then. */
-	cast = q->votes_ok && tiebreak_vote_now(h, q->members, q->n_members, &holder);
+	cast = q->votes_ok && vote_now(h, q, &holder);
 	q->ring_changed = false;
 	e = votequorum_qdevice_poll(q->handle, QDEVICE_NAME, cast, q->ring);
 	if (e == CS_ERR_MESSAGE_ERROR && retry) {
@@ -112,7 +139,8 @@ static void poll_once(struct havmd *h, bool retry)
 	q->last_holder = holder;
 }
 
-void qdevice_poll_now(struct havmd *h)
+/* The facts behind the vote changed: poll now with the new decision. */
+static void qdevice_poll_now(struct havmd *h)
 {
 	if (h->cfg.storage_tiebreaker)
 		poll_once(h, true);
@@ -239,7 +267,7 @@ static void schedule(struct havmd *h, uint32_t ms)
 	h->qdevice.timer = (uint64_t)(uintptr_t)t;
 }
 
-int qdevice_start(struct havmd *h)
+static int qdevice_start(struct havmd *h)
 {
 	h->qdevice.last_cast = -1;
 	if (!h->cfg.storage_path[0] || !h->cfg.storage_tiebreaker)
@@ -248,7 +276,7 @@ int qdevice_start(struct havmd *h)
 	return 0;
 }
 
-void qdevice_stop(struct havmd *h)
+static void qdevice_stop(struct havmd *h)
 {
 	struct qdevice *q = &h->qdevice;
 
@@ -259,3 +287,19 @@ void qdevice_stop(struct havmd *h)
 		votequorum_qdevice_poll(q->handle, QDEVICE_NAME, 0, q->ring);
 	close_handle(h);
 }
+
+/* A new view: corosync's sync may be waiting for our poll. */
+static void qdevice_on_view(struct havmd *h, const struct cluster_view *v)
+{
+	(void)v;
+	qdevice_poll_now(h);
+}
+
+const struct havmd_service qdevice_service = {
+	.name = "qdevice",
+	.start = qdevice_start,
+	.stop = qdevice_stop,
+	/* After the tiebreaker in the table: it has updated the holder. */
+	.on_view = qdevice_on_view,
+	.on_facts_changed = qdevice_poll_now,
+};

@@ -1,10 +1,12 @@
 /*
  * qdevice.h: havmd as corosync's quorum device "havm" (votequorum), when
- * storage.tiebreaker is on. The vote itself is tiebreak_vote_now's.
+ * storage.tiebreaker is on. The vote is lib/tiebreak_vote.h's rule on the
+ * tiebreaker's facts in the snapshot (daemon/service.h).
  */
 #ifndef HAVMD_QDEVICE_H
 #define HAVMD_QDEVICE_H
 
+#include "service.h"
 #include "wire.h"
 
 #include <corosync/votequorum.h>
@@ -12,8 +14,6 @@
 #include <stdint.h>
 
 struct havmd;
-
-#define QDEVICE_NAME "havm"
 
 struct qdevice {
 	votequorum_handle_t handle;
@@ -30,11 +30,10 @@ struct qdevice {
 	uint64_t timer; /* qb_loop_timer_handle: poll or reconnect */
 };
 
-/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
-int qdevice_start(struct havmd *h);
-/* Withdraw our vote and close the handle. */
-void qdevice_stop(struct havmd *h);
-/* The facts behind the vote changed: poll now with the new decision. */
-void qdevice_poll_now(struct havmd *h);
+/* The quorum device, as a service: start registers it (nothing to do
+ * unless storage.tiebreaker); stop withdraws our vote and closes the
+ * handle; every view change, and every change of the tiebreaker's facts,
+ * polls at once with the new vote. */
+extern const struct havmd_service qdevice_service;
 
 #endif

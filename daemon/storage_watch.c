@@ -22,6 +22,7 @@
 #include "events.h"
 #include "havmd.h"
 #include "log.h"
+#include "service.h"
 #include "storage.h"
 
 #include <errno.h>
@@ -339,7 +340,7 @@ static void tick(void *data)
 		s->job_running = true;
 }
 
-int storage_watch_start(struct havmd *h)
+static int storage_watch_start(struct havmd *h)
 {
 	if (!h->cfg.storage_path[0])
 		return 0;
@@ -349,14 +350,14 @@ int storage_watch_start(struct havmd *h)
 	return 0;
 }
 
-void storage_watch_stop(struct havmd *h)
+static void storage_watch_stop(struct havmd *h)
 {
 	if (h->storage.timer)
 		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->storage.timer);
 	h->storage.timer = 0;
 }
 
-void storage_view_get(const struct havmd *h, struct storage_view *v)
+static void storage_view_get(const struct havmd *h, struct storage_view *v)
 {
 	const struct storage_watch *s = &h->storage;
 
@@ -374,7 +375,44 @@ void storage_view_get(const struct havmd *h, struct storage_view *v)
 	};
 }
 
-bool storage_watch_announces_watchdog(const struct havmd *h)
+/* What we announce: our sanlock has a watchdog (or the test bed's unsafe
+ * setting says to pretend it has). */
+static bool storage_watch_announces_watchdog(const struct havmd *h)
 {
 	return h->storage.watchdog;
 }
+
+/* Our part of the announcement: our heartbeat's generation (so that a
+ * "dead" can be matched to the life it ended) and our watchdog. */
+static void storage_fill_node_state(const struct havmd *h, struct wire_node_state *m)
+{
+	m->generation = h->storage.own_generation;
+	if (storage_watch_announces_watchdog(h))
+		m->flags |= WIRE_NODE_STATE_WATCHDOG;
+}
+
+/* The storage as we see it, and what we announce of ourselves (fencing
+ * reads both). */
+static void storage_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
+{
+	storage_view_get(h, &s->storage);
+	s->own_watchdog = storage_watch_announces_watchdog(h);
+	s->own_generation = h->storage.own_generation;
+}
+
+/* Status: how long the storage has been in its state (the join wait). */
+static void storage_status_fill(const struct havmd *h, struct havmd_status *st)
+{
+	if (st->snap.storage.state != HAVM_STORAGE_OFF)
+		st->reply->storage_for_s =
+			(uint32_t)((clock_now_ms() - h->storage.state_since_ms) / 1000);
+}
+
+const struct havmd_service storage_service = {
+	.name = "storage",
+	.start = storage_watch_start,
+	.stop = storage_watch_stop,
+	.fill_node_state = storage_fill_node_state,
+	.snapshot_fill = storage_snapshot_fill,
+	.status_fill = storage_status_fill,
+};

@@ -6,7 +6,7 @@
 #ifndef HAVMD_STORAGE_WATCH_H
 #define HAVMD_STORAGE_WATCH_H
 
-#include "nodes.h"
+#include "service.h"
 #include "wire.h"
 
 #include <stdbool.h>
@@ -33,12 +33,11 @@ struct storage_watch {
 	bool watchdog_known; /* probed at least once */
 };
 
-/* Start watching (no-op when havm.conf has no storage). 0 or -errno. */
-int storage_watch_start(struct havmd *h);
-void storage_watch_stop(struct havmd *h);
-void storage_view_get(const struct havmd *h, struct storage_view *v);
-/* What we announce: our sanlock has a watchdog (or the test bed's unsafe
- * setting says to pretend it has). */
-bool storage_watch_announces_watchdog(const struct havmd *h);
+/* The storage watch, as a service: start watching (nothing to do when
+ * havm.conf has no storage); it adds our heartbeat's generation and
+ * watchdog to our announcement, the storage's state and every host's
+ * heartbeat to the snapshot (which status and fencing read), and how long
+ * the storage has been in its state to status. */
+extern const struct havmd_service storage_service;
 
 #endif

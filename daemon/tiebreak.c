@@ -26,7 +26,7 @@
 #include "events.h"
 #include "havmd.h"
 #include "log.h"
-#include "qdevice.h"
+#include "service.h"
 #include "storage.h"
 #include "tiebreak_vote.h"
 
@@ -161,10 +161,11 @@ static void set_holder(struct havmd *h, uint32_t holder, const char *why)
 		return;
 	log_info("tiebreak: holder nodeid=%u previous=%u reason=%s", holder, t->holder, why);
 	t->holder = holder;
-	qdevice_poll_now(h);
+	services_facts_changed(h); /* the quorum device polls with its new vote */
 }
 
-void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender)
+/* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
+static void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -181,7 +182,8 @@ void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uin
 		set_holder(h, 0, "released");
 }
 
-void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
+/* The membership view changed (after every corosync dispatch). */
+static void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -196,24 +198,14 @@ void tiebreak_membership(struct havmd *h, const struct cluster_view *v)
 		t->group_joins = h->cluster.group_joins;
 		announce(h);
 	}
-	qdevice_poll_now(h);
+	/* The quorum device polls next, from its own on_view. */
 }
 
-bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
-		       uint32_t *holder)
+/* Our facts, for the quorum device's vote. */
+static void tiebreak_snapshot_fill(const struct havmd *h, struct havmd_snapshot *s)
 {
-	const struct tiebreak *t = &h->tiebreak;
-	struct tiebreak_facts f = {
-		.local_nodeid = h->cluster.local_nodeid,
-		.local_held = t->held,
-		.holder = t->holder,
-		.members = members,
-		.n_members = n_members,
-		.daemons = h->cluster.cpg_members,
-		.n_daemons = h->cluster.n_cpg,
-	};
-
-	return tiebreak_vote(&f, holder);
+	s->tiebreak_held = h->tiebreak.held;
+	s->tiebreak_holder = h->tiebreak.holder;
 }
 
 /* ---- the child, from the loop ----------------------------------------- */
@@ -234,7 +226,7 @@ static void child_gone(struct havmd *h, const char *why)
 			     NULL, "reason=\"%s\" retry_ms=%u", why, delay_ms);
 		t->held = false;
 		announce(h);
-		qdevice_poll_now(h);
+		services_facts_changed(h);
 	} else {
 		log_debug("tiebreak: lease child ended reason=\"%s\"", why);
 	}
@@ -250,7 +242,7 @@ static void on_report(struct havmd *h, char type, int32_t rc)
 		event_record(h, HAVM_EV_TIEBREAK_LEASE_HELD, LOG_NOTICE, h->cluster.local_nodeid,
 			     NULL, "path=%s", h->cfg.storage_path);
 		announce(h);
-		qdevice_poll_now(h);
+		services_facts_changed(h);
 		return;
 	}
 	if (rc != t->last_err)
@@ -333,13 +325,15 @@ static void tick(void *data)
 {
 	struct havmd *h = data;
 	struct tiebreak *t = &h->tiebreak;
+	struct havmd_snapshot facts;
 
 	t->timer = 0;
 	schedule_tick(h);
 	if (t->announce_pending)
 		announce(h);
+	services_snapshot(h, &facts);
 	/* sanlock acquires only within a joined lockspace. */
-	if (t->child == 0 && h->storage.state == HAVM_STORAGE_JOINED &&
+	if (t->child == 0 && facts.storage.state == HAVM_STORAGE_JOINED &&
 	    h->cluster.local_nodeid != 0 && clock_now_ms() >= t->respawn_at_ms)
 		spawn_child(h);
 }
@@ -356,7 +350,7 @@ static void schedule_tick(struct havmd *h)
 	h->tiebreak.timer = (uint64_t)(uintptr_t)th;
 }
 
-int tiebreak_start(struct havmd *h)
+static int tiebreak_start(struct havmd *h)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -370,7 +364,7 @@ int tiebreak_start(struct havmd *h)
 	return 0;
 }
 
-void tiebreak_stop(struct havmd *h)
+static void tiebreak_stop(struct havmd *h)
 {
 	struct tiebreak *t = &h->tiebreak;
 
@@ -390,3 +384,30 @@ void tiebreak_stop(struct havmd *h)
 		t->held = false;
 	}
 }
+
+/* HAVM_MSG_TIEBREAK_LEASE, decoded here: 0, or -errno when malformed. */
+static int tiebreak_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len,
+			   uint32_t nodeid, uint32_t pid)
+{
+	struct wire_tiebreak_lease tl;
+	int rc = wire_tiebreak_lease_decode(msg, len, &tl);
+
+	(void)type;
+	(void)pid;
+	if (rc == 0)
+		tiebreak_on_lease(h, &tl, nodeid);
+	return rc;
+}
+
+static const uint16_t tiebreak_cpg_types[] = { HAVM_MSG_TIEBREAK_LEASE };
+
+const struct havmd_service tiebreak_service = {
+	.name = "tiebreak",
+	.start = tiebreak_start,
+	.stop = tiebreak_stop,
+	.cpg_types = tiebreak_cpg_types,
+	.n_cpg_types = sizeof(tiebreak_cpg_types) / sizeof(tiebreak_cpg_types[0]),
+	.on_cpg = tiebreak_on_cpg,
+	.on_view = tiebreak_membership,
+	.snapshot_fill = tiebreak_snapshot_fill,
+};

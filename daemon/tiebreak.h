@@ -3,15 +3,16 @@
  *
  * A long-lived child process holds sanlock's "tiebreaker" paxos lease on
  * the shared storage (lib/storage.h) for as long as it lives; havmd tells
- * the group whether it holds it (HAVM_MSG_TIEBREAK_LEASE), and the quorum
- * device (daemon/qdevice.h) votes from what the group said
- * (lib/tiebreak_vote.h).
+ * the group whether it holds it (HAVM_MSG_TIEBREAK_LEASE). Whether we hold
+ * it and who else announced it are this service's facts in the snapshot
+ * (daemon/service.h); the quorum device (daemon/qdevice.h) votes from them
+ * (lib/tiebreak_vote.h), and is told when they change
+ * (services_facts_changed).
  */
 #ifndef HAVMD_TIEBREAK_H
 #define HAVMD_TIEBREAK_H
 
-#include "membership.h"
-#include "wire.h"
+#include "service.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,17 +35,9 @@ struct tiebreak {
 	uint64_t timer;   /* qb_loop_timer_handle of the tick */
 };
 
-/* Start (no-op unless storage.tiebreaker). 0 or -errno. */
-int tiebreak_start(struct havmd *h);
-/* Kill the lease child: sanlock releases the lease when it exits. */
-void tiebreak_stop(struct havmd *h);
-/* A HAVM_MSG_TIEBREAK_LEASE from the group, sent by SENDER. */
-void tiebreak_on_lease(struct havmd *h, const struct wire_tiebreak_lease *m, uint32_t sender);
-/* The membership view changed (from cluster.c's view_changed). */
-void tiebreak_membership(struct havmd *h, const struct cluster_view *v);
-/* Whether this host casts the device's vote for a ring whose corosync
- * membership is MEMBERS; *HOLDER gets the holder it relied on. */
-bool tiebreak_vote_now(const struct havmd *h, const uint32_t *members, size_t n_members,
-		       uint32_t *holder);
+/* The tiebreaker lease, as a service: start competes for the lease
+ * (nothing to do unless storage.tiebreaker); stop kills the lease child,
+ * and sanlock releases the lease when it exits. */
+extern const struct havmd_service tiebreak_service;
 
 #endif

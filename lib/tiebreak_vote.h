@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The quorum device's name: corosync.conf declares it (quorum { device {
+ * model: havm; votes: 1; } }) and havmd registers under it. */
+#define QDEVICE_NAME "havm"
+
 struct tiebreak_facts {
 	uint32_t local_nodeid;
 	bool local_held; /* our own lease child says it holds the lease */
