@@ -136,6 +136,19 @@ write_fence_conf() {
 	} >"$(harness_host_path "$i" /etc/havm/havm.conf)"
 }
 
+# bmc_power_offs j: how many power offs host j's BMC has carried out (its
+# own record, tests/cluster/bmc/chassis-control.sh): the evidence for "never
+# fenced" and "fenced exactly once".
+bmc_power_offs() {
+	local f
+	f=$(host_bmc_power_log "$1")
+	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
+}
+
+# host_incarnation i: the incarnation of host i's havmd now (its state
+# directory's record; daemon/incarnation.h).
+host_incarnation() { cat "$(harness_host_path "$1" /var/lib/havm/incarnation)"; }
+
 # fence_history i: host i's fence history (empty if none yet).
 fence_history() { host_exec "$1" cat /var/lib/havm/fence-history 2>/dev/null || true; }
 

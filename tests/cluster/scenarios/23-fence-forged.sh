@@ -12,15 +12,9 @@ export HARNESS_BMC=1
 harness_extra_config() { write_fence_conf "$1"; }
 scenario_cluster 3
 inject=$HARNESS_REPO/tests/cluster/cpg_inject
-inc3=$(cat "$(harness_host_path 3 /var/lib/havm/incarnation)")
+inc3=$(host_incarnation 3)
 [ -n "$inc3" ] || harness_fail "no incarnation recorded on host 3"
-# power_cmds j: power-off commands host j's BMC carried out so far.
-power_cmds() {
-	local f
-	f=$(host_bmc_power_log "$1")
-	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
-}
-before=$(power_cmds 3)
+before=$(bmc_power_offs 3)
 
 host_exec 2 "$inject" "havm:testclu" "result:3:$inc3" "request:1" || harness_fail "cpg_inject failed"
 dropped() {
@@ -37,8 +31,8 @@ sleep 2
 for i in 1 2 3; do
 	[ -z "$(fence_history "$i")" ] || harness_fail "host $i recorded something: $(fence_history "$i")"
 done
-[ "$(power_cmds 3)" = "$before" ] || harness_fail "node3's BMC got a power command"
-[ "$(power_cmds 1)" = 0 ] || harness_fail "node1's BMC got a power command"
+[ "$(bmc_power_offs 3)" = "$before" ] || harness_fail "node3's BMC got a power command"
+[ "$(bmc_power_offs 1)" = 0 ] || harness_fail "node1's BMC got a power command"
 all_agree_online 3 1 1 2 3 || harness_fail "the view changed"
 [ "$(jq_on 1 '.hosts[] | select(.nodeid == 3) | .fence')" = null ] || harness_fail "node3 shown fenced"
 harness_pass "forged fence result dropped and logged everywhere, forged request for the coordinator refused; no record, no power command"
@@ -46,5 +40,5 @@ harness_pass "forged fence result dropped and logged everywhere, forged request 
 host_poweroff 3
 wait_until 60 history_has 1 "host=node3 nodeid=3 result=off-verified level=1 .*incarnation=$inc3 " ||
 	harness_fail "node3 not fenced after its power loss: $(fence_history 1)"
-[ "$(power_cmds 3)" -gt "$before" ] || harness_fail "node3 taken as fenced without its BMC"
+[ "$(bmc_power_offs 3)" -gt "$before" ] || harness_fail "node3 taken as fenced without its BMC"
 harness_pass "node3's real loss was fenced through its BMC (the forged record had closed nothing)"

@@ -13,11 +13,6 @@ export HARNESS_BMC=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() { write_fence_conf "$1"; }
 scenario_cluster 5
-power_offs() {
-	local f
-	f=$(host_bmc_power_log "$1")
-	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
-}
 records() { fence_history "$1" | grep -c "host=node$2 nodeid=$2 result=off-verified" || true; }
 
 bmc_stop 1
@@ -28,7 +23,7 @@ wait_until 60 history_has 2 'host=node4 nodeid=4 result=off-verified' ||
 	harness_fail "the majority did not fence node4: $(fence_history 2)"
 wait_until 60 history_has 2 'host=node1 nodeid=1 result=failed' ||
 	harness_fail "no failed fence of node1 recorded"
-[ "$(power_offs 4)" = 1 ] || harness_fail "node4's BMC got $(power_offs 4) power offs, want 1"
+[ "$(bmc_power_offs 4)" = 1 ] || harness_fail "node4's BMC got $(bmc_power_offs 4) power offs, want 1"
 harness_pass "split: the majority fenced node4 through its BMC and keeps failing on node1"
 
 host_unisolate 4 # its link back; the host itself is off
@@ -36,7 +31,7 @@ host_unisolate 1
 wait_until 40 all_agree_online 4 1 1 2 3 5 || harness_fail "node1 did not rejoin as coordinator"
 log_has 1 'event: coordinator-changed seq=[0-9]+ host=node1 nodeid=1 .*local=yes' || harness_fail "node1 not coordinator"
 sleep 8 # several fence ticks of the new coordinator
-[ "$(power_offs 4)" = 1 ] || harness_fail "node4 fenced again after the heal: $(power_offs 4) power offs"
+[ "$(bmc_power_offs 4)" = 1 ] || harness_fail "node4 fenced again after the heal: $(bmc_power_offs 4) power offs"
 [ "$(records 2 4)" = 1 ] || harness_fail "node2's history has $(records 2 4) records for node4"
 ! log_has 1 'event: fence-started seq=[0-9]+ host=node4' || harness_fail "node1 started a fence of node4"
 [ "$(jq_on 1 '.hosts[] | select(.nodeid == 4) | .fence')" = done ] ||
@@ -46,7 +41,7 @@ harness_pass "healed: node1 coordinates, knows node4's loss is closed, and did n
 bmc_ipmitool 4 chassis power on >/dev/null || harness_fail "power on through the BMC failed"
 wait_until 60 all_agree_online 5 1 1 2 3 4 5 || harness_fail "node4 did not rejoin"
 sleep 3
-[ "$(power_offs 4)" = 1 ] || harness_fail "node4 fenced in its new life"
+[ "$(bmc_power_offs 4)" = 1 ] || harness_fail "node4 fenced in its new life"
 [ "$(jq_on 1 '.hosts[] | select(.nodeid == 4) | .fence')" = null ] ||
 	harness_fail "node4 still shown fenced in its new life"
 harness_pass "node4 powered on, rejoined in a new life, not fenced, not shown fenced"

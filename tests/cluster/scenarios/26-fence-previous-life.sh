@@ -17,14 +17,8 @@ harness_extra_config() {
 	FENCE_STORAGE=1 FENCE_STORAGE_EXTRA='unsafe_no_watchdog_for_tests = true;' write_fence_conf "$1"
 }
 storage_cluster 3
-power_offs() {
-	local f
-	f=$(host_bmc_power_log "$1")
-	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
-}
-inc_of() { cat "$(harness_host_path "$1" /var/lib/havm/incarnation)"; }
 
-inc1=$(inc_of 3)
+inc1=$(host_incarnation 3)
 host_poweroff 3
 t_first=$HARNESS_LAST_POWEROFF_MS
 wait_until 60 history_has 1 "host=node3 nodeid=3 result=off-verified .*incarnation=$inc1 " ||
@@ -33,7 +27,7 @@ harness_pass "node3's first life fenced through its BMC"
 
 bmc_ipmitool 3 chassis power on >/dev/null || harness_fail "power on through the BMC failed"
 wait_until 60 all_agree_online 3 1 1 2 3 || harness_fail "node3 did not rejoin"
-inc2=$(inc_of 3)
+inc2=$(host_incarnation 3)
 [ "$inc2" -gt "$inc1" ] || harness_fail "node3's new life $inc2 is not after $inc1"
 st=$(jq_on 3 '.storage.state // .storage')
 [ "$st" != joined ] || harness_fail "node3's sanlock already rejoined; the case needs it late"
@@ -42,7 +36,7 @@ harness_pass "node3 back in a new life ($inc2) while its storage heartbeat is st
 
 bmc_stop 3
 host_poweroff 3
-offs=$(power_offs 3)
+offs=$(bmc_power_offs 3)
 hb_dead() { [ "$(jq_on 1 '.hosts[] | select(.nodeid == 3) | .heartbeat')" = dead ]; }
 wait_until 150 hb_dead || harness_fail "sanlock never reported node3's heartbeat dead"
 echo "node3's heartbeat dead $(($(harness_now_ms) - t_first)) ms after the first power loss"
@@ -57,5 +51,5 @@ harness_pass "the dead heartbeat of node3's previous life was refused for its ne
 bmc_start 3 || harness_fail "cannot start node3's BMC again"
 wait_until 90 history_has 1 "host=node3 nodeid=3 result=off-verified .*incarnation=$inc2 " ||
 	harness_fail "node3's second life not fenced through its BMC: $(fence_history 1)"
-[ "$(power_offs 3)" -gt "$offs" ] || harness_fail "no power off at node3's BMC for its second life"
+[ "$(bmc_power_offs 3)" -gt "$offs" ] || harness_fail "no power off at node3's BMC for its second life"
 harness_pass "node3's second life fenced through its BMC once it answered"

@@ -9,32 +9,26 @@ export HARNESS_BMC=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() { write_fence_conf "$1"; }
 scenario_cluster 3
-power_offs() {
-	local f
-	f=$(host_bmc_power_log "$1")
-	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
-}
-inc_of() { cat "$(harness_host_path "$1" /var/lib/havm/incarnation)"; }
 records() { fence_history 1 | grep -c "host=node$1 nodeid=$1 result=off-verified" || true; }
 
 # round VICTIM HOW: lose VICTIM (poweroff or isolate), check the fence,
 # power it on again and wait for it to rejoin.
 round() {
 	local v=$1 how=$2 inc offs recs
-	inc=$(inc_of "$v")
-	offs=$(power_offs "$v")
+	inc=$(host_incarnation "$v")
+	offs=$(bmc_power_offs "$v")
 	recs=$(records "$v")
 	if [ "$how" = isolate ]; then host_isolate "$v"; else host_poweroff "$v"; fi
 	wait_until 60 history_has 1 "host=node$v nodeid=$v result=off-verified .*incarnation=$inc " ||
 		harness_fail "round $how $v: not fenced: $(fence_history 1)"
 	[ "$how" != isolate ] || host_unisolate "$v"
 	sleep 2 # a fence twice would show by now
-	[ "$(power_offs "$v")" = $((offs + 1)) ] ||
-		harness_fail "round $how $v: $(($(power_offs "$v") - offs)) power offs at its BMC, want 1"
+	[ "$(bmc_power_offs "$v")" = $((offs + 1)) ] ||
+		harness_fail "round $how $v: $(($(bmc_power_offs "$v") - offs)) power offs at its BMC, want 1"
 	[ "$(records "$v")" = $((recs + 1)) ] || harness_fail "round $how $v: not exactly one new record"
 	bmc_ipmitool "$v" chassis power on >/dev/null || harness_fail "round $how $v: power on failed"
 	wait_until 60 all_agree_online 3 1 1 2 3 || harness_fail "round $how $v: did not rejoin"
-	[ "$(inc_of "$v")" -gt "$inc" ] || harness_fail "round $how $v: no new incarnation"
+	[ "$(host_incarnation "$v")" -gt "$inc" ] || harness_fail "round $how $v: no new incarnation"
 }
 
 for v in 3 2 3 2; do round "$v" poweroff; done
@@ -45,5 +39,5 @@ for j in 1 2 3; do
 	[ "$(jq_on 1 ".hosts[] | select(.nodeid == $j) | .fence")" = null ] ||
 		harness_fail "node$j still shown fenced or pending after the rounds"
 done
-[ "$(power_offs 1)" = 0 ] || harness_fail "the coordinator's BMC got a power off"
+[ "$(bmc_power_offs 1)" = 0 ] || harness_fail "the coordinator's BMC got a power off"
 harness_pass "after 6 rounds every host is online, nothing pending, the coordinator never fenced"

@@ -15,7 +15,7 @@ harness_extra_config() {
 		write_fence_conf "$1"
 }
 scenario_cluster 3
-inc3=$(cat "$(harness_host_path 3 /var/lib/havm/incarnation)")
+inc3=$(host_incarnation 3)
 offs() { grep -cx off "$(liar_log)" 2>/dev/null || true; }
 
 havm_on 2 node fence node3 --force >/dev/null || harness_fail "havm node fence node3 failed"

@@ -13,7 +13,7 @@ harness_extra_config() {
 		FENCE_TIMEOUT_MS=30000 write_fence_conf "$1"
 }
 scenario_cluster 3
-inc3=$(cat "$(harness_host_path 3 /var/lib/havm/incarnation)")
+inc3=$(host_incarnation 3)
 
 host_isolate 3
 wait_until 30 grep -qx off "$(liar_log)" || harness_fail "the fence of node3 did not start"
@@ -24,7 +24,7 @@ wait_until 10 log_has 1 "fence: fence job no longer wanted host=node3 incarnatio
 sleep 17 # past the moment the agent would have powered off
 ! grep -qx off-done "$(liar_log)" || harness_fail "the agent ran to its end: the job was not killed"
 [ -z "$(fence_history 1)" ] || harness_fail "a record was made: $(fence_history 1)"
-[ "$(cat "$(harness_host_path 3 /var/lib/havm/incarnation)")" = "$inc3" ] || harness_fail "node3 restarted"
+[ "$(host_incarnation 3)" = "$inc3" ] || harness_fail "node3 restarted"
 for p in $(host_pids 1); do
 	! grep -q fence_havm_test_liar "/proc/$p/cmdline" 2>/dev/null || harness_fail "agent process $p left on node1"
 done

@@ -10,11 +10,6 @@ export HARNESS_BMC=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() { write_fence_conf "$1"; }
 scenario_cluster 3
-power_offs() {
-	local f
-	f=$(host_bmc_power_log "$1")
-	if [ -f "$f" ]; then grep -c ' power-off' "$f" || true; else echo 0; fi
-}
 
 bmc_stop 3
 host_isolate 3
@@ -27,7 +22,7 @@ bmc_start 3 || harness_fail "cannot start node3's BMC again"
 host_start_corosync 1 || harness_fail "corosync did not start again on node1"
 wait_until 60 all_agree_online 3 1 1 2 3 || harness_fail "the cluster did not re-form with coordinator node1"
 sleep 8 # many fence ticks of the coordinator, with the BMC answering
-[ "$(power_offs 3)" = 0 ] || harness_fail "node3 was powered off after it came back"
+[ "$(bmc_power_offs 3)" = 0 ] || harness_fail "node3 was powered off after it came back"
 ! history_has 1 'host=node3 .*result=off-verified' || harness_fail "node3 recorded off"
 all_agree_online 3 1 1 2 3 || harness_fail "node3 not online"
 harness_pass "node1 coordinates again after its corosync restart; live node3 was not fenced (its BMC got no power command)"
