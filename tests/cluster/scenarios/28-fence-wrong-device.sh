@@ -41,7 +41,8 @@ before=$(offs)
 host_poweroff 3
 more() { [ "$(offs)" -gt "$before" ]; }
 wait_until 60 more || harness_fail "node3's real loss was not fenced (taken as already fenced?)"
-n=$(fence_history 1 | grep -c "host=node3 nodeid=3 result=off-verified .*incarnation=$inc3 " || true)
-[ "$n" = 2 ] || harness_fail "want 2 records for node3's life, got $n"
+records() { fence_history 1 | grep -c "host=node3 nodeid=3 result=off-verified .*incarnation=$inc3 " || true; }
+two_records() { [ "$(records)" = 2 ]; }
+wait_until 30 two_records || harness_fail "want 2 records for node3's life, got $(records)"
 wait_until 10 all_see_state fenced 3 1 2 || harness_fail "node3 not shown fenced after its real loss"
 harness_pass "node3's real loss was fenced again (device run, second record), then shown fenced"
