@@ -554,121 +554,6 @@ static void cancel_job(struct havmd *h, int i)
 		t->cancelled = true; /* ended meanwhile: its result is judged when it comes */
 }
 
-/* ---- checking a closure heard of (runs in a worker child) -------------- */
-
-enum verify_answer { VERIFY_UNKNOWN = 0, VERIFY_OFF = 1, VERIFY_ON = 2 };
-struct verify_out {
-	int32_t answer; /* enum verify_answer */
-	char detail[WIRE_TEXT_MAX + 1];
-};
-
-/* Read the power through the levels, changing nothing: off when every
- * device of a level reads off; on when any device reads on. */
-static int job_verify(void *arg, void *out, size_t *len)
-{
-	const struct fence_job *j = arg;
-	struct verify_out *o = out;
-
-	_Static_assert(sizeof(struct verify_out) <= WORKER_OUT_MAX, "verify result fits");
-	memset(o, 0, sizeof(*o));
-	*len = sizeof(*o);
-	for (size_t l = 0; l < j->host->fence_levels; l++) {
-		const struct havm_fence_level *lv = &j->host->fence[l];
-		size_t off = 0;
-
-		for (size_t d = 0; d < lv->n_devices; d++) {
-			char err[512] = "";
-			bool on = false;
-
-			if (fence_device_status(&lv->devices[d], &on, err, sizeof(err)) < 0) {
-				text_append(o->detail, sizeof(o->detail), lv->devices[d].name, ": ");
-				text_append(o->detail, sizeof(o->detail), err, "; ");
-				continue;
-			}
-			if (on) {
-				o->answer = VERIFY_ON;
-				text_append(o->detail, sizeof(o->detail), lv->devices[d].name,
-					    " reads on");
-				return 0;
-			}
-			off++;
-		}
-		if (off == lv->n_devices && off > 0) {
-			o->answer = VERIFY_OFF;
-			return 0;
-		}
-	}
-	return 0;
-}
-
-static void on_verify_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
-{
-	struct job_ctx c = *(struct job_ctx *)ctx;
-	struct fence_target *t = &h->fence.t[c.index];
-	const struct havm_host *host = &h->cfg.hosts[c.index];
-	struct verify_out o = { .answer = VERIFY_UNKNOWN };
-	char detail[4 * WIRE_TEXT_MAX + 1];
-
-	free(ctx);
-	t->running = t->verifying = t->cancelled = false;
-	if (status == -ECANCELED)
-		return;
-	if (status == 0 && len == sizeof(o))
-		memcpy(&o, out, sizeof(o));
-	text_escape_controls(detail, sizeof(detail), o.detail, WIRE_TEXT_MAX);
-	switch (o.answer) {
-	case VERIFY_OFF:
-		if (c.inc > t->recorded_inc)
-			t->recorded_inc = c.inc;
-		log_info("fence: host=%s incarnation=%llu, recorded off by another member, reads "
-			 "off here too",
-			 host->name, (unsigned long long)c.inc);
-		break;
-	case VERIFY_ON:
-		/* Another member said this life was closed; its power says no. */
-		log_err("fence: host=%s nodeid=%u incarnation=%llu was announced fenced but its "
-			"power reads on (%s): that closure is void; fencing it",
-			host->name, host->nodeid, (unsigned long long)c.inc, detail);
-		host_facts_void(&t->facts, c.inc);
-		cluster_announce(h);
-		break;
-	default:
-		log_warn("fence: cannot read the power of host=%s to check a closure another "
-			 "member announced detail=\"%s\"; trying again",
-			 host->name, status == -ETIMEDOUT ? "no answer in time" : detail);
-		t->verify_not_before_ms = clock_now_ms() + h->cfg.fence_retry_ms;
-	}
-	fence_kick(h);
-}
-
-static void run_verify(struct havmd *h, int i, uint64_t inc)
-{
-	static struct fence_job jobs[HAVM_HOSTS_MAX]; /* read by the child: a copy */
-	const struct havm_host *host = &h->cfg.hosts[i];
-	struct fence_target *t = &h->fence.t[i];
-	struct job_ctx *ctx = malloc(sizeof(*ctx));
-	uint64_t limit = 5000;
-
-	if (!ctx)
-		return;
-	for (size_t l = 0; l < host->fence_levels; l++)
-		limit += host->fence[l].n_devices * (uint64_t)(2 * FENCE_DEVICE_AGENT_CALL_MS);
-	*ctx = (struct job_ctx){ .index = i, .inc = inc };
-	jobs[i] = (struct fence_job){ .host = host, .cfg = &h->cfg };
-	log_info("fence: reading the power of host=%s: another member announced incarnation=%llu "
-		 "fenced",
-		 host->name, (unsigned long long)inc);
-	if (worker_start(h, "fence verify", (uint32_t)(limit > UINT32_MAX ? UINT32_MAX : limit),
-			 job_verify, &jobs[i], on_verify_done, ctx, &t->job_id) < 0) {
-		free(ctx);
-		t->verify_not_before_ms = clock_now_ms() + h->cfg.fence_retry_ms;
-		return;
-	}
-	t->running = t->verifying = true;
-	t->running_inc = inc;
-	t->cancelled = false;
-}
-
 static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
 {
 	struct fence_target *t = &h->fence.t[i];
@@ -900,12 +785,9 @@ static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, 
 			.heartbeat = hb,
 			.hb_generation = gen,
 			.running = t->running,
-			.verifying = t->verifying,
-			.first_hand = t->facts.closed_inc != 0 && t->recorded_inc >= t->facts.closed_inc,
 			.running_inc = t->running_inc,
 			.attempts = t->need_inc == t->facts.inc ? t->attempts : 0,
-			.not_before_ms = t->need_inc == t->facts.inc ? t->not_before_ms
-								     : t->verify_not_before_ms,
+			.not_before_ms = t->need_inc == t->facts.inc ? t->not_before_ms : 0,
 			.delay_until_ms = t->need_inc == t->facts.inc
 						  ? t->need_since_ms + host->fence_delay_ms
 						  : 0,
@@ -967,9 +849,6 @@ static void plan_and_act(struct havmd *h)
 		switch (steps[k].kind) {
 		case FENCE_STEP_POWER:
 			run_power(h, i, steps[k].inc);
-			break;
-		case FENCE_STEP_VERIFY:
-			run_verify(h, i, steps[k].inc);
 			break;
 		case FENCE_STEP_STORAGE_DEAD:
 			record_storage_dead(h, i, steps[k].inc);

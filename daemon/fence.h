@@ -49,9 +49,7 @@ struct fence_target {
 	uint64_t need_since_ms; /* ... since then (fence delay, elapsed) */
 	unsigned attempts;      /* failed power attempts for need_inc */
 	uint64_t not_before_ms; /* fence delay, then back-off */
-	bool running;           /* our power (or verify) job is out */
-	bool verifying;         /* that job only reads the power state */
-	uint64_t verify_not_before_ms; /* after a power read that failed */
+	bool running;           /* our power job is out */
 	uint64_t running_inc;   /* the life it is for */
 	uint64_t job_id;        /* to cancel it */
 	bool cancelled;         /* cancel asked: only a verified off still counts */

@@ -110,24 +110,9 @@ size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t
 		/* A job for a life that no longer needs fencing, or while we may
 		 * not act, is stopped: the host came back, another record
 		 * closed it, or we lost quorum. */
-		if (h->running && h->verifying) {
-			/* A power read is wanted while the life stays closed only
-			 * by announcement and the host out of the membership. */
-			if (!s->acting || h->member || h->first_hand ||
-			    h->running_inc != h->facts.closed_inc)
-				out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_CANCEL,
-								h->running_inc };
-			continue;
-		}
 		if (h->running && (!s->acting || !need || h->running_inc != h->facts.inc)) {
 			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_CANCEL,
 							h->running_inc };
-			continue;
-		}
-		if (s->acting && !need && fence_done(h) && !h->first_hand && h->levels > 0 &&
-		    !h->running && s->now_ms >= h->not_before_ms && h->nodeid != s->self) {
-			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_VERIFY,
-							h->facts.closed_inc };
 			continue;
 		}
 		if (!s->acting || !need)

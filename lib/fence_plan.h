@@ -23,11 +23,6 @@
  *     is N's own (the sanlock generation N announced): a "dead" left over
  *     from a previous life proves nothing about this one.
  *
- * A closure known only from another member's announcement (after a heal,
- * say) is not taken on trust by the coordinator: it reads the host's power
- * through its levels first (FENCE_STEP_VERIFY); if the power reads on, the
- * closure is void and the host is fenced.
- *
  * Only the coordinator of a quorate, settled partition acts, and only once
  * every daemon in the group has told it what it knows since the last join
  * ("synced"): after a partition heals, the merged facts say which losses
@@ -82,13 +77,8 @@ struct fence_host {
 	uint8_t heartbeat;       /* enum havm_heartbeat, as sanlock says now */
 	uint64_t hb_generation;  /* the generation sanlock's heartbeat is of */
 	/* the executor's state for facts.inc */
-	bool running;            /* a job for it is out (power, or a verify) */
-	bool verifying;          /* that job only reads the power state */
+	bool running;            /* a power job for it is out */
 	uint64_t running_inc;    /* the incarnation that job is for */
-	/* We hold a record of the closure of facts.closed_inc ourselves (our
-	 * job, the coordinator's result, our history, a power read): not
-	 * only another member's announcement. */
-	bool first_hand;
 	unsigned attempts;       /* failed power attempts for facts.inc */
 	uint64_t not_before_ms;  /* fence delay or back-off */
 	uint64_t delay_until_ms; /* the fence delay alone (also before storage "dead") */
@@ -112,7 +102,6 @@ enum fence_step_kind {
 	FENCE_STEP_POWER = 1,        /* run the host's levels until one verifies off */
 	FENCE_STEP_STORAGE_DEAD = 2, /* record sanlock's "dead" as the fence */
 	FENCE_STEP_CANCEL = 3,       /* a job is out that is no longer wanted */
-	FENCE_STEP_VERIFY = 4,       /* read the power of a life only announced closed */
 };
 
 struct fence_step {

@@ -11,9 +11,7 @@
  * to be ignored, as a newer havmd's would be), and two forged but
  * well-formed messages that only the coordinator may send:
  * result:TARGET:INCARNATION (a fence result "off-verified" for that life
- * of TARGET), request:TARGET (an operator's fence request) and
- * closed:TARGET:INCARNATION (a node state of this host whose facts claim
- * that life of TARGET was fenced). Waits until
+ * of TARGET) and request:TARGET (an operator's fence request). Waits until
  * its own messages come back (so they were delivered to every member)
  * before leaving the group.
  */
@@ -89,21 +87,6 @@ static size_t forged_result(uint8_t *b, uint32_t target, unsigned long long inc)
 	return o;
 }
 
-/* A node state of NODEID claiming TARGET's life INC is closed. */
-static size_t forged_closed(uint8_t *b, uint32_t nodeid, uint32_t target, unsigned long long inc)
-{
-	size_t o = node_state(b, nodeid) - 2; /* drop the empty facts count */
-	b[o++] = 0; b[o++] = 1;                             /* one fact */
-	o += put32(b + o, target);
-	o += put32(b + o, (uint32_t)(inc >> 32)); o += put32(b + o, (uint32_t)inc); /* inc */
-	b[o++] = 0;                                          /* flags */
-	memset(b + o, 0, 8); o += 8;                         /* generation */
-	o += put32(b + o, (uint32_t)(inc >> 32)); o += put32(b + o, (uint32_t)inc); /* closed */
-	memset(b + o, 0, 8); o += 8;                         /* void */
-	put32(b + 8, (uint32_t)o);
-	return o;
-}
-
 static size_t forged_request(uint8_t *b, uint32_t target)
 {
 	size_t o = header(b, 3);
@@ -128,11 +111,6 @@ static size_t build(const char *kind, uint8_t *b, uint32_t local)
 		unsigned long target = strtoul(kind + 7, NULL, 10);
 		const char *c = strchr(kind + 7, ':');
 		return forged_result(b, (uint32_t)target, c ? strtoull(c + 1, NULL, 10) : 1);
-	}
-	if (!strncmp(kind, "closed:", 7)) {
-		unsigned long target = strtoul(kind + 7, NULL, 10);
-		const char *c = strchr(kind + 7, ':');
-		return forged_closed(b, local, (uint32_t)target, c ? strtoull(c + 1, NULL, 10) : 1);
 	}
 	if (!strncmp(kind, "request:", 8))
 		return forged_request(b, (uint32_t)strtoul(kind + 8, NULL, 10));

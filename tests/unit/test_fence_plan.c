@@ -131,7 +131,6 @@ static void finding3_rejoin_cancels_and_result_still_counts(void **state)
 	assert_int_equal(plan(true, 1000, h, 1), 1);
 	assert_int_equal(steps[0].kind, FENCE_STEP_CANCEL);
 	host_facts_close(&h[0].facts, 7); /* the result arrived anyway */
-	h[0].first_hand = true;
 	h[0].running = false;
 	h[0].member = false; /* it was powered off: it leaves */
 	assert_int_equal(plan(true, 2000, h, 1), 0);
@@ -267,13 +266,8 @@ static void finding10_heal_merges_closed_loss(void **state)
 	(void)state;
 	assert_int_equal(plan(true, 1000, h, 1), 1); /* before the merge: would fence */
 	host_facts_merge(&h[0].facts, &majority);
-	/* Not fenced again; only its power is read, to check the other
-	 * side's word (a power read, not a power off). */
-	assert_int_equal(plan(true, 1000, h, 1), 1);
-	assert_int_equal(steps[0].kind, FENCE_STEP_VERIFY);
-	assert_true(fence_done(&h[0]));
-	h[0].first_hand = true; /* it read off */
 	assert_int_equal(plan(true, 1000, h, 1), 0);
+	assert_true(fence_done(&h[0]));
 	/* Booted again as 8 and a member: not fenced, not shown fenced. */
 	struct host_facts life8 = { .nodeid = 3, .inc = 8 };
 	host_facts_merge(&h[0].facts, &life8);
@@ -289,10 +283,8 @@ static void two_losses_two_records(void **state)
 	struct host_facts life8 = { .nodeid = 3, .inc = 8 };
 	(void)state;
 	host_facts_close(&h[0].facts, 7);
-	h[0].first_hand = true;
 	assert_int_equal(plan(true, 1000, h, 1), 0);
 	host_facts_merge(&h[0].facts, &life8);
-	h[0].first_hand = false; /* 8 is not closed */
 	assert_int_equal(plan(true, 1000, h, 1), 1);
 	assert_int_equal(steps[0].inc, 8);
 	/* A late duplicate of 7's result changes nothing. */
@@ -300,7 +292,6 @@ static void two_losses_two_records(void **state)
 	assert_int_equal(h[0].facts.closed_inc, 7);
 	assert_int_equal(plan(true, 1000, h, 1), 1);
 	host_facts_close(&h[0].facts, 8);
-	h[0].first_hand = true;
 	assert_int_equal(plan(true, 1000, h, 1), 0);
 }
 
@@ -317,7 +308,6 @@ static void restart_decides_the_same(void **state)
 	assert_int_equal(plan(true, 1000, restarted, 1), 1);
 	host_facts_close(&watched[0].facts, 7);
 	host_facts_close(&restarted[0].facts, 7); /* from the history file */
-	watched[0].first_hand = restarted[0].first_hand = true;
 	assert_int_equal(plan(true, 1000, watched, 1), 0);
 	assert_int_equal(plan(true, 1000, restarted, 1), 0);
 }
@@ -426,36 +416,6 @@ static void generation_grows_within_a_life(void **state)
 	assert_int_equal(f.generation, 6);
 }
 
-/* A closure the coordinator only heard of is checked by a power read
- * before it is believed (a forged or stale announcement); a first-hand
- * record needs none. */
-static void announced_closure_is_verified(void **state)
-{
-	struct fence_host h[] = { lost3(7) };
-	struct host_facts told = { .nodeid = 3, .inc = 7, .closed_inc = 7 };
-	(void)state;
-	host_facts_merge(&h[0].facts, &told);
-	assert_int_equal(plan(true, 1000, h, 1), 1);
-	assert_int_equal(steps[0].kind, FENCE_STEP_VERIFY);
-	assert_int_equal(steps[0].inc, 7);
-	assert_int_equal(plan(false, 1000, h, 1), 0); /* only the coordinator */
-	h[0].running = true; /* the read is out */
-	h[0].verifying = true;
-	h[0].running_inc = 7;
-	assert_int_equal(plan(true, 1000, h, 1), 0);
-	h[0].member = true; /* it came back: the read is not wanted */
-	assert_int_equal(plan(true, 1000, h, 1), 1);
-	assert_int_equal(steps[0].kind, FENCE_STEP_CANCEL);
-	h[0].member = false;
-	h[0].running = h[0].verifying = false;
-	h[0].first_hand = true; /* the power read off */
-	assert_int_equal(plan(true, 1000, h, 1), 0);
-	/* No levels: nothing to read with; the announcement stands. */
-	h[0].first_hand = false;
-	h[0].levels = 0;
-	assert_int_equal(plan(true, 1000, h, 1), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,7 +444,6 @@ int main(void)
 		cmocka_unit_test(unknown_life_of_a_member),
 		cmocka_unit_test(first_hand_record_after_void_closes),
 		cmocka_unit_test(generation_grows_within_a_life),
-		cmocka_unit_test(announced_closure_is_verified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
