@@ -20,7 +20,10 @@ bool host_facts_merge(struct host_facts *ours, const struct host_facts *theirs)
 	}
 	if (theirs->void_inc > ours->void_inc)
 		ours->void_inc = theirs->void_inc;
-	if (theirs->closed_inc > ours->closed_inc && theirs->closed_inc != ours->void_inc)
+	/* A closure of a life nobody announced (beyond the newest seen) is
+	 * no closure: it would close that host's future lives in advance. */
+	if (theirs->closed_inc > ours->closed_inc && theirs->closed_inc != ours->void_inc &&
+	    theirs->closed_inc <= ours->inc)
 		ours->closed_inc = theirs->closed_inc;
 	if (ours->closed_inc == ours->void_inc && ours->void_inc != 0)
 		ours->closed_inc = 0;

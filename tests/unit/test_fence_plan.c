@@ -416,6 +416,22 @@ static void generation_grows_within_a_life(void **state)
 	assert_int_equal(f.generation, 6);
 }
 
+/* An announcement cannot close a life beyond the newest one known (review:
+ * a closure of a future life would excuse that host's next lives). */
+static void announced_closure_of_a_future_life_refused(void **state)
+{
+	struct fence_host h[] = { lost3(7) };
+	struct host_facts forged = { .nodeid = 3, .inc = 7, .closed_inc = 1000 };
+	struct host_facts life8 = { .nodeid = 3, .inc = 8 };
+	(void)state;
+	host_facts_merge(&h[0].facts, &forged);
+	assert_int_equal(h[0].facts.closed_inc, 0);
+	host_facts_merge(&h[0].facts, &life8);
+	assert_int_equal(plan(true, 1000, h, 1), 1);
+	assert_int_equal(steps[0].kind, FENCE_STEP_POWER);
+	assert_int_equal(steps[0].inc, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +460,7 @@ int main(void)
 		cmocka_unit_test(unknown_life_of_a_member),
 		cmocka_unit_test(first_hand_record_after_void_closes),
 		cmocka_unit_test(generation_grows_within_a_life),
+		cmocka_unit_test(announced_closure_of_a_future_life_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
