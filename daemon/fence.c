@@ -550,8 +550,9 @@ static void cancel_job(struct havmd *h, int i)
 	log_notice("fence: fence job no longer wanted host=%s incarnation=%llu (the host is "
 		   "back, its life is closed, or we may not act); stopping it",
 		   h->cfg.hosts[i].name, (unsigned long long)t->running_inc);
-	if (worker_cancel(h, t->job_id) < 0)
-		t->cancelled = true; /* ended meanwhile: its result is judged when it comes */
+	/* worker_cancel calls on_job_done (-ECANCELED) before it returns; a job
+	 * that already ended has had its result judged (-ENOENT). */
+	(void)worker_cancel(h, t->job_id);
 }
 
 static void record_storage_dead(struct havmd *h, int i, uint64_t inc)
@@ -759,9 +760,7 @@ static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, 
 {
 	const struct fence_state *f = &h->fence;
 	const struct storage_view *sv = &facts->storage;
-	bool known = h->cluster.up && membership_settled(&(struct cluster_view){
-		.corosync_up = h->cluster.up, .quorum_ring = h->cluster.quorum_ring,
-		.cpg_ring = h->cluster.cpg_ring });
+	bool known = facts->cluster.corosync_up && membership_settled(&facts->cluster);
 
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		const struct havm_host *host = &h->cfg.hosts[i];
