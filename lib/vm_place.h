@@ -18,13 +18,23 @@
  *     already put there must hold the VM's memory) and vCPUs (at most
  *     cpus * vcpu_ratio in all, running and planned).
  *  4. Anti-affinity is soft but strong: a VM goes to a host with no running
- *     or planned member of its group when any such host fits.
+ *     or planned member of its group when any such host fits. When none
+ *     does, it shares rather than stays pending: with the host with the
+ *     fewest members of its group, so that a group still spreads evenly.
  *  5. Preference: the first host of its prefer list that fits wins (after 4).
  *  6. Otherwise spread: the host with the most free memory after the
  *     placements planned so far (ties: fewest VMs, then lowest node id).
  * VMs are placed highest priority first (ties: by name), at most
  * max_starts of them (the rest: pending "waiting for a start slot"), so
- * that when capacity is short the most important VMs get it.
+ * that when capacity is short the most important VMs get it. A VM that
+ * fits nowhere takes no slot, and says why it fits nowhere even when the
+ * slots are gone.
+ *
+ * Deterministic whatever the order of the input: ties fall to node ids and
+ * names, and reasons list hosts by node id.
+ *
+ * Cost: one sort of the VMs, then O(VMs * hosts); 32 hosts x 2000 VMs plan
+ * in about half a millisecond (tests/bench/bench_plan).
  */
 #ifndef HAVM_VM_PLACE_H
 #define HAVM_VM_PLACE_H
@@ -73,14 +83,22 @@ enum place_verdict {
 
 struct place_result {
 	enum place_verdict verdict;
-	uint32_t host;           /* START: where; KEEP of a running VM: where it runs */
-	char reason[160];        /* START: why there ("preferred", "most free
-				  * memory (N MiB)", ...); PENDING: why not */
+	uint32_t host;           /* START: where; KEEP of a running VM, STOP:
+				  * where it runs; else 0 */
+	char reason[160];        /* START: why there ("preferred host", "most
+				  * free memory (N MiB)", "anti-affinity group
+				  * G, then ..."); PENDING: why not ("no host has
+				  * N MiB free (most: kvm2 M MiB)", "every
+				  * eligible host is in its avoid list", "no
+				  * eligible host (kvm2: lost)", "waiting for a
+				  * start slot", or the BLOCKED text); KEEP:
+				  * "running" or "stopped"; STOP: "its state is
+				  * stopped" */
 };
 
 struct place_params {
 	uint32_t max_starts;     /* starts in one plan; 0: no limit */
-	uint32_t vcpu_ratio;     /* vCPUs per physical CPU; default 4 */
+	uint32_t vcpu_ratio;     /* vCPUs per physical CPU; 0: 4 */
 	uint32_t starts_in_flight; /* already running: they count against max_starts */
 };
 
@@ -90,6 +108,16 @@ struct place_params {
  * their hosts as given (the caller has put them in mem_free/vcpus_used/
  * n_vms already; the planner adds only what it plans). Returns the number
  * of PLAN_START verdicts.
+ *
+ * Verdicts: a stopped-state VM is KEEP "stopped" (DOWN or BLOCKED) or STOP
+ * (RUNNING); a RUNNING VM is KEEP where it runs; a BLOCKED one PENDING
+ * with its `blocked` text; a DOWN one START or PENDING by the rules above.
+ * Running members of a group count on their host for anti-affinity (a
+ * stopped-state one too, until it is stopped); BLOCKED ones count nowhere.
+ * P NULL means all defaults. Any number of VMs and hosts (not bound to
+ * VMCFG_VMS_MAX). Allocates a few arrays per call; when that fails nothing
+ * starts (returns 0) and each VM that wants a start is PENDING "planner
+ * out of memory" (the others get their verdicts as usual).
  */
 size_t place_plan(const struct place_host *hosts, size_t n_hosts, const struct place_vm *vms,
 		  size_t n_vms, const struct place_params *p, struct place_result *out);
@@ -100,7 +128,15 @@ size_t place_plan(const struct place_host *hosts, size_t n_hosts, const struct p
  * PENDING by any one such failure (0: every protected VM would have a
  * place whichever host failed); *WORST_HOST is that host (0 when none),
  * NAMES (CAP bytes, NUL-terminated, truncated with "...") the names of the
- * VMs it would leave without a place, comma-separated.
+ * VMs it would leave without a place, comma-separated, in input order.
+ *
+ * Counted: VMs that want to run and are left PENDING for want of a place,
+ * including those that have none even without a failure; not BLOCKED VMs
+ * (they wait for something else) nor stopped ones. P's max_starts and
+ * starts_in_flight are ignored, its vcpu_ratio used. Ties go to the lowest
+ * node id. With no eligible host there is nothing to fail: 0. When out of
+ * memory it cannot tell, so it claims no safety: it returns the number of
+ * VMs not stopped, *WORST_HOST 0 and NAMES "planner out of memory".
  */
 size_t place_check_n1(const struct place_host *hosts, size_t n_hosts, const struct place_vm *vms,
 		      size_t n_vms, const struct place_params *p, uint32_t *worst_host, char *names,
