@@ -555,17 +555,13 @@ static void set_result(struct place_result *r, enum place_verdict v, uint32_t ho
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
 
-/* Whether VM I wants a start in this plan (FAILED: the host the N+1 check
- * takes away, or NONE). */
-static bool wants_start(const struct plan_ctx *c, size_t i, size_t failed)
+/* Whether V wants a start (HOST_FAILED: the N+1 check has taken its host
+ * away). */
+static bool wants_start(const struct place_vm *v, bool host_failed)
 {
-	const struct place_vm *v = &c->vms[i];
-
 	if (v->spec->stopped)
 		return false;
-	if (v->where == PLACE_DOWN)
-		return true;
-	return v->where == PLACE_RUNNING && failed != NONE && c->prep[i].run_host == failed;
+	return v->where == PLACE_DOWN || (v->where == PLACE_RUNNING && host_failed);
 }
 
 /* The verdict of a VM that wants no start (no planning needed). */
@@ -625,9 +621,10 @@ static size_t plan_run(struct plan_ctx *c, size_t failed, uint64_t budget, struc
 	char why[sizeof(out->reason)];
 
 	reset_hosts(c, failed);
+	/* Only place_plan asks for verdicts, and it fails no host. */
 	if (out != NULL)
 		for (size_t i = 0; i < c->n_vms; i++)
-			if (!wants_start(c, i, failed))
+			if (!wants_start(&c->vms[i], false))
 				fixed_verdict(&c->vms[i], &out[i]);
 	for (size_t k = 0; k < c->n_vms; k++) {
 		size_t i = c->order[k];
@@ -636,7 +633,7 @@ static size_t plan_run(struct plan_ctx *c, size_t failed, uint64_t budget, struc
 		struct choice ch;
 		size_t h;
 
-		if (!wants_start(c, i, failed))
+		if (!wants_start(&c->vms[i], failed != NONE && p->run_host == failed))
 			continue;
 		choose_host(c, i, &ch, out != NULL ? why : NULL, sizeof(why));
 		h = ch.host;
@@ -685,7 +682,7 @@ size_t place_plan(const struct place_host *hosts, size_t n_hosts, const struct p
 		 * wants a start says why, so that status shows it; the
 		 * next pass (a level-triggered loop) tries again. */
 		for (size_t i = 0; i < n_vms; i++) {
-			if (vms[i].where == PLACE_DOWN && !vms[i].spec->stopped)
+			if (wants_start(&vms[i], false))
 				set_result(&out[i], PLAN_PENDING, 0, "planner out of memory");
 			else
 				fixed_verdict(&vms[i], &out[i]);
