@@ -37,6 +37,8 @@
 #define VMCFG_DEFAULT_MAX_RESTARTS 3
 #define VMCFG_DEFAULT_RESTART_WINDOW_S 600
 #define VMCFG_TEXT_MAX (1024 * 1024) /* the whole text form, stored or sent */
+/* slot= not given (to assign on apply). Not 0: slot 0 is a real lease slot. */
+#define VMCFG_SLOT_NONE UINT32_MAX
 
 struct vm_spec {
 	char name[VMCFG_NAME_MAX + 1];   /* the libvirt domain name */
@@ -51,7 +53,8 @@ struct vm_spec {
 	uint32_t restart_window_s;       /* default 600 */
 	bool stopped;                    /* state=stopped: keep it off */
 	/* internal: filled by havm, not by the operator */
-	uint32_t slot;                   /* its lease slot, < VMCFG_VMS_MAX */
+	uint32_t slot;                   /* its lease slot, < VMCFG_VMS_MAX, or
+					  * VMCFG_SLOT_NONE: to assign */
 	uint32_t memory_mib;             /* from the XML */
 	uint32_t vcpus;                  /* from the XML */
 };
@@ -62,7 +65,8 @@ struct vm_config {
 	struct vm_spec vms[VMCFG_VMS_MAX]; /* sorted by name */
 };
 
-/* A spec with every default set and the name given; the rest empty. */
+/* A spec with every default set and the name given; the rest empty (slot
+ * VMCFG_SLOT_NONE, memory and vcpus 0). */
 void vmcfg_spec_init(struct vm_spec *s, const char *name);
 
 /* Whether NAME is a valid VM, group or host name (see above). */
@@ -77,7 +81,8 @@ const struct vm_spec *vmcfg_find(const struct vm_config *c, const char *name);
  * Strict: an unknown key, a key twice, a bad number or name, a VM twice,
  * a line over 64 KiB, a NUL byte or more than VMCFG_VMS_MAX VMs is an error
  * "line N: what" in ERR, and *OUT is then unspecified. 0 or -EINVAL.
- * Operator's form (INTERNAL false): slots, memory and vcpus are left 0.
+ * Operator's form (INTERNAL false): slots are left VMCFG_SLOT_NONE, memory
+ * and vcpus 0.
  */
 int vmcfg_parse(const char *text, size_t len, bool internal, struct vm_config *out, char *err,
 		size_t errlen);
@@ -109,7 +114,8 @@ enum vmcfg_op { VMCFG_ADD = 1, VMCFG_REMOVE = 2, VMCFG_STATE = 3, VMCFG_REPLACE 
 struct vmcfg_change {
 	enum vmcfg_op op;
 	struct vm_spec spec;      /* ADD: the VM; REMOVE, STATE: name (+ stopped) */
-	struct vm_config *all;    /* REPLACE: the new set (slots 0: to assign) */
+	struct vm_config *all;    /* REPLACE: the new set (slot VMCFG_SLOT_NONE:
+				   * to assign; memory, vcpus 0: keep) */
 };
 int vmcfg_apply(struct vm_config *c, const struct vmcfg_change *ch, char *err, size_t errlen);
 
