@@ -1470,6 +1470,19 @@ static int vmcfg_sync_dir(const char *path)
 	return rc;
 }
 
+/* Whether TEXT, a stored form, parses: 0, -EINVAL or -ENOMEM. */
+static int vmcfg_readable(const char *text, size_t len)
+{
+	struct vm_config *back = malloc(sizeof(*back));
+	int rc;
+
+	if (!back)
+		return -ENOMEM;
+	rc = vmcfg_parse(text, len, true, back, NULL, 0);
+	free(back);
+	return rc;
+}
+
 /*
  * The new text goes to PATH.tmp and is renamed over PATH only once it is
  * complete on disk: rename is atomic, so whenever the process or the host
@@ -1485,11 +1498,19 @@ int vmcfg_save(const char *path, const struct vm_config *c)
 	text = vmcfg_format(c, true, &len);
 	if (!text)
 		return -ENOMEM;
-	/* What vmcfg_load_file would refuse is not written. */
+	/*
+	 * What vmcfg_load_file would refuse is not written: a state file
+	 * this daemon cannot read back would keep it from starting. Too big,
+	 * or not valid (a slot never assigned, memory 0, a bad name put in
+	 * by code): read back here, before anything is on disk.
+	 */
 	if (len > VMCFG_TEXT_MAX) {
 		rc = -EFBIG;
 		goto out;
 	}
+	rc = vmcfg_readable(text, len);
+	if (rc < 0)
+		goto out;
 	tmp = malloc(strlen(path) + sizeof(".tmp"));
 	if (!tmp) {
 		rc = -ENOMEM;

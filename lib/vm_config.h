@@ -166,7 +166,8 @@ uint64_t vmcfg_hash(const struct vm_config *c);
  * ignored (and overwritten by the next save).
  * vmcfg_save: 0 or -errno, and then PATH is untouched (a failure of the
  * final directory fsync aside: PATH is then the new file, maybe not yet
- * durable); -EFBIG for a stored form over VMCFG_TEXT_MAX; -ELOOP when
+ * durable); -EFBIG for a stored form over VMCFG_TEXT_MAX, -EINVAL for one
+ * vmcfg_load_file would refuse (a slot not assigned...); -ELOOP when
  * PATH.tmp is a symlink (not written through).
  * vmcfg_load_file: ERR always says what; -EINVAL for a file that is not
  * regular (a FIFO is not waited on), -ELOOP for a symlink, -EFBIG over

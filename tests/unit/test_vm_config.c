@@ -1201,6 +1201,17 @@ static void failed_save_keeps_old_file(void **state)
 	assert_int_equal(vmcfg_load_file(path, &cfg2, err, sizeof(err)), 0);
 	assert_int_equal(cfg2.version, 5);
 
+	/* What load would refuse: a slot never assigned, memory 0. */
+	cfg.vms[0].slot = VMCFG_SLOT_NONE;
+	assert_int_equal(vmcfg_save(path, &cfg), -EINVAL);
+	cfg.vms[0].slot = 0;
+	cfg.vms[1].memory_mib = 0;
+	assert_int_equal(vmcfg_save(path, &cfg), -EINVAL);
+	cfg.vms[1].memory_mib = 1;
+	assert_int_equal(access(tmp_path, F_OK), -1);
+	assert_int_equal(vmcfg_load_file(path, &cfg2, err, sizeof(err)), 0);
+	assert_int_equal(cfg2.version, 5);
+
 	/* A directory that is not there. */
 	assert_int_equal(vmcfg_save("/nonexistent-dir/cluster.conf", &cfg), -ENOENT);
 
