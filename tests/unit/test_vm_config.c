@@ -846,7 +846,7 @@ static void replace_assigns_in_name_order(void **state)
 	assert_int_equal(vmcfg_find(&cfg, "k")->slot, 1);
 	assert_int_equal(vmcfg_find(&cfg, "n00")->slot, 0);
 	for (int i = 1; i < 20; i++) {
-		char name[8];
+		char name[16];
 
 		snprintf(name, sizeof(name), "n%02d", i);
 		assert_int_equal(vmcfg_find(&cfg, name)->slot, i + 1);
