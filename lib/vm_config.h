@@ -14,7 +14,11 @@
  *       anti-affinity=web max-restarts=3 restart-window=600 state=started
  *
  * Keys may come in any order, each at most once; `xml=` is required, the
- * rest have the defaults below. A trailing backslash continues a line.
+ * rest have the defaults below. A trailing backslash continues a line; a
+ * word that begins with # begins a comment, to the end of its line (a
+ * backslash in a comment continues nothing). Printed, a VM has one form:
+ * its keys in the order above, defaults left out (xml= always; state= only
+ * when stopped), so show -> load -> show gives the same bytes.
  * Values are bare words (no spaces); names are [A-Za-z0-9][A-Za-z0-9._-]*.
  * The stored form (vmcfg_format with internal=true, and the state file) adds
  * a first line `version N` and, per VM, the keys `slot=`, `memory=` (MiB)
@@ -37,6 +41,8 @@
 #define VMCFG_DEFAULT_MAX_RESTARTS 3
 #define VMCFG_DEFAULT_RESTART_WINDOW_S 600
 #define VMCFG_TEXT_MAX (1024 * 1024) /* the whole text form, stored or sent */
+/* slot= not given (to assign on apply). Not 0: slot 0 is a real lease slot. */
+#define VMCFG_SLOT_NONE UINT32_MAX
 
 struct vm_spec {
 	char name[VMCFG_NAME_MAX + 1];   /* the libvirt domain name */
@@ -51,7 +57,8 @@ struct vm_spec {
 	uint32_t restart_window_s;       /* default 600 */
 	bool stopped;                    /* state=stopped: keep it off */
 	/* internal: filled by havm, not by the operator */
-	uint32_t slot;                   /* its lease slot, < VMCFG_VMS_MAX */
+	uint32_t slot;                   /* its lease slot, < VMCFG_VMS_MAX, or
+					  * VMCFG_SLOT_NONE: to assign */
 	uint32_t memory_mib;             /* from the XML */
 	uint32_t vcpus;                  /* from the XML */
 };
@@ -62,7 +69,9 @@ struct vm_config {
 	struct vm_spec vms[VMCFG_VMS_MAX]; /* sorted by name */
 };
 
-/* A spec with every default set and the name given; the rest empty. */
+/* A spec with every default set and the name given; the rest empty (slot
+ * VMCFG_SLOT_NONE, memory and vcpus 0). A NAME longer than VMCFG_NAME_MAX
+ * is left out (name ""), never cut into what could be another VM's name. */
 void vmcfg_spec_init(struct vm_spec *s, const char *name);
 
 /* Whether NAME is a valid VM, group or host name (see above). */
@@ -77,7 +86,8 @@ const struct vm_spec *vmcfg_find(const struct vm_config *c, const char *name);
  * Strict: an unknown key, a key twice, a bad number or name, a VM twice,
  * a line over 64 KiB, a NUL byte or more than VMCFG_VMS_MAX VMs is an error
  * "line N: what" in ERR, and *OUT is then unspecified. 0 or -EINVAL.
- * Operator's form (INTERNAL false): slots, memory and vcpus are left 0.
+ * Operator's form (INTERNAL false): slots are left VMCFG_SLOT_NONE, memory
+ * and vcpus 0.
  */
 int vmcfg_parse(const char *text, size_t len, bool internal, struct vm_config *out, char *err,
 		size_t errlen);
@@ -88,8 +98,9 @@ int vmcfg_parse(const char *text, size_t len, bool internal, struct vm_config *o
  * without the NUL), or NULL when out of memory.
  */
 char *vmcfg_format(const struct vm_config *c, bool internal, size_t *len);
-/* One VM's line (operator's form, no newline) into BUF: its length, or
- * -ENOSPC. For `havm vm show`. */
+/* One VM's line (INTERNAL: with slot=, memory=, vcpus=; no newline) into
+ * BUF (CAP bytes, the NUL included): its length, or -ENOSPC. For `havm vm
+ * show`. slot= is left out when VMCFG_SLOT_NONE (a change's line). */
 int vmcfg_format_vm(const struct vm_spec *s, bool internal, char *buf, size_t cap);
 
 /*
@@ -104,12 +115,23 @@ int vmcfg_format_vm(const struct vm_spec *s, bool internal, char *buf, size_t ca
  * exists keeps its slot, memory and vcpus unless the new one has them set.
  * Deterministic: every daemon applying the same change to the same
  * configuration gets the same result.
+ *   ADD: -EEXIST when the name exists; -ENOSPC when all slots are used;
+ *     -EINVAL for a bad spec (memory and vcpus required) or a given slot
+ *     that is taken.
+ *   REMOVE, STATE: -ENOENT when there is no such VM. STATE to the state
+ *     the VM already has is still a change (the version moves).
+ *   REPLACE: ALL must be sorted by name with no name twice; new VMs need
+ *     memory and vcpus; slots given first, then kept, then the lowest free
+ *     to each new VM in name order; two VMs wanting one slot: -EINVAL.
+ *   Any: -ENOSPC when the stored form would exceed VMCFG_TEXT_MAX (what
+ *     vmcfg_load_file would refuse); -EINVAL when the version would wrap.
  */
 enum vmcfg_op { VMCFG_ADD = 1, VMCFG_REMOVE = 2, VMCFG_STATE = 3, VMCFG_REPLACE = 4 };
 struct vmcfg_change {
 	enum vmcfg_op op;
 	struct vm_spec spec;      /* ADD: the VM; REMOVE, STATE: name (+ stopped) */
-	struct vm_config *all;    /* REPLACE: the new set (slots 0: to assign) */
+	struct vm_config *all;    /* REPLACE: the new set (slot VMCFG_SLOT_NONE:
+				   * to assign; memory, vcpus 0: keep) */
 };
 int vmcfg_apply(struct vm_config *c, const struct vmcfg_change *ch, char *err, size_t errlen);
 
@@ -119,7 +141,8 @@ int vmcfg_apply(struct vm_config *c, const struct vmcfg_change *ch, char *err, s
  * configuration. LINE and the configuration are in the stored form without
  * `version` and where `slot=` may be left out (assigned on apply); memory=
  * and vcpus= are required (the sender read them from the XML).
- * vmcfg_change_format: malloc'ed, NUL-terminated, NULL when out of memory.
+ * vmcfg_change_format: malloc'ed, NUL-terminated, ending in a newline; NULL
+ * when out of memory, for an unknown op, or a replace without ALL.
  * vmcfg_change_parse: strict as vmcfg_parse; 0 or -EINVAL with ERR; a
  * replace allocates OUT->all, which vmcfg_change_free frees.
  */
@@ -129,7 +152,9 @@ int vmcfg_change_parse(const char *text, size_t len, struct vmcfg_change *out, c
 void vmcfg_change_free(struct vmcfg_change *ch);
 
 /* A 64-bit hash of C's stored form (FNV-1a): two daemons with the same
- * version and hash hold the same configuration. */
+ * version and hash hold the same configuration. The `version` line is left
+ * out (FNV-1a 64 of the VM lines, each with its newline), so equal contents
+ * hash equal whatever their history; compare versions separately. */
 uint64_t vmcfg_hash(const struct vm_config *c);
 
 /*
@@ -139,6 +164,14 @@ uint64_t vmcfg_hash(const struct vm_config *c);
  * host: an empty configuration, version 0); -EINVAL with "PATH:LINE: what"
  * in ERR when it is malformed; other -errno. PATH.tmp left by a crash is
  * ignored (and overwritten by the next save).
+ * vmcfg_save: 0 or -errno, and then PATH is untouched (a failure of the
+ * final directory fsync aside: PATH is then the new file, maybe not yet
+ * durable); -EFBIG for a stored form over VMCFG_TEXT_MAX, -EINVAL for one
+ * vmcfg_load_file would refuse (a slot not assigned...); -ELOOP when
+ * PATH.tmp is a symlink (not written through).
+ * vmcfg_load_file: ERR always says what; -EINVAL for a file that is not
+ * regular (a FIFO is not waited on), -ELOOP for a symlink, -EFBIG over
+ * VMCFG_TEXT_MAX; on any failure *C is left empty (version 0, no VMs).
  */
 int vmcfg_save(const char *path, const struct vm_config *c);
 int vmcfg_load_file(const char *path, struct vm_config *c, char *err, size_t errlen);
