@@ -114,9 +114,10 @@ static int write_all(int fd, const char *buf, size_t len)
 
 static enum virt_state state_of(int state, int reason)
 {
+	/* Blocked is running, waiting on a resource. */
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
-	case VIR_DOMAIN_BLOCKED: /* running, waiting on a resource */ return VIRT_RUNNING;
+	case VIR_DOMAIN_BLOCKED: return VIRT_RUNNING;
 	case VIR_DOMAIN_PAUSED: return VIRT_PAUSED;
 	case VIR_DOMAIN_CRASHED: return VIRT_CRASHED;
 	case VIR_DOMAIN_SHUTOFF:
