@@ -166,8 +166,11 @@ static int parse_domain(const char *xml, size_t len, xmlDocPtr *doc, char *err, 
 		goto refused;
 	}
 	if (!*doc) {
+		/* libxml2's message quotes the document (tag names): escaped. */
+		char q[TEXT_ESCAPE_SIZE(sizeof(g.first))];
 		set_err(err, errlen, "the domain XML is not well-formed: %s",
-			g.first[0] ? g.first : "unknown error");
+			g.first[0] ? text_escape(q, sizeof(q), g.first, sizeof(g.first))
+				   : "unknown error");
 		goto refused;
 	}
 	root = xmlDocGetRootElement(*doc);

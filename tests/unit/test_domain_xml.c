@@ -464,6 +464,10 @@ static void malformed_refused(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_refused(cases[i].xml, cases[i].why);
+	/* libxml2's message names the tags, escaped like any untrusted text. */
+	assert_int_equal(rd("<domain><n\xc3\xa9></x></domain>"), -EINVAL);
+	assert_non_null(strstr(err, "line 1: "));
+	assert_non_null(strstr(err, "n\\xc3\\xa9"));
 	/* A NUL inside the given length. */
 	const char nul[] = "<domain><name>a\0b</name><memory>1024</memory></domain>";
 	assert_int_equal(domain_xml_read(nul, sizeof(nul) - 1, shared, 2, &info, err, sizeof(err)),
