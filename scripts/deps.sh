@@ -7,7 +7,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	# libraries havm links (configure names each one it misses)
 	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
-	libqb-dev libsanlock-dev libvirt-dev libconfig-dev libfreeipmi-dev libsnmp-dev
+	libqb-dev libsanlock-dev libvirt-dev libxml2-dev libconfig-dev libfreeipmi-dev libsnmp-dev
 	libsystemd-dev libcmocka-dev libjson-c-dev
 	# the real parts the test cluster runs
 	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
