@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum havm_exit {
 	HAVM_EXIT_OK = 0,
@@ -18,6 +19,7 @@ enum havm_exit {
 	HAVM_EXIT_NOT_RUNNING = 3, /* havmd is not running on this host */
 	HAVM_EXIT_DENIED = 4,      /* not root and not in group haclient */
 	HAVM_EXIT_PROTOCOL = 5,    /* havmd's reply was malformed */
+	HAVM_EXIT_NOT_FOUND = 6,   /* no such VM or host */
 };
 
 /*
@@ -31,7 +33,38 @@ int ctl_request(enum havm_msg_type type, enum havm_msg_type want, void *reply, s
 /* The same for a request already encoded (one with a body). */
 int ctl_call(const void *msg, size_t msg_len, enum havm_msg_type want, void *reply, size_t *len);
 
+/* A connection for several requests (chunked transfers): HAVM_EXIT_OK or
+ * an exit code with the failure printed. */
+struct ctl_conn;
+int ctl_open(struct ctl_conn **c);
+int ctl_exchange(struct ctl_conn *c, const void *msg, size_t msg_len, enum havm_msg_type want,
+		 void *reply, size_t *len);
+void ctl_close(struct ctl_conn *c);
+/* The status of the last error reply (HAVM_E_*), for callers that retry. */
+extern enum havm_status ctl_last_status;
+/* Error replies not printed (a caller that only looks). */
+extern bool ctl_quiet;
+
+/*
+ * A document from havmd (WIRE_DOC_*), all its chunks: a malloc'ed
+ * NUL-terminated text in *OUT. HAVM_EXIT_OK or an exit code (printed).
+ * In cmd_vm.c.
+ */
+int doc_fetch(uint8_t kind, const char *arg, char **out, size_t *len);
+
+/* In cmd_vm.c, for cmd_vm.c and cmd_configure.c: send a change's text and
+ * wait until it is applied; check a domain XML as havmd will (filling
+ * SPEC's memory and vcpus); load havm.conf and insist on its vms group. */
+struct vm_spec;
+struct havm_config;
+int vm_change_send(const char *text, size_t len, uint64_t *version);
+int vm_xml_check(const char *path, const char *shared_dir, const char *name, struct vm_spec *spec);
+int vm_load_config(const char *path, struct havm_config *cfg);
+
 int cmd_status(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+int cmd_configure(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_fence(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_debug(int argc, char **argv);

@@ -6,6 +6,9 @@
 #include "cli.h"
 
 #include "json.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
 #include "text_append.h"
 
 #include <getopt.h>
@@ -280,6 +283,72 @@ static int parse_json_flag(int argc, char **argv, const char *usage, bool *json)
 	return -1;
 }
 
+/*
+ * The protected VMs in brief, and whether the cluster survives losing any
+ * one host (N+1), when VM high availability is on; nothing otherwise.
+ * From the same document as `havm vm list` (`havm vm list --json` for
+ * scripts).
+ */
+static void status_vms(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	json_object *doc, *vms, *hosts, *n1, *v;
+	unsigned running = 0, pending = 0, failed = 0, stopped = 0, total = 0;
+
+	ctl_quiet = true;
+	if (doc_fetch(WIRE_DOC_VMS, NULL, &text, &len) != HAVM_EXIT_OK) {
+		ctl_quiet = false;
+		return;
+	}
+	ctl_quiet = false;
+	doc = json_tokener_parse(text);
+	free(text);
+	if (!doc || !json_object_object_get_ex(doc, "vms", &vms) ||
+	    !json_object_object_get_ex(doc, "hosts", &hosts)) {
+		json_object_put(doc);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		json_object *o = json_object_array_get_idx(vms, i), *st;
+		const char *s = json_object_object_get_ex(o, "status", &st)
+					? json_object_get_string(st)
+					: "";
+		total++;
+		if (strcmp(s, "running") == 0)
+			running++;
+		else if (strcmp(s, "failed") == 0)
+			failed++;
+		else if (strcmp(s, "stopped") == 0)
+			stopped++;
+		else
+			pending++;
+	}
+	printf("\nVMs: %u protected: %u running, %u starting or pending, %u failed, %u stopped"
+	       " (havm vm list)\n",
+	       total, running, pending, failed, stopped);
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		json_object *o = json_object_array_get_idx(hosts, i), *e, *w, *n;
+		if (json_object_object_get_ex(o, "eligible", &e) && !json_object_get_boolean(e) &&
+		    json_object_object_get_ex(o, "why_not", &w) &&
+		    json_object_object_get_ex(o, "name", &n) &&
+		    strcmp(json_object_get_string(w), "not in the cluster") != 0)
+			printf("  %s takes no VMs now: %s\n", json_object_get_string(n),
+			       json_object_get_string(w));
+	}
+	if (json_object_object_get_ex(doc, "n_plus_one", &n1) && total) {
+		json_object *ok, *wh, *names;
+		if (json_object_object_get_ex(n1, "ok", &ok) && json_object_get_boolean(ok))
+			printf("N+1: every protected VM would have a place if any one host failed\n");
+		else if (json_object_object_get_ex(n1, "worst_host", &wh) &&
+			 json_object_object_get_ex(n1, "vms", &names))
+			printf("N+1: NOT MET: if %s failed, these would have no place: %s\n",
+			       json_object_get_string(wh), json_object_get_string(names));
+	}
+	(void)v;
+	json_object_put(doc);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const char usage[] =
@@ -300,8 +369,10 @@ int cmd_status(int argc, char **argv)
 		return rc;
 	if (json)
 		print_json(&m);
-	else
+	else {
 		print_human(&m);
+		status_vms();
+	}
 	return HAVM_EXIT_OK;
 }
 

@@ -19,6 +19,9 @@ struct command {
 static const struct command commands[] = {
 	{ "status", cmd_status, "show the cluster: quorum, coordinator, hosts" },
 	{ "node", cmd_node, "node list | node fence NODE: the cluster's hosts" },
+	{ "vm", cmd_vm, "vm add|remove|start|stop|list|show: the protected VMs" },
+	{ "configure", cmd_configure, "configure show|load: the cluster configuration as text" },
+	{ "plan", cmd_plan, "plan --fail NODE: what would happen if hosts failed" },
 	{ "fence", cmd_fence, "fence history | fence check NODE" },
 	{ "events", cmd_events, "what havmd recorded: quorum, coordinator, hosts, storage" },
 	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },
@@ -36,13 +39,13 @@ static void usage(FILE *f)
 		   "Control and inspect havm, high availability for KVM virtual machines.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nOptions:\n"
 		   "  -h, --help     this help; `havm COMMAND --help` for a command\n"
 		   "  -V, --version  print the version\n\n"
 		   "Exit codes: 0 ok, 1 error (havmd refused or failed, a fence device did not\n"
 		   "answer, a file could not be read), 2 usage error, 3 havmd not running,\n"
-		   "4 permission denied, 5 malformed reply.\n"
+		   "4 permission denied, 5 malformed reply, 6 no such VM or host.\n"
 		   "havm talks to havmd on this host; root or group haclient only. See havm(8).\n");
 }
 

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "ctl_server.h"
+#include "vm.h"
 
 #include "clock.h"
 #include "cluster.h"
@@ -288,6 +289,7 @@ static void on_destroyed(qb_ipcs_connection_t *c)
 	struct ctl_peer *p = qb_ipcs_context_get(c);
 
 	h->ctl.accepting = false;
+	vm_ctl_conn_gone(h, c);
 	if (!p)
 		return;
 	ctl_admit_release(&h->ctl.admit, p->uid);
@@ -338,9 +340,10 @@ static void sweep(void *data)
 			  &s->sweep_timer);
 }
 
-static void send_reply(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
-		       const uint8_t *body, int len)
+void ctl_send_reply(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const uint8_t *body,
+		    int len)
 {
+	struct ctl_server *s = &h->ctl;
 	uint8_t *buf = s->reply;
 	struct qb_ipc_response_header *rh = (struct qb_ipc_response_header *)buf;
 	ssize_t rc;
@@ -357,8 +360,8 @@ static void send_reply(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t i
 
 /* Every request gets an answer: a client must never wait out its timeout
  * because we could not say what went wrong. */
-static void reply_error(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t id,
-			enum havm_status st, const char *text)
+void ctl_reply_error(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, enum havm_status st,
+		     const char *text)
 {
 	struct wire_error_reply m = { .status = st };
 	uint8_t body[WIRE_ERROR_REPLY_MAX_LEN];
@@ -373,7 +376,7 @@ static void reply_error(struct ctl_server *s, qb_ipcs_connection_t *c, uint32_t 
 		len = wire_error_reply_encode(body, sizeof(body), &m);
 	}
 	if (len > 0)
-		send_reply(s, c, id, body, len);
+		ctl_send_reply(h, c, id, body, len);
 }
 
 static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
@@ -386,10 +389,10 @@ static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 	len = wire_status_reply_encode(s->body, sizeof(s->body), &s->status);
 	if (len < 0) {
 		log_err("ctl: cannot encode status error=\"%s\"", strerror(-len));
-		reply_error(s, c, id, HAVM_E_INTERNAL, "cannot encode status; see havmd's log");
+		ctl_reply_error(h, c, id, HAVM_E_INTERNAL, "cannot encode status; see havmd's log");
 		return;
 	}
-	send_reply(s, c, id, s->body, len);
+	ctl_send_reply(h, c, id, s->body, len);
 }
 
 /*
@@ -405,7 +408,7 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	int len, rc;
 
 	if (h->cfg.blackbox_kb == 0) {
-		reply_error(&h->ctl, c, id, HAVM_E_UNAVAILABLE,
+		ctl_reply_error(h, c, id, HAVM_E_UNAVAILABLE,
 			    "the debug ring is off (log.blackbox_kb = 0 in havm.conf)");
 		return;
 	}
@@ -421,7 +424,7 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	if (rc) {
 		unlink(tmp);
 		log_err("ctl: cannot write debug dump path=%s error=\"%s\"", m.path, strerror(-rc));
-		reply_error(&h->ctl, c, id, HAVM_E_INTERNAL,
+		ctl_reply_error(h, c, id, HAVM_E_INTERNAL,
 			    "cannot write the debug dump; see havmd's log");
 		return;
 	}
@@ -434,7 +437,7 @@ static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	log_info("ctl: debug dump written path=%s", m.path);
 	len = wire_debug_dump_reply_encode(body, sizeof(body), &m);
 	if (len > 0)
-		send_reply(&h->ctl, c, id, body, len);
+		ctl_send_reply(h, c, id, body, len);
 }
 
 /* `havm events -n MAX`: the newest events, as many as fit one reply. */
@@ -447,17 +450,17 @@ static void handle_events(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
 
 	if (n) {
 		log_warn("ctl: dropped malformed events request len=%zu", len);
-		reply_error(s, c, id, HAVM_E_BADMSG, "malformed events request");
+		ctl_reply_error(h, c, id, HAVM_E_BADMSG, "malformed events request");
 		return;
 	}
 	event_ring_reply(&h->events, rq.max, &s->events);
 	n = wire_events_reply_encode(s->body, sizeof(s->body), &s->events);
 	if (n < 0) {
 		log_err("ctl: cannot encode events error=\"%s\"", strerror(-n));
-		reply_error(s, c, id, HAVM_E_INTERNAL, "cannot encode the events; see havmd's log");
+		ctl_reply_error(h, c, id, HAVM_E_INTERNAL, "cannot encode the events; see havmd's log");
 		return;
 	}
-	send_reply(s, c, id, s->body, n);
+	ctl_send_reply(h, c, id, s->body, n);
 }
 
 /*
@@ -477,28 +480,28 @@ static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	int rc = wire_fence_request_decode(msg, len, HAVM_MSG_NODE_FENCE_REQ, &rq);
 
 	if (rc) {
-		reply_error(&h->ctl, c, id, HAVM_E_BADMSG, "malformed fence request");
+		ctl_reply_error(h, c, id, HAVM_E_BADMSG, "malformed fence request");
 		return;
 	}
 	if (!config_host_by_nodeid(&h->cfg, rq.target)) {
-		reply_error(&h->ctl, c, id, HAVM_E_NOTFOUND, "no such host in havm.conf");
+		ctl_reply_error(h, c, id, HAVM_E_NOTFOUND, "no such host in havm.conf");
 		return;
 	}
 	if (config_host_by_nodeid(&h->cfg, rq.target)->fence_levels == 0) {
 		/* Accepting it would do nothing: say so instead. */
-		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+		ctl_reply_error(h, c, id, HAVM_E_REFUSED,
 			    "the host has no fence levels in havm.conf: nothing can power it off");
 		return;
 	}
 	if (h->cluster.coordinator == 0) {
-		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+		ctl_reply_error(h, c, id, HAVM_E_REFUSED,
 			    "this partition has no quorum (or its membership is settling): "
 			    "fencing is refused");
 		return;
 	}
 	if (rq.target == h->cluster.coordinator) {
 		/* It would power itself off mid-job, leaving no record. */
-		reply_error(&h->ctl, c, id, HAVM_E_REFUSED,
+		ctl_reply_error(h, c, id, HAVM_E_REFUSED,
 			    "the host is the coordinator and cannot fence itself: stop havmd "
 			    "there first (another host takes over), or use fence_havm_ipmi");
 		return;
@@ -509,13 +512,13 @@ static void handle_node_fence(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	if (rc < 0) {
 		log_err("ctl: cannot pass a fence request to the cluster error=\"%s\"",
 			strerror(-rc));
-		reply_error(&h->ctl, c, id, HAVM_E_INTERNAL,
+		ctl_reply_error(h, c, id, HAVM_E_INTERNAL,
 			    "cannot pass the request to the cluster; try again");
 		return;
 	}
 	rc = wire_request_encode(out, sizeof(out), HAVM_MSG_NODE_FENCE_REPLY);
 	if (rc > 0)
-		send_reply(&h->ctl, c, id, out, rc);
+		ctl_send_reply(h, c, id, out, rc);
 }
 
 static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
@@ -530,7 +533,7 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 
 	if (!p) {
 		/* Only admitted connections get a context: never reached. */
-		reply_error(&h->ctl, c, size >= sizeof(*rq) ? (uint32_t)rq->id : 0, HAVM_E_DENIED,
+		ctl_reply_error(h, c, size >= sizeof(*rq) ? (uint32_t)rq->id : 0, HAVM_E_DENIED,
 			    "permission denied: havm needs root or membership of the "
 			    "haclient group");
 		return 0;
@@ -544,14 +547,14 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	}
 	if (rc == -EPROTONOSUPPORT) {
 		log_warn("ctl: dropped request of another wire version len=%zu", size);
-		reply_error(&h->ctl, c, id, HAVM_E_VERSION,
+		ctl_reply_error(h, c, id, HAVM_E_VERSION,
 			    "havm and havmd versions differ; install the same version of both");
 		return 0;
 	}
 	if (rc) {
 		log_warn("ctl: dropped malformed request len=%zu reason=\"%s\"", size,
 			 strerror(-rc));
-		reply_error(&h->ctl, c, id, HAVM_E_BADMSG, "malformed request");
+		ctl_reply_error(h, c, id, HAVM_E_BADMSG, "malformed request");
 		return 0;
 	}
 	switch (type) {
@@ -567,9 +570,15 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	case HAVM_MSG_EVENTS_REQ:
 		handle_events(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
 		break;
+	case HAVM_MSG_DOC_REQ:
+		vm_ctl_doc(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
+		break;
+	case HAVM_MSG_VMCFG_REQ:
+		vm_ctl_change(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
+		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);
-		reply_error(&h->ctl, c, id, HAVM_E_UNKNOWN,
+		ctl_reply_error(h, c, id, HAVM_E_UNKNOWN,
 			    "unknown request (is havm newer than havmd?)");
 	}
 	return 0;

@@ -883,6 +883,24 @@ static void act_now(void *data)
 	plan_and_act(data);
 }
 
+/* The snapshot: which lost hosts may still run what they ran (VMs wait
+ * for them), and which are proven off with their leases free. */
+static void fence_snapshot_fill(const struct havmd *h, struct havmd_snapshot *facts)
+{
+	struct fence_host hosts[HAVM_HOSTS_MAX];
+	struct fence_snapshot s;
+
+	snapshot(h, facts, clock_now_ms(), hosts, &s);
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		const struct host_facts *f = &hosts[i].facts;
+
+		facts->host_open[i] = !hosts[i].member && f->inc != 0 && f->closed_inc < f->inc;
+		facts->host_closed[i] = fence_done(&hosts[i]);
+		facts->host_leases_free[i] =
+			facts->host_closed[i] && h->fence.t[i].reclaimed_inc == f->closed_inc;
+	}
+}
+
 /* Status, before the merge: the hosts pending a fence, and fenced. */
 static void fence_status_view(const struct havmd *h, struct havmd_status *st)
 {
@@ -979,6 +997,7 @@ const struct havmd_service fence_service = {
 	.on_node_state = fence_on_node_state,
 	.fill_node_state = fence_facts_fill,
 	.on_view = fence_membership,
+	.snapshot_fill = fence_snapshot_fill,
 	.status_view = fence_status_view,
 	.status_fill = fence_status_fill,
 };

@@ -21,6 +21,7 @@
 #include "ratelimit.h"
 #include "storage_watch.h"
 #include "tiebreak.h"
+#include "vm.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -108,6 +109,7 @@ struct havmd {
 	struct tiebreak tiebreak; /* storage.tiebreaker: the lease */
 	struct qdevice qdevice;   /* storage.tiebreaker: the vote */
 	struct event_ring events; /* the newest events (daemon/events.h) */
+	struct vm_state vm;       /* VM high availability (daemon/vm.h) */
 };
 
 #endif

@@ -30,6 +30,7 @@
 #ifndef HAVMD_SERVICE_H
 #define HAVMD_SERVICE_H
 
+#include "config.h"
 #include "membership.h"
 #include "nodes.h"
 #include "wire.h"
@@ -53,6 +54,16 @@ struct havmd_snapshot {
 	uint64_t own_generation;     /* the storage watch: our heartbeat's generation */
 	bool tiebreak_held;          /* the tiebreaker: our lease child holds it */
 	uint32_t tiebreak_holder;    /* the tiebreaker: another host announced it; 0: none */
+	/*
+	 * fencing, per host of havm.conf (same index as h->cfg.hosts):
+	 * host_open: out of the membership with a life not proven off: what
+	 * it ran may still run. host_closed: out of the membership, its newest
+	 * life proven off (or dead by storage). host_leases_free: closed, and
+	 * this daemon has reclaimed its leases.
+	 */
+	bool host_open[HAVM_HOSTS_MAX];
+	bool host_closed[HAVM_HOSTS_MAX];
+	bool host_leases_free[HAVM_HOSTS_MAX];
 };
 
 /* A status reply in the making (services_status). */

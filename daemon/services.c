@@ -12,6 +12,7 @@
 #include "qdevice.h"
 #include "storage_watch.h"
 #include "tiebreak.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <string.h>
@@ -26,12 +27,15 @@
  */
 static const struct havmd_service *const services[] = {
 	&cluster_service, &storage_service, &fence_service, &tiebreak_service, &qdevice_service,
+	&vm_service,
 };
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
 /*
  * Stop order: the reverse of the start for the services that need
- * corosync while they stop, then the cluster link, then the rest.
+ * corosync while they stop, then the cluster link, then the rest. The VM
+ * service goes first: it answers the CLIs waiting on a change and ends its
+ * libvirt monitor; the VMs run on (qemu is libvirtd's child, not ours).
  * The quorum device withdraws its vote, then the tiebreaker lease is
  * released, while corosync is still up (the other partition may then
  * count the vote at once); the cluster link then leaves the group, which
@@ -40,7 +44,8 @@ static const struct havmd_service *const services[] = {
  * the order havmd always stopped in, kept as it was.
  */
 static const struct havmd_service *const stop_order[] = {
-	&qdevice_service, &tiebreak_service, &cluster_service, &storage_service, &fence_service,
+	&vm_service, &qdevice_service, &tiebreak_service, &cluster_service, &storage_service,
+	&fence_service,
 };
 _Static_assert(sizeof(stop_order) == sizeof(services), "every service stops once");
 

@@ -105,6 +105,16 @@ struct havm_config {
 	 * production; refused together with watchdog = "none".
 	 */
 	bool storage_unsafe_no_watchdog;
+	/*
+	 * vms: VM high availability; off (config_vms_on false: shared_dir
+	 * empty) when havm.conf has no vms group. It needs the storage group:
+	 * every protected VM holds a lease there, which is what keeps it from
+	 * running on two hosts.
+	 */
+	char vms_shared_dir[HAVM_PATH_MAX + 1]; /* VM XMLs and disks must be under it */
+	uint32_t vms_max_parallel_starts;       /* starts under way at once, cluster-wide */
+	uint32_t vms_vcpu_ratio;                /* vCPUs placed per physical CPU */
+	uint32_t vms_start_timeout_ms;          /* one start, until libvirt answers */
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */
@@ -116,6 +126,12 @@ struct havm_config {
  * Parse and check PATH into *CFG. Returns 0, or -errno with a message in
  * ERR ("FILE:LINE: what is wrong") for the caller to print or log.
  */
+/* Whether VM high availability is configured (the vms group). */
+static inline bool config_vms_on(const struct havm_config *cfg)
+{
+	return cfg->vms_shared_dir[0] != '\0';
+}
+
 int config_load(const char *path, struct havm_config *cfg, char *err, size_t errlen);
 
 /* Host entry with this node id / name, or NULL. */

@@ -164,5 +164,6 @@ int config_check_fencing(struct config_ctx *c, const config_setting_t *set, cons
 
 /* The rule across the keys of "storage": no unsafe watchdog claim with "none". */
 int config_check_storage(struct config_ctx *c, const config_setting_t *set, const void *dst);
+int config_check_vms(struct config_ctx *c, const config_setting_t *set, const void *dst);
 
 #endif

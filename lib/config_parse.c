@@ -438,6 +438,21 @@ int config_check_storage(struct config_ctx *c, const config_setting_t *set, cons
 		"havmd announce a watchdog); remove one of them");
 }
 
+/*
+ * vms needs storage: without the lease area nothing stops a VM from being
+ * started on a second host, which is the one thing havm must never do.
+ */
+int config_check_vms(struct config_ctx *c, const config_setting_t *set, const void *dst)
+{
+	const struct havm_config *cfg = dst;
+
+	if (!set || cfg->storage_path[0] != '\0')
+		return 0;
+	return config_error(c, set,
+			    "group \"vms\" needs group \"storage\": every protected VM holds a "
+			    "lease on the shared storage, which keeps it from running twice");
+}
+
 static const char *config_type_name(enum config_key_type t)
 {
 	switch (t) {

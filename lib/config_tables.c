@@ -195,6 +195,27 @@ static const struct config_key fencing_keys[] = {
 	  .offset = FIELD(struct havm_config, fence_retry_max_ms, uint32_t) },
 };
 
+static const struct config_key vms_keys[] = {
+	{ .name = "shared_dir", .type = KEY_PATH, .required = true,
+	  .offset = FIELD(struct havm_config, vms_shared_dir, char *) },
+	/*
+	 * Starts under way at once in the whole cluster. Each is one worker
+	 * job on its host (16 at most, fencing's included), and libvirt
+	 * acquired ten leases in parallel within a second on the test bed.
+	 */
+	{ .name = "max_parallel_starts", .type = KEY_U32, .min = 1, .max = 12, .def = 8,
+	  .offset = FIELD(struct havm_config, vms_max_parallel_starts, uint32_t) },
+	/* Idle VMs overcommit vCPUs well; 4 is a common, cautious ratio. */
+	{ .name = "vcpu_ratio", .type = KEY_U32, .min = 1, .max = 64, .def = 4,
+	  .offset = FIELD(struct havm_config, vms_vcpu_ratio, uint32_t) },
+	/*
+	 * A start takes under a second once libvirt is warm; a minute covers
+	 * a slow storage, and past it the VM is tried elsewhere.
+	 */
+	{ .name = "start_timeout_ms", .type = KEY_U32, .min = 5000, .max = 600000, .def = 60000,
+	  .offset = FIELD(struct havm_config, vms_start_timeout_ms, uint32_t) },
+};
+
 const struct config_group config_device_group = {
 	.where = " in fence device", .keys = device_keys, .n_keys = ARRAY_SIZE(device_keys),
 	.kind_key = "type", .kind_noun = "device",
@@ -209,6 +230,10 @@ static const struct config_group fencing_group = {
 	.where = " in group \"fencing\"", .keys = fencing_keys,
 	.n_keys = ARRAY_SIZE(fencing_keys), .check = config_check_fencing,
 };
+static const struct config_group vms_group = {
+	.where = " in group \"vms\"", .keys = vms_keys, .n_keys = ARRAY_SIZE(vms_keys),
+	.absent_means_off = true, .check = config_check_vms,
+};
 static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
 static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
 static const struct config_group log_group = GROUP(" in group \"log\"", log_keys);
@@ -220,6 +245,7 @@ static const struct config_key top_keys[] = {
 	{ .name = "log", .type = KEY_GROUP, .group = &log_group },
 	{ .name = "storage", .type = KEY_GROUP, .group = &storage_group },
 	{ .name = "fencing", .type = KEY_GROUP, .group = &fencing_group },
+	{ .name = "vms", .type = KEY_GROUP, .group = &vms_group },
 };
 
 const struct config_group config_top_group = GROUP("", top_keys);
@@ -231,4 +257,5 @@ _Static_assert(ARRAY_SIZE(timers_keys) <= CONFIG_GROUP_KEYS_MAX, "timers_keys");
 _Static_assert(ARRAY_SIZE(log_keys) <= CONFIG_GROUP_KEYS_MAX, "log_keys");
 _Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys");
 _Static_assert(ARRAY_SIZE(fencing_keys) <= CONFIG_GROUP_KEYS_MAX, "fencing_keys");
+_Static_assert(ARRAY_SIZE(vms_keys) <= CONFIG_GROUP_KEYS_MAX, "vms_keys");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");

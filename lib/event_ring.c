@@ -37,6 +37,9 @@ static const char *const type_names[HAVM_EV_COUNT] = {
 	[HAVM_EV_VM_PENDING] = "vm-pending",
 	[HAVM_EV_VM_PLACED] = "vm-placed",
 	[HAVM_EV_VM_MIGRATED] = "vm-migrated",
+	[HAVM_EV_CONFIG_CHANGED] = "config-changed",
+	[HAVM_EV_VM_LOST] = "vm-lost",
+	[HAVM_EV_LIBVIRT_CHANGED] = "libvirt-changed",
 };
 
 const char *event_type_name(enum havm_event type)

@@ -53,6 +53,9 @@ enum havm_event {
 	HAVM_EV_VM_PENDING = 23, /* to be started, waiting (fence, capacity) */
 	HAVM_EV_VM_PLACED = 24,  /* a host chosen for it */
 	HAVM_EV_VM_MIGRATED = 25,
+	HAVM_EV_CONFIG_CHANGED = 26,  /* the cluster configuration (protected VMs) changed */
+	HAVM_EV_VM_LOST = 27,         /* a protected VM stopped running where it ran */
+	HAVM_EV_LIBVIRT_CHANGED = 28, /* a host's libvirt stopped or started answering */
 	HAVM_EV_COUNT
 };
 

@@ -224,6 +224,28 @@ static int lease_name_at(const char *path, uint64_t offset, char *name, size_t s
 	return rc;
 }
 
+int lease_prepare(const char *path, const char *name, uint64_t offset)
+{
+	char cur[SANLK_NAME_LEN + 1] = "";
+	uint64_t owner = 0, gen = 0;
+	int rc = lease_name_at(path, offset, cur, sizeof(cur));
+
+	if (rc == -ENOTCONN || rc == -ECONNREFUSED)
+		return rc;
+	if (rc == 0 && strcmp(cur, name) == 0)
+		return 0; /* ready: nothing written, so a holder keeps it */
+	if (rc == 0 && cur[0] != '\0') {
+		/* Another VM's lease (a slot reused after `havm vm remove`): only
+		 * rewritten when nobody holds it, or that VM would lose it. */
+		rc = lease_owner(path, cur, offset, &owner, &gen);
+		if (rc)
+			return rc;
+		if (owner)
+			return -EBUSY;
+	}
+	return lease_create(path, name, offset);
+}
+
 int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, uint64_t max_generation,
 			     unsigned *reclaimed, unsigned *leases)
 {

@@ -53,6 +53,15 @@ int storage_init(const char *path, uint32_t io_timeout, bool force);
 /* Lease NAME at OFFSET: (re)write it empty. */
 int lease_create(const char *path, const char *name, uint64_t offset);
 
+/*
+ * Make the lease at OFFSET lease NAME, ready for libvirt to acquire: 0 when
+ * it already is (nothing is written then, so a holder keeps it); written
+ * empty when the slot was never used or holds another name nobody owns;
+ * -EBUSY when it holds another name and someone owns it. Called by one
+ * daemon at a time (the coordinator) before a VM's first start.
+ */
+int lease_prepare(const char *path, const char *name, uint64_t offset);
+
 /* Owner of lease NAME at OFFSET: *HOST_ID 0 when free. */
 int lease_owner(const char *path, const char *name, uint64_t offset, uint64_t *host_id,
 		uint64_t *generation);

@@ -69,16 +69,24 @@ enum havm_msg_type {
 	HAVM_MSG_FENCE_RESULT = 2,
 	HAVM_MSG_FENCE_REQUEST = 3, /* an operator asked to fence a host */
 	HAVM_MSG_TIEBREAK_LEASE = 4, /* a host got or lost the tiebreaker lease */
+	HAVM_MSG_VMCFG = 5,      /* the cluster configuration: a change, or all of it */
+	HAVM_MSG_VM_REPORT = 6,  /* a host's domains and capacity */
+	HAVM_MSG_VM_ACTION = 7,  /* the coordinator asks a host to start or stop a VM */
+	HAVM_MSG_VM_RESULT = 8,  /* how a host's action ended */
 	/* control socket: requests */
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
 	HAVM_MSG_NODE_FENCE_REQ = 102, /* body: target node id */
 	HAVM_MSG_EVENTS_REQ = 103,     /* body: how many of the newest events */
+	HAVM_MSG_DOC_REQ = 104,        /* a document (configuration text, VM list, plan) */
+	HAVM_MSG_VMCFG_REQ = 105,      /* a configuration change, in chunks */
 	/* control socket: replies */
 	HAVM_MSG_STATUS_REPLY = 200,
 	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
 	HAVM_MSG_NODE_FENCE_REPLY = 202, /* no body: the request went to the cluster */
 	HAVM_MSG_EVENTS_REPLY = 203,
+	HAVM_MSG_DOC_REPLY = 204,
+	HAVM_MSG_VMCFG_REPLY = 205,
 	HAVM_MSG_ERROR_REPLY = 299,
 };
 
@@ -124,9 +132,11 @@ enum havm_status {
 	HAVM_E_VERSION = 5,   /* the request's wire version is not ours */
 	HAVM_E_DENIED = 6,    /* the peer is neither root nor in haclient */
 	HAVM_E_REFUSED = 7,   /* not allowed now (say, no quorum); the text says why */
-	HAVM_E_NOTFOUND = 8,  /* no such host */
+	HAVM_E_NOTFOUND = 8,  /* no such host (or VM) */
+	HAVM_E_INVALID = 9,   /* the request's content is invalid; the text says why */
+	HAVM_E_CONFLICT = 10, /* the configuration changed meanwhile; try again */
 };
-#define HAVM_STATUS_MAX HAVM_E_NOTFOUND
+#define HAVM_STATUS_MAX HAVM_E_CONFLICT
 
 struct wire_hdr {
 	uint32_t magic;
@@ -338,5 +348,145 @@ const char *wire_daemon_state_name(uint8_t state);
 const char *wire_storage_state_name(uint8_t state);
 const char *wire_heartbeat_name(uint8_t hb);
 const char *wire_status_text(uint32_t status);
+
+/*
+ * Messages of VM high availability (encoders and decoders in wire_vm.c).
+ *
+ * Texts carried whole (the cluster configuration, documents) are byte
+ * strings of printable ASCII, '\n' and '\t': WIRE_CHUNK_MAX bytes per
+ * message, so that every message stays under HAVM_WIRE_MSG_MAX; a longer
+ * text goes in several messages of one sender, at increasing offsets.
+ */
+#define WIRE_CHUNK_MAX 49152
+#define WIRE_BIG_TEXT_MAX (1024 * 1024) /* = VMCFG_TEXT_MAX */
+
+/* HAVM_MSG_VMCFG (CPG): one chunk of a change or of the whole configuration. */
+enum wire_vmcfg_kind {
+	WIRE_VMCFG_CHANGE = 1, /* vmcfg_change_format text; version = the base it applies to */
+	WIRE_VMCFG_FULL = 2,   /* vmcfg_format stored form; version and hash its own */
+};
+struct wire_vmcfg {
+	uint8_t kind;
+	uint64_t version;
+	uint64_t hash;     /* FULL: vmcfg_hash; CHANGE: 0 */
+	uint32_t origin;   /* CHANGE: the node whose CLI asked; FULL: the sender */
+	uint64_t req_id;   /* CHANGE: the origin's request number */
+	uint32_t total;    /* the whole text's length, <= WIRE_BIG_TEXT_MAX */
+	uint32_t offset;   /* this chunk's place in it */
+	uint32_t len;      /* this chunk's length, <= WIRE_CHUNK_MAX */
+	const char *chunk; /* decode: points into the message */
+};
+int wire_vmcfg_encode(void *buf, size_t cap, const struct wire_vmcfg *m);
+int wire_vmcfg_decode(const void *buf, size_t len, struct wire_vmcfg *m);
+
+/*
+ * HAVM_MSG_VM_REPORT (CPG): a host's domains as its libvirt reports them,
+ * and what it can take. Sent when anything in it changes.
+ */
+#define WIRE_VM_DOMS_MAX 600
+enum wire_vm_state {
+	WIRE_VM_OTHER = 0,
+	WIRE_VM_RUNNING = 1,
+	WIRE_VM_PAUSED = 2,
+	WIRE_VM_SHUTOFF = 3,
+	WIRE_VM_CRASHED = 4,
+	WIRE_VM_STARTING = 5, /* a start job of this host is under way */
+	WIRE_VM_STOPPING = 6, /* a stop job of this host is under way */
+};
+#define WIRE_VM_STATE_MAX WIRE_VM_STOPPING
+#define WIRE_VM_REPORT_LIBVIRT 0x01   /* libvirt answers (the report is fresh) */
+#define WIRE_VM_REPORT_WARM 0x02      /* libvirt warmed up: starts are fast */
+#define WIRE_VM_REPORT_LOCKSPACE 0x04 /* joined the storage lockspace: leased VMs can start */
+#define WIRE_VM_REPORT_LISTED 0x08    /* the domains come from libvirt (in this life) */
+#define WIRE_VM_REPORT_FLAGS_ALL 0x0f
+struct wire_vm_dom {
+	char name[WIRE_NAME_MAX + 1];
+	uint8_t state;
+	uint32_t memory_mib;
+	uint32_t vcpus;
+};
+struct wire_vm_report {
+	uint64_t incarnation;
+	uint64_t seq;
+	uint8_t flags;
+	uint64_t cfg_version; /* the cluster configuration this host holds */
+	uint64_t cfg_hash;
+	uint32_t cpus;
+	uint64_t mem_total_mib, mem_free_mib;
+	uint16_t n_doms;
+	struct wire_vm_dom doms[WIRE_VM_DOMS_MAX];
+};
+int wire_vm_report_encode(void *buf, size_t cap, const struct wire_vm_report *m);
+int wire_vm_report_decode(const void *buf, size_t len, struct wire_vm_report *m);
+const char *wire_vm_state_name(uint8_t state);
+
+/* HAVM_MSG_VM_ACTION (CPG): the coordinator asks TARGET to act on VM. */
+enum wire_vm_action_kind {
+	WIRE_VM_START = 1,
+	WIRE_VM_STOP = 2,
+};
+struct wire_vm_action {
+	uint64_t id;          /* unique per coordinator life: (incarnation, counter) */
+	uint64_t coordinator_inc;
+	uint32_t target;
+	uint8_t action;
+	uint64_t cfg_version; /* the configuration the decision was made on */
+	char vm[WIRE_NAME_MAX + 1];
+};
+int wire_vm_action_encode(void *buf, size_t cap, const struct wire_vm_action *m);
+int wire_vm_action_decode(const void *buf, size_t len, struct wire_vm_action *m);
+
+/* HAVM_MSG_VM_RESULT (CPG): how the sender's action ID ended. */
+struct wire_vm_result {
+	uint64_t id;
+	uint8_t action;
+	int32_t rc; /* 0 or -errno */
+	char vm[WIRE_NAME_MAX + 1];
+	char message[WIRE_TEXT_MAX + 1];
+};
+int wire_vm_result_encode(void *buf, size_t cap, const struct wire_vm_result *m);
+int wire_vm_result_decode(const void *buf, size_t len, struct wire_vm_result *m);
+
+/* HAVM_MSG_DOC_REQ (control socket): a chunk of a document. */
+enum wire_doc_kind {
+	WIRE_DOC_CONFIG = 1,  /* `havm configure show`: operator's text form */
+	WIRE_DOC_VMS = 2,     /* `havm vm list|show`: JSON */
+	WIRE_DOC_PLAN = 3,    /* `havm plan --fail ARG`: JSON */
+};
+#define WIRE_DOC_KIND_MAX WIRE_DOC_PLAN
+struct wire_doc_request {
+	uint8_t kind;
+	uint32_t offset;
+	char arg[WIRE_TEXT_MAX + 1];
+};
+int wire_doc_request_encode(void *buf, size_t cap, const struct wire_doc_request *m);
+int wire_doc_request_decode(const void *buf, size_t len, struct wire_doc_request *m);
+/* HAVM_MSG_DOC_REPLY: ID identifies the document (a hash of all of it): a
+ * client that gets chunks of two documents starts again. */
+struct wire_doc_reply {
+	uint64_t id;
+	uint32_t total, offset, len;
+	const char *chunk;
+};
+int wire_doc_reply_encode(void *buf, size_t cap, const struct wire_doc_reply *m);
+int wire_doc_reply_decode(const void *buf, size_t len, struct wire_doc_reply *m);
+
+/* HAVM_MSG_VMCFG_REQ (control socket): a chunk of a change's text
+ * (vmcfg_change_format); havmd acts once it has all TOTAL bytes. */
+struct wire_vmcfg_request {
+	uint32_t total, offset, len;
+	const char *chunk;
+};
+int wire_vmcfg_request_encode(void *buf, size_t cap, const struct wire_vmcfg_request *m);
+int wire_vmcfg_request_decode(const void *buf, size_t len, struct wire_vmcfg_request *m);
+/* HAVM_MSG_VMCFG_REPLY: MORE: send the next chunk; DONE: applied in the
+ * cluster (VERSION is the configuration's new version) and saved here. */
+enum wire_vmcfg_reply_state { WIRE_VMCFG_MORE = 1, WIRE_VMCFG_DONE = 2 };
+struct wire_vmcfg_reply {
+	uint8_t state;
+	uint64_t version;
+};
+int wire_vmcfg_reply_encode(void *buf, size_t cap, const struct wire_vmcfg_reply *m);
+int wire_vmcfg_reply_decode(const void *buf, size_t len, struct wire_vmcfg_reply *m);
 
 #endif

@@ -105,6 +105,7 @@ STAND_IN(storage)
 STAND_IN(fence)
 STAND_IN(tiebreak)
 STAND_IN(qdevice)
+STAND_IN(vm)
 
 #define HOOKS(NAME)                                                                                \
 	.name = #NAME, .start = NAME##_start, .stop = NAME##_stop, .on_cpg = NAME##_on_cpg,        \
@@ -116,6 +117,8 @@ STAND_IN(qdevice)
 static const uint16_t cluster_types[] = { HAVM_MSG_NODE_STATE };
 static const uint16_t fence_types[] = { HAVM_MSG_FENCE_RESULT, HAVM_MSG_FENCE_REQUEST };
 static const uint16_t tiebreak_types[] = { HAVM_MSG_TIEBREAK_LEASE };
+static const uint16_t vm_types[] = { HAVM_MSG_VMCFG, HAVM_MSG_VM_REPORT, HAVM_MSG_VM_ACTION,
+				     HAVM_MSG_VM_RESULT };
 
 const struct havmd_service cluster_service = { HOOKS(cluster), .cpg_types = cluster_types,
 					       .n_cpg_types = 1 };
@@ -125,6 +128,7 @@ const struct havmd_service fence_service = { HOOKS(fence), .cpg_types = fence_ty
 const struct havmd_service tiebreak_service = { HOOKS(tiebreak), .cpg_types = tiebreak_types,
 						.n_cpg_types = 1 };
 const struct havmd_service qdevice_service = { HOOKS(qdevice) };
+const struct havmd_service vm_service = { HOOKS(vm), .cpg_types = vm_types, .n_cpg_types = 4 };
 
 static struct havmd h; /* over a megabyte: not on the stack */
 
@@ -141,7 +145,7 @@ static void test_start_order(void **state)
 	(void)state;
 	assert_int_equal(services_start(&h), 0);
 	assert_string_equal(trail, "cluster.start storage.start fence.start tiebreak.start "
-				   "qdevice.start ");
+				   "qdevice.start vm.start ");
 }
 
 static void test_failed_start_stops_the_sequence(void **state)
@@ -156,7 +160,7 @@ static void test_stop_order(void **state)
 {
 	(void)state;
 	services_stop(&h);
-	assert_string_equal(trail, "qdevice.stop tiebreak.stop cluster.stop storage.stop "
+	assert_string_equal(trail, "vm.stop qdevice.stop tiebreak.stop cluster.stop storage.stop "
 				   "fence.stop ");
 }
 
@@ -167,6 +171,7 @@ static void test_cpg_types_reach_their_service(void **state)
 	assert_ptr_equal(services_for_cpg(HAVM_MSG_FENCE_RESULT), &fence_service);
 	assert_ptr_equal(services_for_cpg(HAVM_MSG_FENCE_REQUEST), &fence_service);
 	assert_ptr_equal(services_for_cpg(HAVM_MSG_TIEBREAK_LEASE), &tiebreak_service);
+	assert_ptr_equal(services_for_cpg(HAVM_MSG_VM_REPORT), &vm_service);
 	/* A type no service claims (a newer havmd's); control socket types
 	 * never come through CPG. */
 	assert_null(services_for_cpg(77));
@@ -183,21 +188,21 @@ static void test_every_service_in_table_order(void **state)
 	(void)state;
 	services_on_view(&h, &v);
 	assert_string_equal(trail, "cluster.view storage.view fence.view tiebreak.view "
-				   "qdevice.view ");
+				   "qdevice.view vm.view ");
 	trail[0] = '\0';
 	services_on_node_state(&h, &m);
 	services_fill_node_state(&h, &m);
 	assert_string_equal(trail, "cluster.node_state storage.node_state fence.node_state "
-				   "tiebreak.node_state qdevice.node_state "
+				   "tiebreak.node_state qdevice.node_state vm.node_state "
 				   "cluster.fill_node_state storage.fill_node_state "
 				   "fence.fill_node_state tiebreak.fill_node_state "
-				   "qdevice.fill_node_state ");
+				   "qdevice.fill_node_state vm.fill_node_state ");
 	trail[0] = '\0';
 	services_snapshot(&h, &s);
 	services_facts_changed(&h);
 	assert_string_equal(trail, "cluster.snapshot storage.snapshot fence.snapshot "
-				   "tiebreak.snapshot qdevice.snapshot cluster.facts "
-				   "storage.facts fence.facts tiebreak.facts qdevice.facts ");
+				   "tiebreak.snapshot qdevice.snapshot vm.snapshot cluster.facts "
+				   "storage.facts fence.facts tiebreak.facts qdevice.facts vm.facts ");
 }
 
 static void test_status_views_before_the_merge_fields_after(void **state)
@@ -207,12 +212,12 @@ static void test_status_views_before_the_merge_fields_after(void **state)
 	(void)state;
 	services_status(&h, &r);
 	assert_string_equal(trail, "cluster.snapshot storage.snapshot fence.snapshot "
-				   "tiebreak.snapshot qdevice.snapshot "
+				   "tiebreak.snapshot qdevice.snapshot vm.snapshot "
 				   "cluster.status_view storage.status_view fence.status_view "
-				   "tiebreak.status_view qdevice.status_view "
+				   "tiebreak.status_view qdevice.status_view vm.status_view "
 				   "cluster.status_fill storage.status_fill fence.status_fill "
-				   "tiebreak.status_fill qdevice.status_fill ");
-	assert_int_equal(r.storage_for_s, 5);
+				   "tiebreak.status_fill qdevice.status_fill vm.status_fill ");
+	assert_int_equal(r.storage_for_s, 6);
 }
 
 int main(void)

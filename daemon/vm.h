@@ -1,0 +1,181 @@
+/*
+ * vm.h: the VM service -- VM high availability in havmd. One service
+ * (vm_service in the table), in several files:
+ *   vm_service.c  the table entry: hooks, the tick, CPG dispatch, status
+ *   vm_cfgsync.c  the cluster configuration: changes applied in CPG order,
+ *                 saved on every host, the newest version handed to joiners
+ *   vm_host.c     this host's libvirt: the monitor child, start/stop jobs,
+ *                 this host's report to the group
+ *   vm_coord.c    the coordinator's reconcile: facts -> lib/vm_place.c's
+ *                 plan -> actions
+ *   vm_ctl.c      the control socket's VM requests (documents, changes)
+ * Only vm_service.c is known to the core (service.h); the others are its
+ * parts and share struct vm_state.
+ */
+#ifndef HAVMD_VM_H
+#define HAVMD_VM_H
+
+#include "config.h"
+#include "vm_config.h"
+#include "virt.h"
+#include "wire.h"
+
+#include <qb/qbipcs.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct havmd;
+struct havmd_snapshot;
+
+#define VM_CFG_PATH "/var/lib/havm/cluster.conf"
+#define VM_TICK_MS 500
+#define VM_LIBVIRT_STALE_MS 5000  /* no report from the monitor for this long: libvirt hung */
+#define VM_MONITOR_RESTART_MS 2000
+#define VM_UPLOADS_MAX 4
+#define VM_PENDING_MAX 8
+#define VM_JOBS_MAX 12            /* local start/stop jobs at once (workers: 16) */
+#define VM_INFLIGHT_MS 90000      /* an action with no outcome by then is forgotten */
+
+/* A text arriving in chunks from one sender (CPG) or one client (IPC). */
+struct vm_rx {
+	bool active;
+	uint32_t from;          /* node id (CPG) */
+	qb_ipcs_connection_t *conn; /* client (IPC) */
+	struct wire_vmcfg head; /* CPG: the first chunk's fields */
+	uint32_t total, got;
+	char *buf;
+	uint64_t since_ms;
+};
+
+/* A CLI change waiting for its CPG delivery, to be answered then. */
+struct vm_pending {
+	bool used;
+	uint64_t req_id;
+	qb_ipcs_connection_t *conn; /* referenced while here */
+	uint32_t ipc_id;
+	uint64_t since_ms;
+};
+
+/* The newest report of each member (and the last one of a member that left). */
+struct vm_member {
+	bool have;
+	uint32_t nodeid;
+	uint64_t recv_ms;
+	struct wire_vm_report r;
+};
+
+/* A start or stop this host runs for the coordinator. */
+struct vm_job {
+	bool used;
+	uint64_t action_id;
+	uint8_t action;
+	char vm[VMCFG_NAME_MAX + 1];
+	uint64_t worker_id;
+	uint64_t started_ms;
+};
+
+/* What the coordinator remembers of a VM between passes. None of it is
+ * needed for safety (the lease is): it avoids futile attempts and spaces
+ * retries, and a new coordinator starts without it. */
+struct vm_track {
+	char name[VMCFG_NAME_MAX + 1];
+	uint64_t inflight_id;       /* an action sent and not settled; 0 none */
+	uint8_t inflight_action;
+	uint32_t inflight_host;
+	uint64_t inflight_ms;
+	uint32_t running_on;        /* where the last pass saw it running; 0 none */
+	uint32_t last_host;         /* where it ran last (from reports) */
+	uint64_t not_before_ms;     /* back-off after a failure */
+	uint32_t failures;          /* consecutive failed starts */
+	uint32_t failed_host;       /* where the last start failed */
+	uint64_t crash_window_ms;   /* start of the restart window */
+	uint32_t crash_restarts;    /* stops where it ran, within the window */
+	bool failed;                /* past max-restarts: left alone until `vm start` */
+	char last_reason[160];      /* why it waits (back-off) */
+	char pending_reason[160];   /* the last pending reason told */
+};
+
+struct vm_state {
+	bool on;                    /* havm.conf has a vms group */
+	/* the cluster configuration */
+	struct vm_config *cfg;      /* heap: about 2 MiB at full size */
+	uint64_t cfg_hash;
+	struct vm_rx rx[WIRE_NODES_MAX]; /* CPG chunks, per sender */
+	struct vm_rx uploads[VM_UPLOADS_MAX];
+	struct vm_pending pending[VM_PENDING_MAX];
+	uint64_t next_req_id;
+	uint64_t full_sent_ms;
+	/* the group's reports */
+	struct vm_member *members;  /* heap: WIRE_NODES_MAX of them */
+	/* this host's libvirt */
+	pid_t monitor_pid;
+	int monitor_fd;
+	char linebuf[VIRT_LINE_MAX + 2];
+	size_t linelen;
+	struct virt_parser *parser; /* heap */
+	struct virt_report *virt;   /* heap: the newest report */
+	bool have_virt, warm, libvirt_ok;
+	uint64_t virt_ms;           /* when the newest report came */
+	uint64_t monitor_restart_ms;
+	struct vm_job jobs[VM_JOBS_MAX];
+	uint64_t report_seq;
+	struct wire_vm_report *sent; /* heap: the last report sent */
+	bool report_dirty;
+	uint64_t report_sent_ms;
+	/* the coordinator */
+	struct vm_track *track;     /* heap: VMCFG_VMS_MAX, by name */
+	size_t n_track;
+	uint64_t next_action;
+	bool was_coordinator;
+	uint64_t host_closed_ms[HAVM_HOSTS_MAX]; /* when a lost host was seen proven off */
+	uint64_t timer;
+};
+
+extern const struct havmd_service vm_service;
+
+/* vm_cfgsync.c */
+int vmcfg_sync_start(struct havmd *h);
+void vmcfg_sync_stop(struct havmd *h);
+int vmcfg_sync_on_cpg(struct havmd *h, const struct wire_vmcfg *m, uint32_t nodeid);
+void vmcfg_sync_tick(struct havmd *h, uint64_t now);
+void vmcfg_sync_member_left(struct havmd *h, uint32_t nodeid);
+/* A client's change (its whole text): checked, sent to the group; the
+ * client is answered once it is applied here (or refused now). */
+void vmcfg_sync_submit(struct havmd *h, qb_ipcs_connection_t *c, uint32_t ipc_id, const char *text,
+		       size_t len);
+/* Whether every member holds our configuration (version and hash). */
+bool vmcfg_sync_agreed(const struct havmd *h);
+
+/* vm_host.c */
+int vm_host_start(struct havmd *h);
+void vm_host_stop(struct havmd *h);
+void vm_host_tick(struct havmd *h, uint64_t now);
+void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t from);
+/* Send our report if it changed (or FORCE). */
+void vm_host_report(struct havmd *h, bool force);
+
+/* vm_coord.c */
+void vm_coord_tick(struct havmd *h, uint64_t now);
+void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
+struct vm_track *vm_track_get(struct havmd *h, const char *name);
+/* Forget a VM's failures and restarts (`havm vm start`). */
+void vm_track_reset(struct havmd *h, const char *name);
+/*
+ * The planner's input as the facts stand (for the coordinator, `havm plan`
+ * and status): hosts and VMs, FAIL (node ids, 0-ended; NULL: none) taken
+ * as failed. Arrays sized by the caller: HAVM_HOSTS_MAX hosts, n_vms VMs.
+ */
+struct place_host;
+struct place_vm;
+void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const uint32_t *fail,
+		    struct place_host *hosts, size_t *n_hosts, struct place_vm *vms,
+		    struct vm_spec *specs, uint64_t now);
+
+/* vm_ctl.c */
+void vm_ctl_doc(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg, size_t len);
+void vm_ctl_change(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
+		   size_t len);
+void vm_ctl_conn_gone(struct havmd *h, qb_ipcs_connection_t *c);
+
+#endif

@@ -1,0 +1,565 @@
+/*
+ * vm_coord.c: the coordinator's reconcile for protected VMs.
+ *
+ * Every VM_TICK_MS (and when facts change), the coordinator of a quorate,
+ * synced partition whose members all hold the same configuration gathers
+ * the facts -- the configuration, every member's newest report, what
+ * fencing knows of the lost hosts -- into the pure planner's input
+ * (lib/vm_place.h), and carries out its verdicts: a start or a stop sent to
+ * a host (HAVM_MSG_VM_ACTION), a pending VM told once per reason. Nothing
+ * here is needed for safety: a VM's lease, held by its qemu process, is
+ * what keeps it from running twice, and a start that would break that
+ * fails on the lease. What is here keeps starts from being futile and
+ * makes them fast: a VM whose host is lost waits until fencing proved that
+ * host off; a VM that may be running on a member whose libvirt has not
+ * reported waits for the report.
+ *
+ * What a coordinator remembers (struct vm_track: actions in flight,
+ * back-off, restart counts) only spaces retries: a new coordinator starts
+ * without it and decides from the reports, in which the hosts list the
+ * starts under way there (WIRE_VM_STARTING), so nothing is started twice.
+ */
+#include "vm.h"
+
+#include "clock.h"
+#include "cluster.h"
+#include "events.h"
+#include "havmd.h"
+#include "log.h"
+#include "service.h"
+#include "vm_place.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEASE_WAIT_MS 15000      /* after a closure, wait this long for the lease reclaim */
+#define START_FAILURES_MAX 6     /* consecutive failed starts before "failed" */
+#define BACKOFF_MAX_MS 30000
+
+struct vm_track *vm_track_get(struct havmd *h, const char *name)
+{
+	struct vm_state *v = &h->vm;
+	size_t lo = 0, hi = v->n_track;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->track[mid].name, name);
+		if (c == 0)
+			return &v->track[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (v->n_track >= VMCFG_VMS_MAX)
+		return NULL;
+	memmove(&v->track[lo + 1], &v->track[lo], (v->n_track - lo) * sizeof(v->track[0]));
+	v->n_track++;
+	memset(&v->track[lo], 0, sizeof(v->track[0]));
+	snprintf(v->track[lo].name, sizeof(v->track[lo].name), "%s", name);
+	return &v->track[lo];
+}
+
+void vm_track_reset(struct havmd *h, const char *name)
+{
+	struct vm_track *t;
+
+	if (!h->vm.was_coordinator)
+		return;
+	t = vm_track_get(h, name);
+	if (!t)
+		return;
+	t->failed = false;
+	t->failures = 0;
+	t->failed_host = 0;
+	t->crash_restarts = 0;
+	t->crash_window_ms = 0;
+	t->not_before_ms = 0;
+	t->pending_reason[0] = '\0';
+}
+
+static const struct vm_track *track_find(const struct havmd *h, const char *name)
+{
+	const struct vm_state *v = &h->vm;
+	size_t lo = 0, hi = v->n_track;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->track[mid].name, name);
+		if (c == 0)
+			return &v->track[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool in_list(const uint32_t *l, uint32_t id)
+{
+	for (; l && *l; l++)
+		if (*l == id)
+			return true;
+	return false;
+}
+
+static bool is_member(const struct havmd_snapshot *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->cluster.n_cpg; i++)
+		if (s->cluster.cpg_members[i] == id)
+			return true;
+	return false;
+}
+
+/* The report of member ID from its current life, or NULL. */
+static const struct wire_vm_report *current_report(const struct havmd *h, uint32_t id)
+{
+	const struct wire_node_state *ns = node_states_find(&h->states, id);
+
+	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
+		const struct vm_member *m = &h->vm.members[k];
+		if (m->have && m->nodeid == id)
+			return ns && ns->incarnation == m->r.incarnation ? &m->r : NULL;
+	}
+	return NULL;
+}
+
+static const struct wire_vm_dom *report_dom(const struct wire_vm_report *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->n_doms; i++)
+		if (strcmp(r->doms[i].name, name) == 0)
+			return &r->doms[i];
+	return NULL;
+}
+
+/* A domain in this state may hold the VM's lease: it counts as running. */
+static bool dom_holds(const struct wire_vm_dom *d)
+{
+	return d && d->state != WIRE_VM_SHUTOFF && d->state != WIRE_VM_CRASHED;
+}
+
+/* Where the VM was last reported, by any member's newest report (the
+ * reports of hosts that left are kept); 0 if none lists it. */
+static uint32_t last_seen(const struct havmd *h, const char *name)
+{
+	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
+		const struct vm_member *m = &h->vm.members[k];
+		if (m->have && dom_holds(report_dom(&m->r, name)))
+			return m->nodeid;
+	}
+	return 0;
+}
+
+static int host_index(const struct havmd *h, uint32_t id)
+{
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (h->cfg.hosts[i].nodeid == id)
+			return (int)i;
+	return -1;
+}
+
+static const char *host_name(const struct havmd *h, uint32_t id)
+{
+	int i = host_index(h, id);
+	return i >= 0 ? h->cfg.hosts[i].name : "?";
+}
+
+static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, size_t i,
+		      const uint32_t *fail, struct place_host *p)
+{
+	const struct havm_host *hc = &h->cfg.hosts[i];
+	const struct wire_vm_report *r = current_report(h, hc->nodeid);
+
+	memset(p, 0, sizeof(*p));
+	p->nodeid = hc->nodeid;
+	snprintf(p->name, sizeof(p->name), "%s", hc->name);
+	if (r) {
+		p->mem_free_mib = r->mem_free_mib;
+		p->cpus = r->cpus;
+		for (size_t k = 0; k < r->n_doms; k++)
+			if (dom_holds(&r->doms[k])) {
+				p->vcpus_used += r->doms[k].vcpus;
+				p->n_vms++;
+			}
+	}
+	if (in_list(fail, hc->nodeid))
+		snprintf(p->why_not, sizeof(p->why_not), "taken as failed");
+	else if (!is_member(s, hc->nodeid))
+		snprintf(p->why_not, sizeof(p->why_not), "not in the cluster");
+	else if (!r)
+		snprintf(p->why_not, sizeof(p->why_not), "no report from its havmd yet");
+	else if (!(r->flags & WIRE_VM_REPORT_LIBVIRT))
+		snprintf(p->why_not, sizeof(p->why_not), "libvirt not answering");
+	else if (!(r->flags & WIRE_VM_REPORT_WARM))
+		snprintf(p->why_not, sizeof(p->why_not), "libvirt warming up");
+	else if (!(r->flags & WIRE_VM_REPORT_LOCKSPACE))
+		snprintf(p->why_not, sizeof(p->why_not),
+			 "not joined to the storage lockspace yet (about 20 s after start, "
+			 "80 s after a power loss)");
+	else if (r->cfg_version != h->vm.cfg->version || r->cfg_hash != h->vm.cfg_hash)
+		snprintf(p->why_not, sizeof(p->why_not), "holds another configuration version");
+	else
+		p->eligible = true;
+}
+
+void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const uint32_t *fail,
+		    struct place_host *hosts, size_t *n_hosts, struct place_vm *vms,
+		    struct vm_spec *specs, uint64_t now)
+{
+	const struct vm_config *c = h->vm.cfg;
+	uint32_t unknown = 0, open_host = 0;
+
+	*n_hosts = h->cfg.n_hosts;
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		uint32_t id = h->cfg.hosts[i].nodeid;
+		const struct wire_vm_report *r = current_report(h, id);
+
+		fill_host(h, s, i, fail, &hosts[i]);
+		if (in_list(fail, id))
+			continue;
+		/* A member whose domains are not known: it may run anything. */
+		if (is_member(s, id) && (!r || !(r->flags & WIRE_VM_REPORT_LISTED)) && !unknown)
+			unknown = id;
+		if (s->host_open[i] && !open_host)
+			open_host = id;
+	}
+	for (size_t k = 0; k < c->n_vms; k++) {
+		const struct vm_spec *spec = &c->vms[k];
+		const struct vm_track *t = track_find(h, spec->name);
+		struct place_vm *pv = &vms[k];
+		uint32_t where = 0, seen = 0;
+		int hi;
+
+		specs[k] = *spec;
+		memset(pv, 0, sizeof(*pv));
+		pv->spec = &specs[k];
+		for (size_t i = 0; i < h->cfg.n_hosts && !where; i++) {
+			uint32_t id = h->cfg.hosts[i].nodeid;
+			if (is_member(s, id) && !in_list(fail, id) &&
+			    dom_holds(report_dom(current_report(h, id), spec->name)))
+				where = id;
+		}
+		if (where) {
+			pv->where = PLACE_RUNNING;
+			pv->host = where;
+			continue;
+		}
+		pv->where = PLACE_DOWN;
+		if (spec->stopped)
+			continue;
+		seen = fail ? 0 : last_seen(h, spec->name);
+		if (!seen && t)
+			seen = t->last_host;
+		hi = host_index(h, seen);
+#define BLOCK(...) (pv->where = PLACE_BLOCKED, snprintf(pv->blocked, sizeof(pv->blocked), __VA_ARGS__))
+		if (fail && in_list(fail, seen)) {
+			/* A plan: the failed host is taken as proven off. */
+		} else if (t && t->failed) {
+			BLOCK("failed: restarted too often (see havm events); `havm vm start %s` "
+			      "tries again",
+			      spec->name);
+		} else if (t && t->inflight_id) {
+			BLOCK("being started on %s", host_name(h, t->inflight_host));
+		} else if (t && now < t->not_before_ms) {
+			BLOCK("retrying in %llu s after: %.50s",
+			      (unsigned long long)((t->not_before_ms - now + 999) / 1000),
+			      t->last_reason);
+		} else if (hi >= 0 && !is_member(s, seen) && s->host_open[hi]) {
+			BLOCK("its host %s is lost; waiting until it is proven off",
+			      h->cfg.hosts[hi].name);
+		} else if (hi >= 0 && !is_member(s, seen) && s->host_closed[hi] &&
+			   !s->host_leases_free[hi] &&
+			   now - h->vm.host_closed_ms[hi] < LEASE_WAIT_MS) {
+			BLOCK("its host %s is proven off; its leases are being reclaimed",
+			      h->cfg.hosts[hi].name);
+		} else if ((!seen || seen == unknown) && unknown) {
+			BLOCK("cannot tell whether %s runs it: its libvirt has not reported",
+			      host_name(h, unknown));
+		} else if (!seen && open_host) {
+			BLOCK("last place unknown; waiting until lost host %s is proven off",
+			      host_name(h, open_host));
+		}
+#undef BLOCK
+		if (pv->where != PLACE_DOWN || !t)
+			continue;
+		/* Stopped or crashed where it ran, on a host still here: start it
+		 * there again (its restart budget allows), else elsewhere. */
+		if (seen && is_member(s, seen) && t->crash_restarts > 0) {
+			if (t->crash_restarts <= spec->max_restarts && specs[k].n_prefer < VMCFG_HOSTS_MAX) {
+				memmove(&specs[k].prefer[1], &specs[k].prefer[0],
+					specs[k].n_prefer * sizeof(specs[k].prefer[0]));
+				snprintf(specs[k].prefer[0], sizeof(specs[k].prefer[0]), "%s",
+					 host_name(h, seen));
+				specs[k].n_prefer++;
+			} else {
+				pv->exclude[0] = seen;
+			}
+		}
+		if (t->failed_host && t->failures && !pv->exclude[0])
+			pv->exclude[0] = t->failed_host;
+	}
+}
+
+static bool is_member_id(const struct havmd *h, uint32_t id)
+{
+	for (size_t i = 0; i < h->cluster.n_cpg; i++)
+		if (h->cluster.cpg_members[i] == id)
+			return true;
+	return false;
+}
+
+/* One more stop where it ran: how many within its restart window. */
+static uint32_t crash_count(struct vm_track *t, const struct vm_spec *spec, uint64_t now)
+{
+	if (!t->crash_window_ms || now - t->crash_window_ms > (uint64_t)spec->restart_window_s * 1000) {
+		t->crash_window_ms = now;
+		t->crash_restarts = 0;
+	}
+	return ++t->crash_restarts;
+}
+
+static uint64_t backoff_ms(uint32_t n)
+{
+	uint64_t ms = 1000;
+	while (n-- > 1 && ms < BACKOFF_MAX_MS)
+		ms *= 2;
+	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}
+
+static int send_action(struct havmd *h, uint8_t action, uint32_t target, const char *vm,
+		       uint64_t *id)
+{
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	struct wire_vm_action a = {
+		.id = ++h->vm.next_action, .coordinator_inc = h->incarnation, .target = target,
+		.action = action, .cfg_version = h->vm.cfg->version,
+	};
+	int n;
+
+	snprintf(a.vm, sizeof(a.vm), "%s", vm);
+	n = wire_vm_action_encode(buf, sizeof(buf), &a);
+	if (n > 0)
+		n = cluster_send(h, buf, (size_t)n);
+	if (n < 0)
+		return n;
+	*id = a.id;
+	return 0;
+}
+
+/* Follow what the reports show: VMs that stopped running where they ran
+ * (a crash, a guest shutdown, a host lost), actions that took effect. */
+static void observe(struct havmd *h, const struct place_vm *vms, size_t n, uint64_t now)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct vm_spec *spec = vms[k].spec;
+		struct vm_track *t = vm_track_get(h, spec->name);
+		bool running = vms[k].where == PLACE_RUNNING;
+
+		if (!t)
+			continue;
+		if (running) {
+			if (t->inflight_id && t->inflight_action == WIRE_VM_START &&
+			    vms[k].host == t->inflight_host)
+				t->inflight_id = 0;
+			if (t->running_on != vms[k].host && t->running_on == 0) {
+				t->failures = 0;
+				t->failed_host = 0;
+			}
+			t->running_on = vms[k].host;
+			t->last_host = vms[k].host;
+			continue;
+		}
+		if (t->running_on) {
+			uint32_t was = t->running_on;
+			bool stopping = t->inflight_id && t->inflight_action == WIRE_VM_STOP;
+			bool gone = !is_member_id(h, was);
+
+			t->running_on = 0;
+			if (!spec->stopped && !stopping) {
+				/* Crashes count toward the restart limit; a lost host
+				 * does not (its VMs are not at fault). */
+				if (!gone)
+					t->crash_restarts = crash_count(t, spec, now);
+				event_record(h, HAVM_EV_VM_LOST, gone ? LOG_NOTICE : LOG_WARNING, was,
+					     spec->name, "reason=\"%s\"%s",
+					     gone ? "its host left the cluster"
+						  : "it stopped running there (crash or shutdown)",
+					     !gone && t->crash_restarts > spec->max_restarts + 1
+						     ? "; restart limit reached"
+						     : "");
+				if (!gone && t->crash_restarts > spec->max_restarts + 1) {
+					t->failed = true;
+					event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, was, spec->name,
+						     "reason=\"stopped %u times within %u s\"; left "
+						     "stopped until `havm vm start %s`",
+						     t->crash_restarts, spec->restart_window_s,
+						     spec->name);
+				} else if (!gone && t->crash_restarts) {
+					t->not_before_ms = now + backoff_ms(t->crash_restarts);
+					snprintf(t->last_reason, sizeof(t->last_reason),
+						 "it stopped on %s (restart %u of %u in place)",
+						 host_name(h, was), t->crash_restarts,
+						 spec->max_restarts);
+				}
+			}
+		}
+		if (t->inflight_id && now - t->inflight_ms > h->cfg.vms_start_timeout_ms + 15000) {
+			log_warn("vm: no outcome for the action on vm=%s host=%s; forgetting it",
+				 spec->name, host_name(h, t->inflight_host));
+			t->inflight_id = 0;
+		}
+	}
+}
+
+/* Tell a pending VM's reason once per change of reason. */
+static void tell_pending(struct havmd *h, struct vm_track *t, const char *vm, const char *reason)
+{
+	if (strcmp(t->pending_reason, reason) == 0)
+		return;
+	snprintf(t->pending_reason, sizeof(t->pending_reason), "%s", reason);
+	event_record(h, HAVM_EV_VM_PENDING, LOG_NOTICE, 0, vm, "reason=\"%s\"", reason);
+}
+
+static bool may_act(const struct havmd *h)
+{
+	return h->vm.on && h->cluster.up && h->cluster.coordinator != 0 &&
+	       h->cluster.coordinator == h->cluster.local_nodeid && cluster_synced(h) &&
+	       vmcfg_sync_agreed(h);
+}
+
+void vm_coord_tick(struct havmd *h, uint64_t now)
+{
+	static struct place_host hosts[HAVM_HOSTS_MAX];
+	static struct place_vm vms[VMCFG_VMS_MAX];
+	static struct vm_spec specs[VMCFG_VMS_MAX];
+	static struct place_result out[VMCFG_VMS_MAX];
+	struct vm_state *v = &h->vm;
+	struct havmd_snapshot s;
+	struct place_params p = {
+		.max_starts = h->cfg.vms_max_parallel_starts, .vcpu_ratio = h->cfg.vms_vcpu_ratio,
+	};
+	size_t n_hosts = 0, n = v->cfg->n_vms;
+
+	if (!may_act(h)) {
+		if (v->was_coordinator) {
+			/* Another coordinator decides from the reports now; what
+			 * we tracked would be stale when we are again. */
+			v->n_track = 0;
+			v->was_coordinator = false;
+		}
+		return;
+	}
+	if (!v->was_coordinator) {
+		log_info("vm: acting as coordinator for vms=%zu", n);
+		v->was_coordinator = true;
+	}
+	services_snapshot(h, &s);
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		if (s.host_closed[i] && !s.host_leases_free[i]) {
+			if (!v->host_closed_ms[i])
+				v->host_closed_ms[i] = now;
+		} else {
+			v->host_closed_ms[i] = 0;
+		}
+	}
+	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
+	observe(h, vms, n, now);
+	/* observe may have changed back-offs and limits: decide on the latest. */
+	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
+	for (size_t k = 0; k < v->n_track; k++)
+		if (v->track[k].inflight_id && v->track[k].inflight_action == WIRE_VM_START)
+			p.starts_in_flight++;
+	place_plan(hosts, n_hosts, vms, n, &p, out);
+	for (size_t k = 0; k < n; k++) {
+		const char *name = vms[k].spec->name;
+		struct vm_track *t = vm_track_get(h, name);
+		uint64_t id;
+		int rc;
+
+		if (!t)
+			continue;
+		switch (out[k].verdict) {
+		case PLAN_KEEP:
+			t->pending_reason[0] = '\0';
+			break;
+		case PLAN_PENDING:
+			tell_pending(h, t, name, out[k].reason);
+			break;
+		case PLAN_START:
+		case PLAN_STOP: {
+			uint8_t action = out[k].verdict == PLAN_START ? WIRE_VM_START : WIRE_VM_STOP;
+			uint32_t target = out[k].verdict == PLAN_START ? out[k].host : vms[k].host;
+
+			if (t->inflight_id)
+				break; /* a stop under way */
+			rc = send_action(h, action, target, name, &id);
+			if (rc < 0) {
+				log_warn("vm: cannot send an action vm=%s error=\"%s\"; retrying",
+					 name, strerror(-rc));
+				break;
+			}
+			t->inflight_id = id;
+			t->inflight_action = action;
+			t->inflight_host = target;
+			t->inflight_ms = now;
+			t->pending_reason[0] = '\0';
+			if (action == WIRE_VM_START)
+				event_record(h, HAVM_EV_VM_PLACED, LOG_NOTICE, target, name,
+					     "host=%s reason=\"%s\" priority=%d", host_name(h, target),
+					     out[k].reason, vms[k].spec->priority);
+			else
+				log_notice("vm: stopping vm=%s host=%s reason=\"state=stopped\"", name,
+					   host_name(h, target));
+			break;
+		}
+		}
+	}
+}
+
+void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
+{
+	struct vm_track *t = h->vm.was_coordinator ? vm_track_get(h, r->vm) : NULL;
+	const struct vm_spec *spec = vmcfg_find(h->vm.cfg, r->vm);
+	uint64_t now = clock_now_ms();
+	uint64_t took = t && t->inflight_id == r->id ? now - t->inflight_ms : 0;
+
+	if (!t || t->inflight_id != r->id || t->inflight_host != from)
+		return; /* not ours (another coordinator's, or forgotten) */
+	t->inflight_id = 0;
+	if (r->rc == 0) {
+		t->failures = 0;
+		t->failed_host = 0;
+		if (r->action == WIRE_VM_START) {
+			t->running_on = from;
+			t->last_host = from;
+			event_record(h, HAVM_EV_VM_STARTED, LOG_NOTICE, from, r->vm,
+				     "host=%s elapsed_ms=%llu", host_name(h, from),
+				     (unsigned long long)took);
+		} else {
+			event_record(h, HAVM_EV_VM_STOPPED, LOG_NOTICE, from, r->vm, "host=%s",
+				     host_name(h, from));
+		}
+		return;
+	}
+	t->failures++;
+	t->failed_host = from;
+	t->not_before_ms = now + backoff_ms(t->failures);
+	snprintf(t->last_reason, sizeof(t->last_reason), "%s on %s failed: %.100s",
+		 r->action == WIRE_VM_START ? "start" : "stop", host_name(h, from), r->message);
+	if (r->action == WIRE_VM_START && t->failures >= START_FAILURES_MAX) {
+		t->failed = true;
+		event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, from, r->vm,
+			     "reason=\"%u starts failed in a row, the last: %s\"; left stopped "
+			     "until `havm vm start %s`",
+			     t->failures, r->message, r->vm);
+	} else {
+		event_record(h, HAVM_EV_VM_FAILED, LOG_WARNING, from, r->vm,
+			     "action=%s host=%s error=\"%s\" retry_in_ms=%llu",
+			     r->action == WIRE_VM_START ? "start" : "stop", host_name(h, from),
+			     r->message, (unsigned long long)(t->not_before_ms - now));
+	}
+	(void)spec;
+}

@@ -1,0 +1,548 @@
+/*
+ * vm_host.c: this host's libvirt, for the VM service (vm.h).
+ *
+ * - The monitor: a child process (virt_monitor_run) that talks to libvirtd
+ *   and writes a report of the domains at every change and at least every
+ *   VIRT_REPORT_MS. libvirt calls can hang (a stopped or wedged libvirtd),
+ *   and only that child waits on them: the loop reads its pipe. No report
+ *   for VM_LIBVIRT_STALE_MS means libvirt is not answering; that is shown
+ *   and announced, and is never a reason to move a VM (the VMs are most
+ *   likely still running: qemu does not need libvirtd to run).
+ * - Jobs: the coordinator's starts and stops for this host, each a worker
+ *   job (daemon/worker.h) with a deadline.
+ * - The report (HAVM_MSG_VM_REPORT): the monitor's domains, with the
+ *   starts and stops under way here, this host's capacity, whether it can
+ *   take a leased VM now, and the configuration version it holds. Sent
+ *   when it changes.
+ */
+#define _GNU_SOURCE 1 /* pipe2 */
+#include "vm.h"
+
+#include "clock.h"
+#include "cluster.h"
+#include "domain_xml.h"
+#include "events.h"
+#include "havmd.h"
+#include "log.h"
+#include "service.h"
+#include "storage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VM_LIBVIRT_URI "qemu:///system"
+#define STOP_GRACE_MS 30000
+#define STARTED_HOLD_MS 10000 /* a started VM shown until the monitor lists it */
+
+static int32_t on_monitor(int32_t fd, int32_t revents, void *data);
+
+static void monitor_close(struct havmd *h, const char *why)
+{
+	struct vm_state *v = &h->vm;
+
+	if (v->monitor_fd >= 0) {
+		qb_loop_poll_del(h->loop, v->monitor_fd);
+		close(v->monitor_fd);
+	}
+	if (v->monitor_pid > 0)
+		kill(v->monitor_pid, SIGKILL); /* reaped by the workers' SIGCHLD handler */
+	v->monitor_fd = -1;
+	v->monitor_pid = 0;
+	v->linelen = 0;
+	v->warm = false;
+	v->monitor_restart_ms = clock_now_ms() + VM_MONITOR_RESTART_MS;
+	if (v->libvirt_ok) {
+		v->libvirt_ok = false;
+		event_record(h, HAVM_EV_LIBVIRT_CHANGED, LOG_WARNING, h->cluster.local_nodeid, NULL,
+			     "libvirt=lost reason=\"%s\"; VMs are not moved for this", why);
+	}
+	v->report_dirty = true;
+}
+
+static int monitor_spawn(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+	int fds[2];
+	pid_t pid, parent = getpid();
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		/* The child: it must not outlive havmd, nor touch its loop. */
+		sigset_t all;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_IGN);
+		close(fds[0]);
+		_exit(virt_monitor_run(VM_LIBVIRT_URI, fds[1]) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	v->monitor_fd = fds[0];
+	v->monitor_pid = pid;
+	v->linelen = 0;
+	memset(v->parser, 0, sizeof(*v->parser));
+	if (qb_loop_poll_add(h->loop, QB_LOOP_MED, fds[0], POLLIN, h, on_monitor) < 0) {
+		monitor_close(h, "cannot watch the monitor's pipe");
+		return -EIO;
+	}
+	log_info("vm: libvirt monitor started pid=%ld uri=%s", (long)pid, VM_LIBVIRT_URI);
+	return 0;
+}
+
+static void on_line(struct havmd *h, const char *line)
+{
+	struct vm_state *v = &h->vm;
+	int rc = virt_report_feed(v->parser, line, v->virt);
+
+	if (rc == 2) {
+		v->warm = true;
+		v->report_dirty = true;
+		log_info("vm: libvirt warmed up");
+	} else if (rc == 1) {
+		v->have_virt = true;
+		v->virt_ms = clock_now_ms();
+		if (!v->libvirt_ok) {
+			v->libvirt_ok = true;
+			event_record(h, HAVM_EV_LIBVIRT_CHANGED, LOG_NOTICE, h->cluster.local_nodeid,
+				     NULL, "libvirt=answering domains=%zu", v->virt->n_doms);
+		}
+		v->report_dirty = true;
+	} else if (rc < 0) {
+		log_warn("vm: malformed line from the libvirt monitor; skipped");
+	}
+}
+
+static int32_t on_monitor(int32_t fd, int32_t revents, void *data)
+{
+	struct havmd *h = data;
+	struct vm_state *v = &h->vm;
+	char buf[4096];
+	ssize_t n;
+
+	(void)revents;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			log_warn("vm: the libvirt monitor ended; restarting it in %d ms",
+				 VM_MONITOR_RESTART_MS);
+			monitor_close(h, "monitor ended (libvirtd stopped or restarted?)");
+			return 0;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				v->linebuf[v->linelen] = '\0';
+				on_line(h, v->linebuf);
+				v->linelen = 0;
+			} else if (v->linelen < VIRT_LINE_MAX) {
+				v->linebuf[v->linelen++] = buf[i];
+			} else {
+				/* Over-long: the parser sees it as malformed. */
+				v->linebuf[v->linelen] = '\0';
+			}
+		}
+	}
+	if (v->report_dirty)
+		vm_host_report(h, false);
+	return 0;
+}
+
+int vm_host_start(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+
+	v->monitor_fd = -1;
+	v->parser = calloc(1, sizeof(*v->parser));
+	v->virt = calloc(1, sizeof(*v->virt));
+	v->sent = calloc(1, sizeof(*v->sent));
+	if (!v->parser || !v->virt || !v->sent)
+		return -ENOMEM;
+	return monitor_spawn(h);
+}
+
+void vm_host_stop(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+
+	if (v->monitor_fd >= 0 || v->monitor_pid > 0) {
+		bool ok = v->libvirt_ok;
+		v->libvirt_ok = false; /* no event while stopping */
+		monitor_close(h, "havmd stopping");
+		v->libvirt_ok = ok;
+	}
+	free(v->parser);
+	free(v->virt);
+	free(v->sent);
+	v->parser = NULL;
+	v->virt = NULL;
+	v->sent = NULL;
+}
+
+static struct vm_job *job_find(struct havmd *h, const char *vm)
+{
+	for (size_t i = 0; i < VM_JOBS_MAX; i++)
+		if (h->vm.jobs[i].used && strcmp(h->vm.jobs[i].vm, vm) == 0)
+			return &h->vm.jobs[i];
+	return NULL;
+}
+
+static const struct virt_dom *virt_find(const struct vm_state *v, const char *name)
+{
+	if (!v->have_virt)
+		return NULL;
+	for (size_t i = 0; i < v->virt->n_doms; i++)
+		if (strcmp(v->virt->doms[i].name, name) == 0)
+			return &v->virt->doms[i];
+	return NULL;
+}
+
+static uint8_t wire_state(enum virt_state s)
+{
+	switch (s) {
+	case VIRT_RUNNING: return WIRE_VM_RUNNING;
+	case VIRT_PAUSED: return WIRE_VM_PAUSED;
+	case VIRT_SHUTOFF: return WIRE_VM_SHUTOFF;
+	case VIRT_CRASHED: return WIRE_VM_CRASHED;
+	case VIRT_OTHER: break;
+	}
+	return WIRE_VM_OTHER;
+}
+
+static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_report *r)
+{
+	const struct vm_state *v = &h->vm;
+	uint64_t now = clock_now_ms();
+
+	memset(r, 0, sizeof(*r));
+	r->incarnation = h->incarnation;
+	r->flags = (v->libvirt_ok ? WIRE_VM_REPORT_LIBVIRT : 0) | (v->warm ? WIRE_VM_REPORT_WARM : 0) |
+		   (lockspace ? WIRE_VM_REPORT_LOCKSPACE : 0) |
+		   (v->have_virt ? WIRE_VM_REPORT_LISTED : 0);
+	r->cfg_version = v->cfg ? v->cfg->version : 0;
+	r->cfg_hash = v->cfg_hash;
+	if (v->have_virt) {
+		r->cpus = v->virt->cpus;
+		r->mem_total_mib = v->virt->mem_total_mib;
+		r->mem_free_mib = v->virt->mem_free_mib;
+		for (size_t i = 0; i < v->virt->n_doms && r->n_doms < WIRE_VM_DOMS_MAX; i++) {
+			const struct virt_dom *d = &v->virt->doms[i];
+			struct wire_vm_dom *w = &r->doms[r->n_doms];
+
+			if (d->state == VIRT_SHUTOFF)
+				continue; /* a defined domain that is off runs nowhere */
+			snprintf(w->name, sizeof(w->name), "%s", d->name);
+			w->state = wire_state(d->state);
+			w->memory_mib = d->memory_mib;
+			w->vcpus = d->vcpus;
+			r->n_doms++;
+		}
+	}
+	/* Jobs under way (and starts just done, until the monitor lists
+	 * them): a coordinator must see them, or it would start them again. */
+	for (size_t i = 0; i < VM_JOBS_MAX && r->n_doms < WIRE_VM_DOMS_MAX; i++) {
+		const struct vm_job *j = &v->jobs[i];
+		const struct vm_spec *s;
+		struct wire_vm_dom *w = NULL;
+
+		if (!j->used)
+			continue;
+		for (size_t k = 0; k < r->n_doms && !w; k++)
+			if (strcmp(r->doms[k].name, j->vm) == 0)
+				w = &r->doms[k];
+		if (j->action == WIRE_VM_STOP) {
+			if (w)
+				w->state = WIRE_VM_STOPPING;
+			continue;
+		}
+		if (w)
+			continue; /* listed by libvirt: its own state is the truth */
+		if (j->worker_id == 0 && now - j->started_ms > STARTED_HOLD_MS)
+			continue;
+		w = &r->doms[r->n_doms++];
+		snprintf(w->name, sizeof(w->name), "%s", j->vm);
+		w->state = j->worker_id ? WIRE_VM_STARTING : WIRE_VM_RUNNING;
+		s = v->cfg ? vmcfg_find(v->cfg, j->vm) : NULL;
+		w->memory_mib = s ? s->memory_mib : 0;
+		w->vcpus = s ? s->vcpus : 0;
+	}
+}
+
+void vm_host_report(struct havmd *h, bool force)
+{
+	static struct wire_vm_report r;
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	struct vm_state *v = &h->vm;
+	struct havmd_snapshot s;
+	int n;
+
+	if (!v->on || !v->sent || !h->cluster.up || !h->cluster.joined)
+		return;
+	services_snapshot(h, &s);
+	build_report(h, s.storage.state == HAVM_STORAGE_JOINED, &r);
+	r.seq = v->sent->seq;
+	if (!force && memcmp(&r, v->sent, sizeof(r)) == 0) {
+		v->report_dirty = false;
+		return;
+	}
+	r.seq = ++v->report_seq;
+	n = wire_vm_report_encode(buf, sizeof(buf), &r);
+	if (n > 0)
+		n = cluster_send(h, buf, (size_t)n);
+	if (n < 0) {
+		log_debug("vm: report not sent error=\"%s\"; retrying", strerror(-n));
+		v->report_dirty = true;
+		return;
+	}
+	memcpy(v->sent, &r, sizeof(r));
+	v->report_dirty = false;
+	v->report_sent_ms = clock_now_ms();
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+struct start_arg {
+	char vm[VMCFG_NAME_MAX + 1];
+	char xml[VMCFG_PATH_MAX + 1];
+	char shared[HAVM_PATH_MAX + 1];
+	char lease_path[HAVM_PATH_MAX + 1];
+	uint64_t offset;
+	uint8_t action;
+};
+
+static int read_file(const char *path, char **out, size_t *len, char *err, size_t cap)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		snprintf(err, cap, "cannot open %.300s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > DOMAIN_XML_MAX) {
+		snprintf(err, cap, "%.300s is not a regular file of at most %d bytes", path,
+			 DOMAIN_XML_MAX);
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* In the worker child: start the VM with its lease, or stop it. OUT gets
+ * a message for the log and the coordinator. */
+static int job_run(void *arg, void *out, size_t *len)
+{
+	const struct start_arg *a = arg;
+	const char *shared[1] = { a->shared };
+	char *msg = out, *xml = NULL, *lxml = NULL;
+	struct domain_info info;
+	size_t xlen = 0, llen = 0;
+	int rc;
+
+	msg[0] = '\0';
+	if (a->action == WIRE_VM_STOP) {
+		rc = virt_stop(VM_LIBVIRT_URI, a->vm, STOP_GRACE_MS, msg, 512);
+		if (rc == -ENOENT)
+			rc = 0;
+		goto done;
+	}
+	rc = read_file(a->xml, &xml, &xlen, msg, 512);
+	if (rc)
+		goto done;
+	rc = domain_xml_read(xml, xlen, shared, 1, &info, msg, 512);
+	if (rc)
+		goto done;
+	if (strcmp(info.name, a->vm) != 0) {
+		snprintf(msg, 512, "%.300s names domain %s, not %s", a->xml, info.name, a->vm);
+		rc = -EINVAL;
+		goto done;
+	}
+	lxml = domain_xml_with_lease(xml, xlen, a->vm, a->lease_path, a->offset, &llen, msg, 512);
+	if (!lxml) {
+		rc = -EINVAL;
+		goto done;
+	}
+	rc = virt_start(VM_LIBVIRT_URI, lxml, msg, 512);
+done:
+	free(xml);
+	free(lxml);
+	*len = strnlen(msg, 512) + 1;
+	return rc;
+}
+
+static void send_result(struct havmd *h, const struct vm_job *j, int rc, const char *msg)
+{
+	static uint8_t buf[HAVM_WIRE_MSG_MAX];
+	struct wire_vm_result r = { .id = j->action_id, .action = j->action, .rc = rc };
+	int n;
+
+	snprintf(r.vm, sizeof(r.vm), "%s", j->vm);
+	/* The wire carries printable text only. */
+	for (size_t i = 0; msg && msg[i] && i < WIRE_TEXT_MAX; i++)
+		r.message[i] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?',
+		r.message[i + 1] = '\0';
+	n = wire_vm_result_encode(buf, sizeof(buf), &r);
+	if (n > 0)
+		n = cluster_send(h, buf, (size_t)n);
+	if (n < 0)
+		log_warn("vm: cannot send the result of vm=%s error=\"%s\"; the coordinator "
+			 "learns it from our report",
+			 j->vm, strerror(-n));
+}
+
+static void on_job_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	struct vm_job *j = ctx;
+	const char *msg = len ? out : "";
+	char text[WIRE_TEXT_MAX + 1];
+	uint64_t took = clock_now_ms() - j->started_ms;
+
+	snprintf(text, sizeof(text), "%.*s", (int)strnlen(msg, len), msg);
+	if (status == -ETIMEDOUT)
+		snprintf(text, sizeof(text), "libvirt did not answer within %u ms",
+			 h->cfg.vms_start_timeout_ms);
+	if (status == 0)
+		log_info("vm: %s done vm=%s elapsed_ms=%llu", j->action == WIRE_VM_START ? "start" : "stop",
+			 j->vm, (unsigned long long)took);
+	else
+		log_warn("vm: %s failed vm=%s error=\"%s\" message=\"%s\" elapsed_ms=%llu",
+			 j->action == WIRE_VM_START ? "start" : "stop", j->vm, strerror(-status),
+			 text, (unsigned long long)took);
+	send_result(h, j, status, text);
+	j->worker_id = 0;
+	if (status == 0 && j->action == WIRE_VM_START)
+		j->started_ms = clock_now_ms(); /* held as running until the monitor lists it */
+	else
+		*j = (struct vm_job){ 0 };
+	h->vm.report_dirty = true;
+	vm_host_report(h, false);
+}
+
+void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t from)
+{
+	static struct start_arg args[VM_JOBS_MAX]; /* read by the child: a copy */
+	struct vm_state *v = &h->vm;
+	const struct vm_spec *s;
+	struct vm_job *j;
+	size_t slot;
+	int rc;
+
+	if (a->target != h->cluster.local_nodeid)
+		return;
+	if (from != h->cluster.coordinator) {
+		/* Only the coordinator acts; a stale one's request is dropped. */
+		log_warn("vm: dropped an action not from the coordinator vm=%s from=%u "
+			 "coordinator=%u",
+			 a->vm, from, h->cluster.coordinator);
+		return;
+	}
+	s = vmcfg_find(v->cfg, a->vm);
+	j = job_find(h, a->vm);
+	if (j && j->worker_id) {
+		log_info("vm: action for vm=%s already under way here; ignored", a->vm);
+		return;
+	}
+	if (j)
+		*j = (struct vm_job){ 0 }; /* a start held as running: superseded */
+	for (slot = 0; slot < VM_JOBS_MAX && v->jobs[slot].used; slot++)
+		;
+	j = slot < VM_JOBS_MAX ? &v->jobs[slot] : NULL;
+	if (!j || (a->action == WIRE_VM_START && !s)) {
+		struct vm_job tmp = { .action_id = a->id, .action = a->action };
+		snprintf(tmp.vm, sizeof(tmp.vm), "%s", a->vm);
+		send_result(h, &tmp, j ? -ENOENT : -EAGAIN,
+			    j ? "no such VM in this host's configuration"
+			      : "too many VM jobs under way on this host");
+		return;
+	}
+	*j = (struct vm_job){ .used = true, .action_id = a->id, .action = a->action,
+			      .started_ms = clock_now_ms() };
+	snprintf(j->vm, sizeof(j->vm), "%s", a->vm);
+	args[slot] = (struct start_arg){ .action = a->action };
+	snprintf(args[slot].vm, sizeof(args[slot].vm), "%s", a->vm);
+	if (s) {
+		snprintf(args[slot].xml, sizeof(args[slot].xml), "%s", s->xml);
+		args[slot].offset = STORAGE_VM_OFFSET(s->slot);
+	}
+	snprintf(args[slot].shared, sizeof(args[slot].shared), "%s", h->cfg.vms_shared_dir);
+	snprintf(args[slot].lease_path, sizeof(args[slot].lease_path), "%s", h->cfg.storage_path);
+	rc = worker_start(h, a->action == WIRE_VM_START ? "vm start" : "vm stop",
+			  a->action == WIRE_VM_START ? h->cfg.vms_start_timeout_ms
+						     : STOP_GRACE_MS + 15000,
+			  job_run, &args[slot], on_job_done, j, &j->worker_id);
+	if (rc < 0) {
+		send_result(h, j, rc, "cannot start a worker job on this host");
+		*j = (struct vm_job){ 0 };
+		return;
+	}
+	log_info("vm: %s vm=%s action=%llu", a->action == WIRE_VM_START ? "starting" : "stopping",
+		 a->vm, (unsigned long long)a->id);
+	v->report_dirty = true;
+	vm_host_report(h, false);
+}
+
+void vm_host_tick(struct havmd *h, uint64_t now)
+{
+	struct vm_state *v = &h->vm;
+
+	if (v->monitor_pid == 0 && now >= v->monitor_restart_ms)
+		if (monitor_spawn(h) < 0)
+			v->monitor_restart_ms = now + VM_MONITOR_RESTART_MS;
+	if (v->libvirt_ok && now - v->virt_ms > VM_LIBVIRT_STALE_MS) {
+		v->libvirt_ok = false;
+		event_record(h, HAVM_EV_LIBVIRT_CHANGED, LOG_WARNING, h->cluster.local_nodeid, NULL,
+			     "libvirt=unresponsive silent_ms=%llu; VMs are not moved for this",
+			     (unsigned long long)(now - v->virt_ms));
+		v->report_dirty = true;
+	}
+	/* A start held as running: the monitor lists it now, or the hold ends. */
+	for (size_t i = 0; i < VM_JOBS_MAX; i++) {
+		struct vm_job *j = &v->jobs[i];
+		if (j->used && j->worker_id == 0 &&
+		    (virt_find(v, j->vm) || now - j->started_ms > STARTED_HOLD_MS)) {
+			*j = (struct vm_job){ 0 };
+			v->report_dirty = true;
+		}
+	}
+	vm_host_report(h, false);
+}

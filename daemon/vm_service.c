@@ -1,0 +1,205 @@
+/*
+ * vm_service.c: the VM service's entry in the services table (service.h):
+ * start and stop, the CPG messages of VM high availability, the tick that
+ * drives the configuration sync, this host's libvirt and the coordinator's
+ * reconcile (vm.h says which file does what).
+ *
+ * Without a vms group in havm.conf the service is off: it reads nothing,
+ * starts no monitor, and drops VM messages from others (a cluster where
+ * some hosts have it and others not is a configuration error that the
+ * others' status shows: those hosts never report).
+ */
+#include "vm.h"
+
+#include "clock.h"
+#include "cluster.h"
+#include "havmd.h"
+#include "log.h"
+#include "service.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void tick(void *data);
+
+static void schedule(struct havmd *h, uint32_t ms)
+{
+	qb_loop_timer_handle t;
+
+	if (h->vm.timer)
+		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)h->vm.timer);
+	h->vm.timer = 0;
+	if (qb_loop_timer_add(h->loop, QB_LOOP_MED, (uint64_t)ms * QB_TIME_NS_IN_MSEC, h, tick, &t) ==
+	    0)
+		h->vm.timer = (uint64_t)t;
+}
+
+static void tick(void *data)
+{
+	struct havmd *h = data;
+	uint64_t now = clock_now_ms();
+
+	h->vm.timer = 0;
+	vmcfg_sync_tick(h, now);
+	vm_host_tick(h, now);
+	vm_coord_tick(h, now);
+	schedule(h, VM_TICK_MS);
+}
+
+/* Something the reconcile reads changed: decide soon, not at the tick. */
+static void soon(struct havmd *h)
+{
+	if (h->vm.on)
+		schedule(h, 20);
+}
+
+static int vm_start(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+	int rc;
+
+	v->on = config_vms_on(&h->cfg);
+	v->monitor_fd = -1;
+	if (!v->on) {
+		log_info("vm: VM high availability is off (no vms group in havm.conf)");
+		return 0;
+	}
+	v->members = calloc(WIRE_NODES_MAX, sizeof(*v->members));
+	v->track = calloc(VMCFG_VMS_MAX, sizeof(*v->track));
+	if (!v->members || !v->track)
+		return -ENOMEM;
+	rc = vmcfg_sync_start(h);
+	if (rc == 0)
+		rc = vm_host_start(h);
+	if (rc)
+		return rc;
+	schedule(h, VM_TICK_MS);
+	return 0;
+}
+
+static void vm_stop(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+
+	if (!v->on)
+		return;
+	if (v->timer)
+		qb_loop_timer_del(h->loop, (qb_loop_timer_handle)v->timer);
+	v->timer = 0;
+	vm_host_stop(h);
+	vmcfg_sync_stop(h);
+	free(v->members);
+	free(v->track);
+	v->members = NULL;
+	v->track = NULL;
+}
+
+static void store_report(struct havmd *h, const struct wire_vm_report *r, uint32_t nodeid)
+{
+	struct vm_member *slot = NULL, *free_slot = NULL, *oldest = NULL;
+
+	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
+		struct vm_member *m = &h->vm.members[k];
+		if (m->have && m->nodeid == nodeid)
+			slot = m;
+		else if (!m->have && !free_slot)
+			free_slot = m;
+		else if (m->have && (!oldest || m->recv_ms < oldest->recv_ms))
+			oldest = m;
+	}
+	slot = slot ? slot : free_slot ? free_slot : oldest;
+	slot->have = true;
+	slot->nodeid = nodeid;
+	slot->recv_ms = clock_now_ms();
+	memcpy(&slot->r, r, sizeof(*r));
+}
+
+static int vm_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len, uint32_t nodeid,
+		     uint32_t pid)
+{
+	static struct wire_vm_report r;
+	int rc = -ENOPROTOOPT;
+
+	(void)pid;
+	switch (type) {
+	case HAVM_MSG_VMCFG: {
+		struct wire_vmcfg m;
+		rc = wire_vmcfg_decode(msg, len, &m);
+		if (rc == 0 && h->vm.on)
+			rc = vmcfg_sync_on_cpg(h, &m, nodeid);
+		break;
+	}
+	case HAVM_MSG_VM_REPORT:
+		rc = wire_vm_report_decode(msg, len, &r);
+		if (rc == 0 && h->vm.on) {
+			store_report(h, &r, nodeid);
+			soon(h);
+		}
+		break;
+	case HAVM_MSG_VM_ACTION: {
+		struct wire_vm_action a;
+		rc = wire_vm_action_decode(msg, len, &a);
+		if (rc == 0 && h->vm.on)
+			vm_host_on_action(h, &a, nodeid);
+		break;
+	}
+	case HAVM_MSG_VM_RESULT: {
+		struct wire_vm_result res;
+		rc = wire_vm_result_decode(msg, len, &res);
+		if (rc == 0 && h->vm.on) {
+			vm_coord_on_result(h, &res, nodeid);
+			soon(h);
+		}
+		break;
+	}
+	}
+	return rc;
+}
+
+static void vm_on_view(struct havmd *h, const struct cluster_view *v)
+{
+	bool joined = false;
+
+	if (!h->vm.on)
+		return;
+	/* Members that left: their half-sent texts go. */
+	for (size_t i = 0; i < h->cluster.n_cpg; i++) {
+		bool still = false;
+		for (size_t k = 0; k < v->n_cpg; k++)
+			still = still || v->cpg_members[k] == h->cluster.cpg_members[i];
+		if (!still)
+			vmcfg_sync_member_left(h, h->cluster.cpg_members[i]);
+	}
+	for (size_t k = 0; k < v->n_cpg; k++) {
+		bool was = false;
+		for (size_t i = 0; i < h->cluster.n_cpg; i++)
+			was = was || v->cpg_members[k] == h->cluster.cpg_members[i];
+		joined = joined || !was;
+	}
+	/* A newcomer has none of our reports: send ours again. */
+	if (joined)
+		h->vm.report_dirty = true;
+	if (joined)
+		vm_host_report(h, true);
+	soon(h);
+}
+
+static void vm_on_facts_changed(struct havmd *h)
+{
+	soon(h);
+}
+
+static const uint16_t vm_cpg_types[] = { HAVM_MSG_VMCFG, HAVM_MSG_VM_REPORT, HAVM_MSG_VM_ACTION,
+					 HAVM_MSG_VM_RESULT };
+
+const struct havmd_service vm_service = {
+	.name = "vm",
+	.start = vm_start,
+	.stop = vm_stop,
+	.cpg_types = vm_cpg_types,
+	.n_cpg_types = sizeof(vm_cpg_types) / sizeof(vm_cpg_types[0]),
+	.on_cpg = vm_on_cpg,
+	.on_view = vm_on_view,
+	.on_facts_changed = vm_on_facts_changed,
+};
