@@ -94,6 +94,7 @@ struct vm_track {
 	bool failed;                /* past max-restarts: left alone until `vm start` */
 	char last_reason[160];      /* why it waits (back-off) */
 	char pending_reason[160];   /* the last pending reason told */
+	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
 };
 
 struct vm_state {
@@ -128,6 +129,7 @@ struct vm_state {
 	size_t n_track;
 	uint64_t next_action;
 	bool was_coordinator;
+	uint64_t prepare_job;       /* the lease prepare job under way; 0 none */
 	uint64_t host_closed_ms[HAVM_HOSTS_MAX]; /* when a lost host was seen proven off */
 	uint64_t timer;
 };

@@ -27,7 +27,9 @@
 #include "havmd.h"
 #include "log.h"
 #include "service.h"
+#include "storage.h"
 #include "vm_place.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -414,6 +416,91 @@ static void observe(struct havmd *h, const struct place_vm *vms, size_t n, uint6
 	}
 }
 
+/* ---- lease slots --------------------------------------------------------
+ * A VM's lease must be written in its slot, under its name, before libvirt
+ * can acquire it. Only the coordinator writes them, in one job at a time,
+ * so two writers never race on a slot; lease_prepare writes nothing when
+ * the slot already holds the VM's lease (a holder keeps it), and refuses a
+ * slot whose previous VM's lease is still held (a VM removed while it ran).
+ */
+#define PREPARE_MAX 64
+
+struct prepare_job {
+	char path[HAVM_PATH_MAX + 1];
+	size_t n;
+	char name[PREPARE_MAX][VMCFG_NAME_MAX + 1];
+	uint32_t slot[PREPARE_MAX];
+};
+
+struct prepare_out {
+	int32_t rc[PREPARE_MAX];
+};
+_Static_assert(sizeof(struct prepare_out) <= WORKER_OUT_MAX, "prepare result fits");
+
+static int job_prepare(void *arg, void *out, size_t *len)
+{
+	const struct prepare_job *j = arg;
+	struct prepare_out *o = out;
+
+	for (size_t i = 0; i < j->n; i++)
+		o->rc[i] = lease_prepare(j->path, j->name[i], STORAGE_VM_OFFSET(j->slot[i]));
+	*len = sizeof(*o);
+	return 0;
+}
+
+static void on_prepare_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
+{
+	const struct prepare_job *j = ctx;
+	const struct prepare_out *o = out;
+	uint64_t now = clock_now_ms();
+
+	h->vm.prepare_job = 0;
+	if (!h->vm.was_coordinator)
+		return; /* our tracks are gone: the next coordinator prepares */
+	for (size_t i = 0; i < j->n; i++) {
+		struct vm_track *t = vm_track_get(h, j->name[i]);
+		int rc = status ? status : len == sizeof(*o) ? o->rc[i] : -EIO;
+
+		if (!t)
+			continue;
+		if (rc == 0) {
+			t->lease_ready = true;
+			continue;
+		}
+		t->failures++;
+		t->not_before_ms = now + backoff_ms(t->failures);
+		snprintf(t->last_reason, sizeof(t->last_reason),
+			 rc == -EBUSY ? "lease slot %u still holds another VM's lease, held"
+				      : "lease slot %u cannot be written: %s",
+			 j->slot[i], strerror(-rc));
+		log_warn("vm: cannot prepare the lease of vm=%s slot=%u error=\"%s\"", j->name[i],
+			 j->slot[i], strerror(-rc));
+	}
+	services_facts_changed(h);
+}
+
+static void prepare_leases(struct havmd *h, const char *const *names, const uint32_t *slots,
+			   size_t n)
+{
+	static struct prepare_job job; /* read by the child: a copy */
+	int rc;
+
+	if (h->vm.prepare_job || n == 0)
+		return;
+	memset(&job, 0, sizeof(job));
+	snprintf(job.path, sizeof(job.path), "%s", h->cfg.storage_path);
+	for (size_t i = 0; i < n && i < PREPARE_MAX; i++) {
+		snprintf(job.name[i], sizeof(job.name[i]), "%s", names[i]);
+		job.slot[i] = slots[i];
+		job.n++;
+	}
+	rc = worker_start(h, "vm lease prepare", 60000, job_prepare, &job, on_prepare_done, &job,
+			  &h->vm.prepare_job);
+	if (rc < 0)
+		log_warn("vm: cannot start the lease prepare job error=\"%s\"; retrying",
+			 strerror(-rc));
+}
+
 /* Tell a pending VM's reason once per change of reason. */
 static void tell_pending(struct havmd *h, struct vm_track *t, const char *vm, const char *reason)
 {
@@ -473,6 +560,9 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		if (v->track[k].inflight_id && v->track[k].inflight_action == WIRE_VM_START)
 			p.starts_in_flight++;
 	place_plan(hosts, n_hosts, vms, n, &p, out);
+	const char *prep_names[PREPARE_MAX];
+	uint32_t prep_slots[PREPARE_MAX];
+	size_t n_prep = 0;
 	for (size_t k = 0; k < n; k++) {
 		const char *name = vms[k].spec->name;
 		struct vm_track *t = vm_track_get(h, name);
@@ -495,6 +585,17 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 
 			if (t->inflight_id)
 				break; /* a stop under way */
+			/* A VM some host has run holds its lease already. */
+			if (!t->lease_ready && action == WIRE_VM_START && last_seen(h, name))
+				t->lease_ready = true;
+			if (!t->lease_ready && action == WIRE_VM_START) {
+				if (n_prep < PREPARE_MAX) {
+					prep_names[n_prep] = name;
+					prep_slots[n_prep++] = vms[k].spec->slot;
+				}
+				tell_pending(h, t, name, "preparing its lease on the shared storage");
+				break;
+			}
 			rc = send_action(h, action, target, name, &id);
 			if (rc < 0) {
 				log_warn("vm: cannot send an action vm=%s error=\"%s\"; retrying",
@@ -517,6 +618,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		}
 		}
 	}
+	prepare_leases(h, prep_names, prep_slots, n_prep);
 }
 
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
@@ -547,6 +649,9 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	t->failures++;
 	t->failed_host = from;
 	t->not_before_ms = now + backoff_ms(t->failures);
+	/* Prepared again before the next start: the failure may be the lease. */
+	if (r->action == WIRE_VM_START)
+		t->lease_ready = false;
 	snprintf(t->last_reason, sizeof(t->last_reason), "%s on %s failed: %.100s",
 		 r->action == WIRE_VM_START ? "start" : "stop", host_name(h, from), r->message);
 	if (r->action == WIRE_VM_START && t->failures >= START_FAILURES_MAX) {
