@@ -17,10 +17,10 @@ grep -E '^(PASS|FAIL|ERROR|XPASS):' make-check.out || true
 # Count single tests: cmocka's per-binary totals and the golden cases.
 u_pass=$(cat tests/unit/*.log 2>/dev/null | awk '/\[  PASSED  \]/ { n += $4 } END { print n + 0 }')
 u_fail=$(cat tests/unit/*.log 2>/dev/null | awk '/\[  FAILED  \]/ && /test\(s\)/ { n += $4 } END { print n + 0 }')
-# Script tests end with "NAME: N passed, M failed" (golden, files, agent, cli).
-script_logs() { cat tests/config/*.log tests/conf/*.log tests/fence/*.log tests/cli/*.log 2>/dev/null; }
-g_pass=$(script_logs | awk '/^(golden|files|agent|cli): [0-9]+ passed, [0-9]+ failed/ { n += $2 } END { print n + 0 }')
-g_fail=$(script_logs | awk '/^(golden|files|agent|cli): [0-9]+ passed, [0-9]+ failed/ { n += $4 } END { print n + 0 }')
+# Script tests end with "NAME: N passed, M failed" (golden, files, agent, cli, vmchecks).
+script_logs() { cat tests/config/*.log tests/conf/*.log tests/fence/*.log tests/cli/*.log tests/cluster/*.log 2>/dev/null; }
+g_pass=$(script_logs | awk '/^(golden|files|agent|cli|vmchecks): [0-9]+ passed, [0-9]+ failed/ { n += $2 } END { print n + 0 }')
+g_fail=$(script_logs | awk '/^(golden|files|agent|cli|vmchecks): [0-9]+ passed, [0-9]+ failed/ { n += $4 } END { print n + 0 }')
 count "$((u_pass + g_pass))" "$((u_fail + g_fail))"
 if [ "$rc" != 0 ]; then
 	echo "make check failed:"; tail -40 make-check.out

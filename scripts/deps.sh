@@ -9,7 +9,11 @@ packages=(
 	libcpg-dev libquorum-dev libvotequorum-dev libcmap-dev libcorosync-common-dev
 	libqb-dev libsanlock-dev libvirt-dev libxml2-dev libconfig-dev libfreeipmi-dev libsnmp-dev
 	libsystemd-dev libcmocka-dev libjson-c-dev
-	# the real parts the test cluster runs
+	# the real parts the test cluster runs. libvirt: the daemon, its QEMU
+	# driver, virsh (and virt-xml-validate), the sanlock lock driver. Not
+	# libvirt-daemon-system: it would bring systemd units and init scripts
+	# that start a machine-wide libvirtd, polkit, iptables and a default
+	# network; the harness runs one libvirtd per simulated host instead.
 	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	libvirt-sanlock qemu-system-x86 qemu-utils freeipmi-tools ipmitool openipmi
 	snmp snmptrapd
@@ -33,4 +37,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The group allowed to use the havm CLI (Pacemaker's name for it).
 getent group haclient >/dev/null || groupadd -r haclient
+# libvirtd refuses to start without the user libvirt-qemu and the groups
+# kvm and libvirt-qemu, which only libvirt-daemon-system creates. (The
+# harness creates them too if missing; the test VMs run as root.)
+getent group kvm >/dev/null || groupadd -r kvm
+getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+	useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin -c "Libvirt Qemu" libvirt-qemu
 echo "deps.sh: all packages present"

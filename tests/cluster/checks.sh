@@ -181,3 +181,194 @@ storage_cluster() {
 	wait_until 90 all_heartbeats_live "$n" "${hosts[@]}" ||
 		harness_fail "storage not joined with $n live heartbeats on every host"
 }
+
+# --- VMs (HARNESS_LIBVIRT=1) -----------------------------------------------
+# shellcheck source-path=SCRIPTDIR source=vm.sh
+. "$HARNESS_DIR/vm.sh"
+
+# Where VMs run is read from the processes, not from libvirt: every qemu of
+# this run is in one host's network namespace (the hosts share the pid
+# namespace), and libvirt names the guest in qemu's command line
+# (-name guest=NAME,...). A qemu of another run or of the machine is in no
+# host's namespace and is not counted.
+#
+# A qemu process is not yet a running VM: libvirt starts every qemu with its
+# vCPUs stopped (-S) and only lets them run once the domain's lease is
+# acquired, so a start that sanlock refuses leaves a paused qemu on that
+# host for half a second before libvirt kills it; the destination of a live
+# migration is paused too until the source has stopped. A VM runs where a
+# vCPU thread of its qemu ("CPU n/KVM", named by libvirt's debug-threads=on)
+# is not parked in futex(2) (syscall 202 in /proc/PID/task/TID/syscall) but
+# in KVM_RUN or on a CPU: the kernel's view, with no lag. A qemu with no
+# thread of that name counts as running (never hide a double). Caveat:
+# under TCG (no /dev/kvm) a halted vCPU also waits in futex, so an idle
+# (cli; hlt) guest reads as paused there: use busy guests then.
+
+# _vm_scan: every qemu of this run now, into _VM_PIDS, _VM_HOSTS, _VM_NAMES
+# and _VM_RUNS (1 = a vCPU runs, 0 = paused). Builtins only in the loops
+# (read, mapfile, test -ef; no $(...)): the sampler runs this every
+# VM_SAMPLE_MS on a busy 2-core machine.
+_vm_scan() {
+	local p c i k host name t sc runs cpus
+	local -a argv
+	_VM_PIDS=() _VM_HOSTS=() _VM_NAMES=() _VM_RUNS=()
+	for p in /proc/[0-9]*; do
+		read -r c 2>/dev/null <"$p/comm" || continue
+		case $c in qemu-system-*) ;; *) continue ;; esac
+		host=
+		for ((i = 1; i <= HARNESS_N; i++)); do
+			if [ "$p/ns/net" -ef "/run/netns/$HARNESS_RUNID-n$i" ]; then host=$i; break; fi
+		done
+		[ -n "$host" ] || continue
+		mapfile -d '' -t argv 2>/dev/null <"$p/cmdline" || continue
+		name=
+		for ((k = 0; k + 1 < ${#argv[@]}; k++)); do
+			if [ "${argv[k]}" = -name ]; then
+				name=${argv[k + 1]}
+				break
+			fi
+		done
+		case $name in guest=*) name=${name#guest=}; name=${name%%,*} ;; esac
+		[ -n "$name" ] || continue # exiting (empty cmdline) or not a libvirt guest
+		runs=0 cpus=0
+		for t in "$p"/task/*; do
+			read -r c 2>/dev/null <"$t/comm" || continue
+			case $c in "CPU "*/*) ;; *) continue ;; esac
+			cpus=$((cpus + 1))
+			read -r sc _ 2>/dev/null <"$t/syscall" || continue
+			if [ "$sc" != 202 ]; then runs=1; break; fi
+		done
+		[ "$cpus" = 0 ] && runs=1
+		_VM_PIDS+=("${p#/proc/}") _VM_HOSTS+=("$host") _VM_NAMES+=("$name") _VM_RUNS+=("$runs")
+	done
+}
+
+# vm_sample: one sample of every qemu of this run, on one line:
+#   EPOCH_MS NAME@HOST NAME@HOST:paused ...
+# NAME@HOST: VM NAME runs on host HOST; NAME@HOST:paused: a qemu for NAME
+# is there but its vCPUs do not run (see above).
+vm_sample() {
+	local k line
+	line=$(harness_now_ms)
+	_vm_scan
+	for ((k = 0; k < ${#_VM_PIDS[@]}; k++)); do
+		line="$line ${_VM_NAMES[k]}@${_VM_HOSTS[k]}"
+		[ "${_VM_RUNS[k]}" = 1 ] || line="$line:paused"
+	done
+	printf '%s\n' "$line"
+}
+
+# vm_hosts NAME: the hosts (indexes, ascending, space-separated) where VM
+# NAME runs now; empty if none. vm_qemu_hosts NAME: where a qemu for NAME
+# exists, running or paused.
+vm_hosts() { _vm_hosts "$1" 1; }
+vm_qemu_hosts() { _vm_hosts "$1" 0; }
+_vm_hosts() {
+	local k out=
+	_vm_scan
+	for ((k = 0; k < ${#_VM_PIDS[@]}; k++)); do
+		[ "${_VM_NAMES[k]}" = "$1" ] || continue
+		[ "$2" = 0 ] || [ "${_VM_RUNS[k]}" = 1 ] || continue
+		out="$out ${_VM_HOSTS[k]}"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$out" ] || printf '%s\n' $out | sort -nu | tr '\n' ' ' | sed 's/ $//'
+	echo
+}
+
+# vm_pid i NAME: the pid of the qemu for VM NAME on host i (status 1 if
+# there is none).
+vm_pid() {
+	local k found=1
+	_vm_scan
+	for ((k = 0; k < ${#_VM_PIDS[@]}; k++)); do
+		if [ "${_VM_HOSTS[k]}" = "$1" ] && [ "${_VM_NAMES[k]}" = "$2" ]; then
+			printf '%s\n' "${_VM_PIDS[k]}"
+			found=0
+		fi
+	done
+	return "$found"
+}
+
+# vm_sampler_start FILE: sample every VM_SAMPLE_MS (200) ms into FILE, in
+# the background, until vm_sampler_stop (or harness_cleanup, or the
+# scenario's death: the loop checks that its owner still runs).
+VM_SAMPLER_PID=
+vm_sampler_start() {
+	local f=${1:-} owner=$$ ms=${VM_SAMPLE_MS:-200}
+	if [ -z "$f" ]; then _harness_err "usage: vm_sampler_start FILE"; return 1; fi
+	if [ -n "$VM_SAMPLER_PID" ]; then _harness_err "a sampler already runs (pid $VM_SAMPLER_PID)"; return 1; fi
+	: >"$f" || return 1
+	(
+		trap 'exit 0' TERM
+		interval=$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')
+		while kill -0 "$owner" 2>/dev/null; do
+			vm_sample >>"$f"
+			sleep "$interval"
+		done
+	) </dev/null {_HARNESS_ERRFD}>&- &
+	VM_SAMPLER_PID=$!
+	harness_bg_track "$VM_SAMPLER_PID"
+	VM_SAMPLER_FILE=$f
+}
+
+# vm_sampler_stop: stop the sampler after one last sample.
+vm_sampler_stop() {
+	[ -n "$VM_SAMPLER_PID" ] || return 0
+	kill -TERM "$VM_SAMPLER_PID" 2>/dev/null || true
+	wait "$VM_SAMPLER_PID" 2>/dev/null || true
+	vm_sample >>"$VM_SAMPLER_FILE"
+	VM_SAMPLER_PID=
+}
+
+# assert_never_two FILE: status 0 if no sample of FILE shows a VM running
+# on two hosts at once; prints one line saying so (samples, span, and how
+# often a paused qemu stood beside a running one: refused starts,
+# migrations), or, on failure, each offending sample's time and the VM's
+# hosts. With ASSERT_STRICT=1 a paused qemu counts as running. A file
+# without samples fails too: it proves nothing.
+assert_never_two() {
+	local f=${1:-}
+	if [ ! -r "$f" ]; then echo "no sample file '$f'"; return 1; fi
+	awk -v strict="${ASSERT_STRICT:-0}" '
+		function clock(ms,   s) {
+			s = int(ms / 1000)
+			return sprintf("%s.%03d", strftime("%H:%M:%S", s), ms % 1000)
+		}
+		NF >= 1 && $1 ~ /^[0-9]+$/ {
+			n++
+			if (n == 1) first = $1
+			last = $1
+			delete seen
+			delete where
+			delete pz
+			for (f = 2; f <= NF; f++) {
+				tok = $f
+				paused = sub(/:paused$/, "", tok)
+				k = split(tok, a, "@")
+				vm = substr(tok, 1, length(tok) - length(a[k]) - 1)
+				h = a[k]
+				if (paused) pz[vm]++
+				if (paused && !strict) continue
+				if ((vm, h) in seen) continue
+				seen[vm, h] = 1
+				if (vm in where) where[vm] = where[vm] " " h
+				else where[vm] = h
+			}
+			for (vm in where) {
+				if (split(where[vm], hs, " ") > 1) {
+					bad++
+					if (bad <= 10)
+						printf "VM %s on hosts %s at %s (%s ms, sample %d)\n", vm, where[vm], clock($1), $1, n
+				} else if (vm in pz)
+					beside++
+			}
+		}
+		END {
+			if (n == 0) { print "no samples"; exit 1 }
+			if (bad) { printf "%d time(s) a VM was on two hosts at once, in %d samples\n", bad, n; exit 1 }
+			printf "%d samples over %.1f s, never a VM on two hosts at once", n, (last - first) / 1000
+			if (beside) printf " (a paused qemu beside the running one in %d)", beside
+			printf "\n"
+		}' "$f"
+}

@@ -81,6 +81,9 @@
 #                           `make check` built in tests/cluster, else built
 #                           into the run dir with $CC/cc)
 #   HARNESS_BMC=1           a simulated BMC per host (see below)
+#   HARNESS_LIBVIRT=1       per-host libvirtd + qemu (needs HARNESS_SANLOCK=1;
+#                           see below)
+#   HARNESS_LIBVIRT_WAIT=20 seconds a host boot waits for libvirtd to answer
 #   HARNESS_DUMP_ON_FAIL=1  print log tails when the script exits non-zero
 #   HAVMD, HAVM             havmd / havm binaries (default: <repo>/daemon/havmd,
 #                           <repo>/cli/havm, the repo found relative to this file)
@@ -142,6 +145,47 @@
 #   for ipmi_sim over IPMI 2.0: ipmi-power -D LAN_2_0 -I 3 -W opensesspriv ...
 #   (without it: "privilege level cannot be obtained for this user").
 #
+# libvirt and qemu (HARNESS_LIBVIRT=1 and HARNESS_SANLOCK=1 before
+# harness_init; otherwise none of this):
+#   /etc/libvirt, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt
+#   are private per host too. harness_write_config writes host i's
+#   /etc/libvirt/libvirtd.conf (TCP on $(host_addr i):16509, no TLS, no
+#   authentication: tests only; unix sockets root-only), qemu.conf (the test
+#   bed's lines: security_driver "none", user/group root, stdio_handler
+#   "file" (no virtlogd), dynamic_ownership 0; then conf/libvirt/qemu.conf.snippet
+#   as shipped: lock_manager "sanlock") and qemu-sanlock.conf (a copy of
+#   conf/libvirt/qemu-sanlock.conf as shipped), before harness_extra_config
+#   (which may change them). harness_init creates the user libvirt-qemu and
+#   the groups kvm and libvirt-qemu if missing (libvirtd refuses to start
+#   without them) and $(harness_vm_dir) on the shared storage. Each host
+#   boot starts, after sanlock and before the pre-havmd hook and havmd,
+#     libvirtd --listen      (stdout/stderr: n<i>/libvirtd.log; warnings up)
+#   as a child of the anchor, pid in n<i>/libvirtd.pid, and waits until
+#   `virsh -c qemu:///system uri` answers. The qemu processes libvirtd starts
+#   live in the host's network namespace, so host_poweroff and
+#   harness_cleanup kill them with everything else of the host. qemu gets
+#   no cgroups here (libvirt finds none it can use), so <cputune> limits are
+#   not applied. The first domain started on a host takes ~4 s more
+#   (libvirtd probes qemu's capabilities into /var/cache/libvirt):
+#   libvirt_warm spreads one host's probe to the others.
+#   host_virsh i ARGS...          virsh -c qemu:///system ARGS on host i
+#   host_libvirt_uri i            qemu+tcp://ADDR/system: host i's libvirtd
+#                                 from another host (migration)
+#   host_start_libvirtd i         restart libvirtd alone on a running host
+#   libvirt_warm i [j ...]        probe qemu on host i (virsh domcapabilities),
+#                                 copy the result to hosts j ... and have them
+#                                 load it; then no host pays the probe in a
+#                                 domain start (HARNESS_LIBVIRT_WARM_MS: ms
+#                                 spent on host i)
+#   libvirtd_log i                path of host i's libvirtd log
+#   harness_vm_dir                <shared>/vms, for VM disks and domain XMLs
+#                                 (tests/cluster/vm.sh writes them)
+#   harness_domain_type           kvm if /dev/kvm exists, else qemu (TCG)
+#
+# Background helpers of the scenario (samplers, ...):
+#   harness_bg_track PID          harness_cleanup SIGTERMs PID (and, if it
+#                                 lingers, SIGKILLs it) before the hosts go
+#
 # Hooks a scenario may define before harness_init:
 #   harness_extra_config i    called after host i's default config is written;
 #                             write files with harness_host_path i /etc/...;
@@ -179,6 +223,7 @@ HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 HARNESS_REPO=$(cd "$HARNESS_DIR/../.." && pwd -P)
 HARNESS_NET_PREFIX=192.0.2          # TEST-NET-1 (RFC 5737), never routed out
 HARNESS_BASE_BIND_DIRS="/run /etc/corosync /var/lib/corosync /var/log/corosync /etc/havm /var/lib/havm"
+_HARNESS_LIBVIRT_BIND_DIRS="/etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
 _HARNESS_BMC_MAX=100                # BMC i listens on $HARNESS_NET_PREFIX.(100+i)
 _HARNESS_MIB=1048576                # sanlock lease size (512-byte sectors, 1M align)
 
@@ -289,7 +334,17 @@ corosync_log() { printf '%s/n%s/fs/var/log/corosync/corosync.log\n' "$HARNESS_RU
 # up and before havmd starts (daemons started there with & are reaped by it).
 host_pre_havmd_hook() { printf '%s/n%s/pre-havmd.sh\n' "$HARNESS_RUNDIR" "$1"; }
 
-_harness_bind_dirs() { printf '%s\n' "$HARNESS_BASE_BIND_DIRS ${HARNESS_EXTRA_BIND_DIRS:-}"; }
+# The private directories of every host, each once.
+_harness_bind_dirs() {
+	local d out=" "
+	for d in $HARNESS_BASE_BIND_DIRS \
+		$([ "${HARNESS_LIBVIRT:-0}" = 1 ] && printf '%s' "$_HARNESS_LIBVIRT_BIND_DIRS") \
+		${HARNESS_EXTRA_BIND_DIRS:-}; do
+		case $out in *" $d "*) ;; *) out="$out$d " ;; esac
+	done
+	out=${out# }
+	printf '%s\n' "${out% }"
+}
 
 # This run's namespaces (hosts and hub), from the kernel's list.
 _harness_ns_list() {
@@ -323,7 +378,7 @@ harness_init() {
 	local tmp=${HARNESS_TMP:-/tmp}
 	tmp=$(realpath -m "$tmp")
 	local d
-	for d in $HARNESS_BASE_BIND_DIRS ${HARNESS_EXTRA_BIND_DIRS:-}; do
+	for d in $(_harness_bind_dirs); do
 		case $tmp/ in "$d"/*)
 			_harness_err "HARNESS_TMP=$tmp is inside $d, which is replaced per host"
 			return 1 ;;
@@ -359,6 +414,9 @@ harness_init() {
 
 	if [ "${HARNESS_SANLOCK:-0}" = 1 ]; then
 		_harness_sanlock_setup || return 1
+	fi
+	if [ "${HARNESS_LIBVIRT:-0}" = 1 ]; then
+		_harness_libvirt_setup || return 1
 	fi
 
 	local hub ns br=${HARNESS_RUNID}br hif
@@ -466,6 +524,7 @@ harness_cleanup() {
 			harness_extra_cleanup
 		fi
 	fi
+	_harness_bg_kill
 
 	_HARNESS_KILLED=
 	local nslist
@@ -500,6 +559,45 @@ harness_cleanup() {
 	trap '_harness_on_signal HUP 129' HUP
 	if [ "$had_e" = 1 ]; then set -e; fi
 	if [ "$had_u" = 1 ]; then set -u; fi
+	return 0
+}
+
+# harness_bg_track PID: a background helper of the scenario (a sampler, ...)
+# that harness_cleanup stops before it takes the hosts down.
+_HARNESS_BG_PIDS=
+harness_bg_track() {
+	case ${1:-} in '' | *[!0-9]*) _harness_err "usage: harness_bg_track PID"; return 1 ;; esac
+	_HARNESS_BG_PIDS="$_HARNESS_BG_PIDS $1"
+}
+
+# A pid that runs (exists and is not a zombie).
+_harness_pid_runs() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# SIGTERM the tracked helpers, SIGKILL those still running after 2 s, and
+# reap those that are our children.
+_harness_bg_kill() {
+	local p left deadline=$((SECONDS + 2))
+	[ -n "$_HARNESS_BG_PIDS" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $_HARNESS_BG_PIDS 2>/dev/null
+	while :; do
+		left=
+		for p in $_HARNESS_BG_PIDS; do _harness_pid_runs "$p" && left="$left $p"; done
+		[ -z "$left" ] && break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			# shellcheck disable=SC2086
+			kill -KILL $left 2>/dev/null
+			break
+		fi
+		sleep 0.05
+	done
+	for p in $_HARNESS_BG_PIDS; do wait "$p" 2>/dev/null; done
+	_HARNESS_BG_PIDS=
 	return 0
 }
 
@@ -588,6 +686,9 @@ harness_write_config() {
 		echo "timers: { reconnect_ms = 1000; };"
 		echo "log: { debug = true; };"
 	} >"$hc"
+	if [ "${HARNESS_LIBVIRT:-0}" = 1 ]; then
+		_harness_libvirt_config "$i" || return 1
+	fi
 	if declare -F harness_extra_config >/dev/null; then
 		harness_extra_config "$i" || { _harness_err "harness_extra_config $i failed"; return 1; }
 	fi
@@ -635,6 +736,13 @@ _host_launch() {
 		_harness_err "havmd not found at $HAVMD (build it, set HAVMD=, or HAVM_HARNESS_NO_HAVMD=1 for harness development)"
 		return 1
 	fi
+	if [ "${HARNESS_LIBVIRT:-0}" = 1 ] && [ ! -d "$(harness_vm_dir)" ]; then
+		_harness_err "HARNESS_LIBVIRT=1 but harness_init did not set up libvirt (set HARNESS_LIBVIRT=1 before harness_init)"
+		return 1
+	fi
+	if [ "${HARNESS_LIBVIRT:-0}" = 1 ]; then
+		_harness_libvirt_tools || return 1
+	fi
 	if [ "${HARNESS_SANLOCK:-0}" = 1 ]; then
 		_harness_sanlock_tools || return 1
 		if [ ! -f "$(_harness_sanlock_preload)" ]; then
@@ -667,6 +775,12 @@ _host_launch() {
 			printf 'HV_SANLOCK_PRELOAD=%q\n' "$(_harness_sanlock_preload)"
 			printf 'HV_SANLOCK_IO_TIMEOUT=%q\n' "${HARNESS_SANLOCK_IO_TIMEOUT:-2}"
 			printf 'HV_SANLOCK_WAIT=%q\n' "${HARNESS_SANLOCK_WAIT:-10}"
+		fi
+		printf 'HV_LIBVIRT=%q\n' "${HARNESS_LIBVIRT:-0}"
+		if [ "${HARNESS_LIBVIRT:-0}" = 1 ]; then
+			printf 'HV_LIBVIRTD=%q\n' "$_H_LIBVIRTD"
+			printf 'HV_VIRSH=%q\n' "$_H_VIRSH"
+			printf 'HV_LIBVIRT_WAIT=%q\n' "${HARNESS_LIBVIRT_WAIT:-20}"
 		fi
 	} >"$h/host.env"
 	# What a BMC power-on needs to boot this host the same way.
@@ -738,6 +852,7 @@ harness_dump_logs() {
 	for ((i = 1; i <= HARNESS_N; i++)); do
 		h=$(_harness_hostdir "$i")
 		for f in "$h/init.log" "$h/corosync.out" "$(corosync_log "$i")" "$h/sanlock.log" \
+			"$h/libvirtd.log" \
 			"$h/bmc-power.log" "$HARNESS_RUNDIR/bmc/n$i/chassis.log" "$(host_log "$i")"; do
 			[ -s "$f" ] || continue
 			printf '=== node%s: %s\n' "$i" "$f"
@@ -1032,6 +1147,179 @@ host_start_sanlock() {
 }
 
 # --------------------------------------------------------------------------
+# libvirt and qemu (HARNESS_LIBVIRT=1)
+
+# harness_vm_dir: where VM disks and domain XMLs live, on the shared storage
+# (every host sees them at the same path, as a VM's disk on an NFS export).
+harness_vm_dir() { printf '%s/vms\n' "$(harness_shared_path)"; }
+
+# harness_domain_type: the <domain type> this machine can run: kvm if it
+# has /dev/kvm, else qemu (TCG, slower but the same to libvirt and sanlock).
+harness_domain_type() {
+	if [ -c /dev/kvm ]; then echo kvm; else echo qemu; fi
+}
+
+libvirtd_log() { printf '%s/n%s/libvirtd.log\n' "$HARNESS_RUNDIR" "$1"; }
+
+# host_libvirt_uri i: host i's libvirtd as another host reaches it (TCP,
+# what live migration between hosts uses).
+host_libvirt_uri() { printf 'qemu+tcp://%s/system\n' "$(host_addr "$1")"; }
+
+_harness_libvirt_tools() {
+	[ -n "${_H_LIBVIRTD:-}" ] && return 0
+	local f
+	if ! { _H_LIBVIRTD=$(_harness_bin libvirtd) && _H_VIRSH=$(_harness_bin virsh) &&
+		_harness_bin qemu-system-x86_64 >/dev/null; }; then
+		_H_LIBVIRTD=
+		return 1
+	fi
+	for f in /usr/lib/*/libvirt/lock-driver/sanlock.so /usr/lib*/libvirt/lock-driver/sanlock.so; do
+		[ -f "$f" ] && return 0
+	done
+	_harness_err "libvirt's sanlock lock driver (lock-driver/sanlock.so) is missing: apt-get install libvirt-sanlock"
+	_H_LIBVIRTD=
+	return 1
+}
+
+# libvirtd refuses to start without Debian's libvirt-qemu user (and the kvm
+# and libvirt-qemu groups), which only libvirt-daemon-system creates; that
+# package also brings systemd units, AppArmor and a default network the
+# test bed does not want. The VMs still run as root (qemu.conf).
+_harness_libvirt_users() {
+	local g
+	for g in kvm libvirt-qemu; do
+		getent group "$g" >/dev/null && continue
+		_harness_info "creating group $g (libvirtd needs it)"
+		groupadd -r "$g" 2>/dev/null || getent group "$g" >/dev/null || {
+			_harness_err "groupadd $g failed"
+			return 1
+		}
+	done
+	getent passwd libvirt-qemu >/dev/null && return 0
+	_harness_info "creating user libvirt-qemu (libvirtd needs it)"
+	useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin \
+		-c "Libvirt Qemu" libvirt-qemu 2>/dev/null || getent passwd libvirt-qemu >/dev/null || {
+		_harness_err "useradd libvirt-qemu failed"
+		return 1
+	}
+}
+
+_harness_libvirt_setup() {
+	local f
+	if [ "${HARNESS_SANLOCK:-0}" != 1 ]; then
+		_harness_err "HARNESS_LIBVIRT=1 needs HARNESS_SANLOCK=1 (qemu.conf has lock_manager = \"sanlock\")"
+		return 1
+	fi
+	for f in qemu.conf.snippet qemu-sanlock.conf; do
+		if [ ! -f "$HARNESS_REPO/conf/libvirt/$f" ]; then
+			_harness_err "missing $HARNESS_REPO/conf/libvirt/$f"
+			return 1
+		fi
+	done
+	_harness_libvirt_tools || return 1
+	_harness_libvirt_users || return 1
+	mkdir -p "$(harness_vm_dir)"
+}
+
+# Host i's /etc/libvirt. qemu.conf and qemu-sanlock.conf carry the files
+# shipped in conf/libvirt/ unchanged, so what an operator is told to
+# install is what the scenarios run with; the other lines are the test
+# bed's (root, no confinement, no virtlogd, no TLS).
+_harness_libvirt_config() {
+	local i=$1 d
+	d=$(harness_host_path "$i" /etc/libvirt)
+	mkdir -p "$d" || return 1
+	{
+		echo "# written by tests/cluster/harness.sh for run $HARNESS_RUNID, host $(host_name "$i")"
+		echo "# Test bed only: TCP without TLS or authentication, on the test network."
+		echo "listen_tls = 0"
+		echo "listen_tcp = 1"
+		echo "listen_addr = \"$(host_addr "$i")\""
+		echo "auth_tcp = \"none\""
+		echo "unix_sock_group = \"root\""
+		echo "unix_sock_ro_perms = \"0700\""
+		echo "unix_sock_rw_perms = \"0700\""
+		echo "auth_unix_ro = \"none\""
+		echo "auth_unix_rw = \"none\""
+		echo "# warnings and errors to stderr, which is n$i/libvirtd.log"
+		echo "log_outputs = \"3:stderr\""
+	} >"$d/libvirtd.conf" || return 1
+	{
+		echo "# written by tests/cluster/harness.sh for run $HARNESS_RUNID, host $(host_name "$i")"
+		echo "# The test bed's settings first: no AppArmor/SELinux in the sandbox, qemu"
+		echo "# as root (so nothing to chown: dynamic_ownership off, which also keeps"
+		echo "# libvirt's ownership xattrs off the shared disks, whose staleness check"
+		echo "# relies on each host having its own boot time), and qemu's output"
+		echo "# straight to files (no virtlogd)."
+		echo "security_driver = \"none\""
+		echo "user = \"root\""
+		echo "group = \"root\""
+		echo "dynamic_ownership = 0"
+		echo "stdio_handler = \"file\""
+		echo
+		echo "# conf/libvirt/qemu.conf.snippet, as shipped:"
+		cat "$HARNESS_REPO/conf/libvirt/qemu.conf.snippet"
+	} >"$d/qemu.conf" || return 1
+	cp "$HARNESS_REPO/conf/libvirt/qemu-sanlock.conf" "$d/qemu-sanlock.conf"
+}
+
+# host_virsh i ARGS...: virsh on host i, talking to host i's libvirtd.
+host_virsh() {
+	local i=${1:-}
+	shift || true
+	_harness_libvirt_tools || return 1
+	host_exec "$i" "$_H_VIRSH" -c qemu:///system "$@"
+}
+
+# host_start_libvirtd i: (re)start libvirtd alone on a running host (the
+# VMs it left running keep running; libvirtd finds them again).
+host_start_libvirtd() {
+	_harness_check_index "${1:-}" || return 1
+	if [ "${HARNESS_LIBVIRT:-0}" != 1 ]; then
+		_harness_err "host_start_libvirtd: set HARNESS_LIBVIRT=1 before harness_init"
+		return 1
+	fi
+	if _host_has_proc "$1" libvirtd; then
+		_harness_err "host $1: libvirtd is already running"
+		return 1
+	fi
+	_host_request "$1" $((${HARNESS_LIBVIRT_WAIT:-20} + 5)) libvirtd || {
+		_harness_err "host $1: libvirtd did not come back"
+		_harness_tail "$(libvirtd_log "$1")" 10
+		return 1
+	}
+}
+
+# libvirt_warm i [j ...]: the probe of qemu's capabilities that libvirtd
+# makes before its first domain (about 4 s here), done now on host i
+# (`virsh domcapabilities`; its time in HARNESS_LIBVIRT_WARM_MS) instead of
+# inside a timed domain start. Hosts j ... get host i's result in their
+# /var/cache/libvirt (same machine, same qemu: libvirtd checks that and
+# probes again itself if anything differs) and load it at once.
+HARNESS_LIBVIRT_WARM_MS=0
+libvirt_warm() {
+	local i=${1:-} j t0 src dst
+	_harness_check_index "$i" || return 1
+	shift
+	t0=$(harness_now_ms)
+	host_virsh "$i" domcapabilities >/dev/null || {
+		_harness_err "host $i: virsh domcapabilities failed"
+		return 1
+	}
+	HARNESS_LIBVIRT_WARM_MS=$(($(harness_now_ms) - t0))
+	src=$(harness_host_path "$i" /var/cache/libvirt/qemu/capabilities)
+	for j in "$@"; do
+		_harness_check_index "$j" || return 1
+		dst=$(harness_host_path "$j" /var/cache/libvirt/qemu/capabilities)
+		mkdir -p "$dst" && cp -p "$src"/*.xml "$dst"/ || return 1
+		host_virsh "$j" domcapabilities >/dev/null || {
+			_harness_err "host $j: virsh domcapabilities failed"
+			return 1
+		}
+	done
+}
+
+# --------------------------------------------------------------------------
 # Simulated BMCs (HARNESS_BMC=1)
 
 host_bmc_addr() { printf '%s.%s\n' "$HARNESS_NET_PREFIX" "$((100 + $1))"; }
@@ -1204,6 +1492,7 @@ _harness_write_boot_env() {
 		for v in HAVMD HAVM HAVM_HARNESS_NO_HAVMD HARNESS_EXTRA_BIND_DIRS HARNESS_HOST_ENV \
 			HARNESS_COROSYNC_WAIT HARNESS_START_TIMEOUT HARNESS_SANLOCK HARNESS_SANLOCK_IO_TIMEOUT \
 			HARNESS_SANLOCK_WAIT HARNESS_SANLOCK_LOCKSPACE HARNESS_SANLOCK_SLOTS HARNESS_BMC \
+			HARNESS_LIBVIRT HARNESS_LIBVIRT_WAIT \
 			${HARNESS_HOST_ENV:-ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS}; do
 			if [ -n "${!v+set}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
 		done

@@ -14,12 +14,17 @@
 #      the setrlimit LD_PRELOAD shim and waits until `sanlock client status`
 #      answers (socket and pid in the private /run/sanlock, log in
 #      RUNDIR/n<i>/sanlock.log);
+#   3c. with HARNESS_LIBVIRT=1 (HV_LIBVIRT=1), starts `libvirtd --listen`
+#      (configuration in the private /etc/libvirt, log in
+#      RUNDIR/n<i>/libvirtd.log, pid in RUNDIR/n<i>/libvirtd.pid) and waits
+#      until `virsh -c qemu:///system uri` answers; after sanlock, because
+#      its lock driver registers every qemu with sanlock;
 #   4. runs the optional hook RUNDIR/n<i>/pre-havmd.sh (sourced, so daemons it
 #      starts with `&` are children of this process);
 #   5. starts `havmd -f -c /etc/havm/havm.conf` (unless HAVM_HARNESS_NO_HAVMD=1);
 #   6. writes "ready" to RUNDIR/n<i>/state and then serves control requests
 #      from the FIFO RUNDIR/n<i>/ctl, one per line: "ID VERB ARGS...".
-#      VERB is corosync | havmd | sanlock | spawn LOGFILE CMD ARGS...
+#      VERB is corosync | havmd | sanlock | libvirtd | spawn LOGFILE CMD ARGS...
 #      (ARGS %q-quoted).
 #      The exit status of each request is written to RUNDIR/n<i>/ack.ID.
 # Every daemon of the host is a child of this process, so this process reaps
@@ -38,7 +43,8 @@ H=$RUNDIR/n$I
 . "$H/host.env"     # HV_NODE_NAME HV_BIND_DIRS HV_COROSYNC HV_QUORUMTOOL
                     # HV_HAVMD HV_NO_HAVMD HV_COROSYNC_WAIT HV_SANLOCK
                     # [HV_SANLOCK_BIN HV_SANLOCK_PRELOAD HV_SANLOCK_IO_TIMEOUT
-                    #  HV_SANLOCK_WAIT]
+                    #  HV_SANLOCK_WAIT] HV_LIBVIRT [HV_LIBVIRTD HV_VIRSH
+                    #  HV_LIBVIRT_WAIT]
 
 log() { printf '%s anchor[%d] %s\n' "$(date +%H:%M:%S.%3N)" "$$" "$*"; }
 
@@ -126,6 +132,33 @@ start_sanlock() {
 	done
 }
 
+# libvirtd in the foreground as our child: the qemu processes it starts are
+# in this host's network namespace, so a power-off kills them with it.
+# --listen: TCP per libvirtd.conf (the harness writes it), for migration.
+start_libvirtd() {
+	local pid deadline
+	"$HV_LIBVIRTD" --listen >>"$H/libvirtd.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$H/libvirtd.pid"
+	log "started libvirtd pid $pid"
+	deadline=$((SECONDS + HV_LIBVIRT_WAIT))
+	while :; do
+		if timeout 5 "$HV_VIRSH" -q -c qemu:///system uri >/dev/null 2>&1; then
+			log "libvirtd answers"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "libvirtd pid $pid exited before answering; see $H/libvirtd.log"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "libvirtd did not answer within ${HV_LIBVIRT_WAIT}s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 start_havmd() {
 	local pid
 	if [ ! -x "$HV_HAVMD" ]; then
@@ -158,6 +191,10 @@ if [ "${HV_SANLOCK:-0}" = 1 ]; then
 	start_sanlock || die "sanlock did not start"
 fi
 
+if [ "${HV_LIBVIRT:-0}" = 1 ]; then
+	start_libvirtd || die "libvirtd did not start"
+fi
+
 if [ -f "$H/pre-havmd.sh" ]; then
 	log "sourcing $H/pre-havmd.sh"
 	# shellcheck source=/dev/null
@@ -188,6 +225,9 @@ while :; do
 	havmd) start_havmd || rc=$? ;;
 	sanlock)
 		if [ "${HV_SANLOCK:-0}" = 1 ]; then start_sanlock || rc=$?; else rc=2; fi
+		;;
+	libvirtd)
+		if [ "${HV_LIBVIRT:-0}" = 1 ]; then start_libvirtd || rc=$?; else rc=2; fi
 		;;
 	spawn)
 		eval "set -- $rest"
