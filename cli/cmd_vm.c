@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "domain_xml.h"
+#include "storage.h"
 #include "vm_config.h"
 
 #include <errno.h>
@@ -320,10 +321,11 @@ static int vm_add(int argc, char **argv)
 		fprintf(stderr, "havm: vm add needs a NAME\n%s", vm_usage);
 		return HAVM_EXIT_USAGE;
 	}
-	if (!vmcfg_name_ok(argv[1])) {
+	if (!vmcfg_name_ok(argv[1]) || strlen(argv[1]) > STORAGE_LEASE_NAME_MAX) {
 		fprintf(stderr, "havm: invalid VM name \"%s\": letters, digits, '.', '_' and '-', "
-				"starting with a letter or digit, at most %d characters\n",
-			cli_quote(q, sizeof(q), argv[1]), VMCFG_NAME_MAX);
+				"starting with a letter or digit, at most %d characters (its lease "
+				"is named after it)\n",
+			cli_quote(q, sizeof(q), argv[1]), STORAGE_LEASE_NAME_MAX);
 		return HAVM_EXIT_USAGE;
 	}
 	vmcfg_spec_init(&ch.spec, argv[1]);

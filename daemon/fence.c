@@ -898,6 +898,7 @@ static void fence_snapshot_fill(const struct havmd *h, struct havmd_snapshot *fa
 		facts->host_closed[i] = fence_done(&hosts[i]);
 		facts->host_leases_free[i] =
 			facts->host_closed[i] && h->fence.t[i].reclaimed_inc == f->closed_inc;
+		facts->host_reclaiming[i] = h->fence.t[i].reclaim_running;
 	}
 }
 

@@ -59,11 +59,13 @@ struct havmd_snapshot {
 	 * host_open: out of the membership with a life not proven off: what
 	 * it ran may still run. host_closed: out of the membership, its newest
 	 * life proven off (or dead by storage). host_leases_free: closed, and
-	 * this daemon has reclaimed its leases.
+	 * this daemon has reclaimed its leases. host_reclaiming: it is doing
+	 * so now (a start then could race the reclaim's write).
 	 */
 	bool host_open[HAVM_HOSTS_MAX];
 	bool host_closed[HAVM_HOSTS_MAX];
 	bool host_leases_free[HAVM_HOSTS_MAX];
+	bool host_reclaiming[HAVM_HOSTS_MAX]; /* a reclaim job of ours is under way */
 };
 
 /* A status reply in the making (services_status). */

@@ -62,6 +62,7 @@ struct vm_member {
 	bool have;
 	uint32_t nodeid;
 	uint64_t recv_ms;
+	uint64_t view_seq;          /* vm_state.view_seq when it came */
 	struct wire_vm_report r;
 };
 
@@ -85,9 +86,11 @@ struct vm_track {
 	uint32_t inflight_host;
 	uint64_t inflight_ms;
 	uint32_t running_on;        /* where the last pass saw it running; 0 none */
+	uint64_t running_inc;       /* that host's life (report incarnation) then */
 	uint32_t last_host;         /* where it ran last (from reports) */
 	uint64_t not_before_ms;     /* back-off after a failure */
 	uint32_t failures;          /* consecutive failed starts */
+	uint32_t busy;              /* consecutive starts refused for a lease held elsewhere */
 	uint32_t failed_host;       /* where the last start failed */
 	uint64_t crash_window_ms;   /* start of the restart window */
 	uint32_t crash_restarts;    /* stops where it ran, within the window */
@@ -109,6 +112,7 @@ struct vm_state {
 	uint64_t full_sent_ms;
 	/* the group's reports */
 	struct vm_member *members;  /* heap: WIRE_NODES_MAX of them */
+	uint64_t view_seq;          /* membership changes seen */
 	/* this host's libvirt */
 	pid_t monitor_pid;
 	int monitor_fd;

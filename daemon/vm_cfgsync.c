@@ -34,6 +34,7 @@
 #include "havmd.h"
 #include "log.h"
 #include "service.h"
+#include "storage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,9 +45,15 @@
 #define FULL_RESEND_MS 2000
 #define PENDING_TIMEOUT_MS 30000
 
+/* Quorate and settled: the membership and quorum views agree (a
+ * coordinator is known). A change is applied, and a whole configuration
+ * taken, only then: a partition without quorum must not move on. */
+static int check_change(const struct havmd *h, const struct vmcfg_change *ch, char *err,
+			size_t cap);
+
 static bool quorate_now(const struct havmd *h)
 {
-	return h->cluster.up && h->cluster.quorate;
+	return h->cluster.up && h->cluster.quorate && h->cluster.coordinator != 0;
 }
 
 int vmcfg_sync_start(struct havmd *h)
@@ -132,7 +139,7 @@ void vmcfg_sync_stop(struct havmd *h)
 }
 
 /* Adopt NEW (a configuration now in force), save it, and tell. */
-static void adopt(struct havmd *h, struct vm_config *nc, const char *why, uint32_t from)
+static int adopt(struct havmd *h, struct vm_config *nc, const char *why, uint32_t from)
 {
 	struct vm_state *v = &h->vm;
 	uint64_t old = v->cfg->version;
@@ -151,6 +158,7 @@ static void adopt(struct havmd *h, struct vm_config *nc, const char *why, uint32
 		     (unsigned long long)old, v->cfg->n_vms, why);
 	vm_host_report(h, false);
 	services_facts_changed(h);
+	return rc;
 }
 
 static const char *change_summary(const struct vmcfg_change *ch, char *buf, size_t cap)
@@ -232,12 +240,18 @@ static void on_change(struct havmd *h, const struct wire_vmcfg *head, const char
 			pending_answer(h, p, rc == -ENOENT ? HAVM_E_NOTFOUND : HAVM_E_INVALID, err,
 				       0);
 	} else {
-		adopt(h, nc, change_summary(&ch, sum, sizeof(sum)), head->origin);
+		int saved = adopt(h, nc, change_summary(&ch, sum, sizeof(sum)), head->origin);
 		/* `havm vm start` is also how an operator says "try again" to a
 		 * VM that failed: its restart history is forgotten. */
 		if (ch.op == VMCFG_STATE && !ch.spec.stopped)
 			vm_track_reset(h, ch.spec.name);
-		if (p)
+		/* Acknowledged only once on this host's disk. */
+		if (p && saved < 0)
+			pending_answer(h, p, HAVM_E_INTERNAL,
+				       "the change is in force in the cluster but could not be "
+				       "saved on this host; see havmd's log",
+				       0);
+		else if (p)
 			pending_answer(h, p, HAVM_OK, NULL, v->cfg->version);
 	}
 	free(nc);
@@ -258,6 +272,11 @@ static void on_full(struct havmd *h, const struct wire_vmcfg *head, const char *
 
 	if (!newer(head->version, head->hash, v->cfg->version, v->cfg_hash))
 		return;
+	if (!quorate_now(h)) {
+		log_info("vm: newer configuration from nodeid=%u not taken: no quorum here",
+			 head->origin);
+		return;
+	}
 	nc = malloc(sizeof(*nc));
 	if (!nc) {
 		log_err("vm: out of memory taking the group's configuration");
@@ -269,6 +288,20 @@ static void on_full(struct havmd *h, const struct wire_vmcfg *head, const char *
 			 head->origin, err);
 		free(nc);
 		return;
+	}
+	{
+		/* Checked as a change would be: a configuration naming hosts
+		 * this havm.conf lacks, or XMLs outside the shared directory,
+		 * is refused here too (and logged: the host that sent it has
+		 * another havm.conf). */
+		struct vmcfg_change ch = { .op = VMCFG_REPLACE, .all = nc };
+		if (check_change(h, &ch, err, sizeof(err)) < 0) {
+			log_err("vm: configuration from nodeid=%u refused: %s (is havm.conf the "
+				"same on every host?)",
+				head->origin, err);
+			free(nc);
+			return;
+		}
 	}
 	snprintf(why, sizeof(why), "taken from nodeid=%u", head->origin);
 	log_notice("vm: cluster configuration taken from the group nodeid=%u version=%llu "
@@ -452,9 +485,16 @@ void vmcfg_sync_tick(struct havmd *h, uint64_t now)
 	full_sync(h, now);
 }
 
-/* Names in prefer= and avoid= must be hosts of havm.conf. */
+/* Names in prefer= and avoid= must be hosts of havm.conf; the VM's name
+ * must fit a sanlock lease's (its lease is named after it). */
 static int check_hosts(const struct havmd *h, const struct vm_spec *s, char *err, size_t cap)
 {
+	if (strlen(s->name) > STORAGE_LEASE_NAME_MAX) {
+		snprintf(err, cap, "VM %s: a protected VM's name is at most %d characters (its "
+			 "lease on the shared storage is named after it)",
+			 s->name, STORAGE_LEASE_NAME_MAX);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < s->n_prefer + s->n_avoid; i++) {
 		const char *n = i < s->n_prefer ? s->prefer[i] : s->avoid[i - s->n_prefer];
 		if (!config_host_by_name(&h->cfg, n)) {

@@ -36,7 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEASE_WAIT_MS 15000      /* after a closure, wait this long for the lease reclaim */
+/* After a closure, wait this long for our lease reclaim before trying
+ * anyway (a coordinator without the fence record never reclaims; sanlock
+ * frees a dead host's leases by itself after its host-dead timeout). */
+#define LEASE_WAIT_MS 30000
 #define START_FAILURES_MAX 6     /* consecutive failed starts before "failed" */
 #define BACKOFF_MAX_MS 30000
 
@@ -75,6 +78,7 @@ void vm_track_reset(struct havmd *h, const char *name)
 		return;
 	t->failed = false;
 	t->failures = 0;
+	t->busy = 0;
 	t->failed_host = 0;
 	t->crash_restarts = 0;
 	t->crash_window_ms = 0;
@@ -143,16 +147,29 @@ static bool dom_holds(const struct wire_vm_dom *d)
 	return d && d->state != WIRE_VM_SHUTOFF && d->state != WIRE_VM_CRASHED;
 }
 
-/* Where the VM was last reported, by any member's newest report (the
- * reports of hosts that left are kept); 0 if none lists it. */
+/* Where the VM was last reported, by the newest of the members' reports
+ * that list it (the reports of hosts that left are kept); 0 if none does. */
 static uint32_t last_seen(const struct havmd *h, const char *name)
 {
+	const struct vm_member *best = NULL;
+
 	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
 		const struct vm_member *m = &h->vm.members[k];
-		if (m->have && dom_holds(report_dom(&m->r, name)))
-			return m->nodeid;
+		if (m->have && dom_holds(report_dom(&m->r, name)) &&
+		    (!best || m->recv_ms > best->recv_ms))
+			best = m;
 	}
-	return 0;
+	return best ? best->nodeid : 0;
+}
+
+/* In the quorum membership (corosync runs there) but not in our group:
+ * its havmd is stopped or restarting, and its VMs most likely still run. */
+static bool in_quorum(const struct havmd_snapshot *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->cluster.n_quorum; i++)
+		if (s->cluster.quorum_members[i] == id)
+			return true;
+	return false;
 }
 
 static int host_index(const struct havmd *h, uint32_t id)
@@ -179,16 +196,28 @@ static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, siz
 	p->nodeid = hc->nodeid;
 	snprintf(p->name, sizeof(p->name), "%s", hc->name);
 	if (r) {
-		p->mem_free_mib = r->mem_free_mib;
+		/*
+		 * Free for VMs: the host's memory less what its VMs were given,
+		 * not libvirt's free memory: qemu allocates a guest's memory as
+		 * the guest touches it, so free memory overstates room, and it
+		 * moves with the page cache, which would make placements differ
+		 * from one pass (or one `havm plan`) to the next.
+		 */
+		uint64_t given = 0;
+
 		p->cpus = r->cpus;
 		for (size_t k = 0; k < r->n_doms; k++)
 			if (dom_holds(&r->doms[k])) {
 				p->vcpus_used += r->doms[k].vcpus;
+				given += r->doms[k].memory_mib;
 				p->n_vms++;
 			}
+		p->mem_free_mib = r->mem_total_mib > given ? r->mem_total_mib - given : 0;
 	}
 	if (in_list(fail, hc->nodeid))
 		snprintf(p->why_not, sizeof(p->why_not), "taken as failed");
+	else if (!is_member(s, hc->nodeid) && in_quorum(s, hc->nodeid))
+		snprintf(p->why_not, sizeof(p->why_not), "its havmd is not running");
 	else if (!is_member(s, hc->nodeid))
 		snprintf(p->why_not, sizeof(p->why_not), "not in the cluster");
 	else if (!r)
@@ -212,7 +241,8 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		    struct vm_spec *specs, uint64_t now)
 {
 	const struct vm_config *c = h->vm.cfg;
-	uint32_t unknown = 0, open_host = 0;
+	uint32_t open_host = 0, unknown_host = 0;
+	bool unknown[HAVM_HOSTS_MAX] = { false };
 
 	*n_hosts = h->cfg.n_hosts;
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
@@ -222,9 +252,18 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		fill_host(h, s, i, fail, &hosts[i]);
 		if (in_list(fail, id))
 			continue;
-		/* A member whose domains are not known: it may run anything. */
-		if (is_member(s, id) && (!r || !(r->flags & WIRE_VM_REPORT_LISTED)) && !unknown)
-			unknown = id;
+		/*
+		 * A host whose domains are not known may run anything: a member
+		 * whose libvirt has not listed them in this life, or a host
+		 * where corosync runs but havmd does not (stopped, restarting:
+		 * its VMs run on without it).
+		 */
+		if ((is_member(s, id) && (!r || !(r->flags & WIRE_VM_REPORT_LISTED))) ||
+		    (!is_member(s, id) && in_quorum(s, id))) {
+			unknown[i] = true;
+			if (!unknown_host)
+				unknown_host = id;
+		}
 		if (s->host_open[i] && !open_host)
 			open_host = id;
 	}
@@ -252,7 +291,7 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		pv->where = PLACE_DOWN;
 		if (spec->stopped)
 			continue;
-		seen = fail ? 0 : last_seen(h, spec->name);
+		seen = last_seen(h, spec->name);
 		if (!seen && t)
 			seen = t->last_host;
 		hi = host_index(h, seen);
@@ -269,17 +308,21 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			BLOCK("retrying in %llu s after: %.50s",
 			      (unsigned long long)((t->not_before_ms - now + 999) / 1000),
 			      t->last_reason);
+		} else if (hi >= 0 && unknown[hi]) {
+			BLOCK("cannot tell whether %s still runs it (%s)", h->cfg.hosts[hi].name,
+			      is_member(s, seen) ? "its libvirt has not reported"
+						 : "its havmd is not running");
 		} else if (hi >= 0 && !is_member(s, seen) && s->host_open[hi]) {
 			BLOCK("its host %s is lost; waiting until it is proven off",
 			      h->cfg.hosts[hi].name);
 		} else if (hi >= 0 && !is_member(s, seen) && s->host_closed[hi] &&
 			   !s->host_leases_free[hi] &&
-			   now - h->vm.host_closed_ms[hi] < LEASE_WAIT_MS) {
+			   (s->host_reclaiming[hi] || now - h->vm.host_closed_ms[hi] < LEASE_WAIT_MS)) {
 			BLOCK("its host %s is proven off; its leases are being reclaimed",
 			      h->cfg.hosts[hi].name);
-		} else if ((!seen || seen == unknown) && unknown) {
-			BLOCK("cannot tell whether %s runs it: its libvirt has not reported",
-			      host_name(h, unknown));
+		} else if (!seen && unknown_host) {
+			BLOCK("last place unknown; cannot tell whether %s runs it",
+			      host_name(h, unknown_host));
 		} else if (!seen && open_host) {
 			BLOCK("last place unknown; waiting until lost host %s is proven off",
 			      host_name(h, open_host));
@@ -305,13 +348,6 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 	}
 }
 
-static bool is_member_id(const struct havmd *h, uint32_t id)
-{
-	for (size_t i = 0; i < h->cluster.n_cpg; i++)
-		if (h->cluster.cpg_members[i] == id)
-			return true;
-	return false;
-}
 
 /* One more stop where it ran: how many within its restart window. */
 static uint32_t crash_count(struct vm_track *t, const struct vm_spec *spec, uint64_t now)
@@ -336,7 +372,9 @@ static int send_action(struct havmd *h, uint8_t action, uint32_t target, const c
 {
 	static uint8_t buf[HAVM_WIRE_MSG_MAX];
 	struct wire_vm_action a = {
-		.id = ++h->vm.next_action, .coordinator_inc = h->incarnation, .target = target,
+		/* Unique across coordinator lives: a late result of another
+		 * life's action never settles one of ours. */
+		.id = h->incarnation * 1000000 + ++h->vm.next_action, .coordinator_inc = h->incarnation, .target = target,
 		.action = action, .cfg_version = h->vm.cfg->version,
 	};
 	int n;
@@ -352,66 +390,73 @@ static int send_action(struct havmd *h, uint8_t action, uint32_t target, const c
 }
 
 /* Follow what the reports show: VMs that stopped running where they ran
- * (a crash, a guest shutdown, a host lost), actions that took effect. */
-static void observe(struct havmd *h, const struct place_vm *vms, size_t n, uint64_t now)
+ * (a crash, a guest shutdown, a host lost), actions that took effect. A
+ * VM counts as stopped where it ran only when that host's report of the
+ * same life lists its domains without it, or the host left: a havmd that
+ * restarts, or a libvirt that has not listed yet, says nothing. */
+static void observe(struct havmd *h, const struct havmd_snapshot *s, const struct place_vm *vms,
+		    size_t n, uint64_t now)
 {
 	for (size_t k = 0; k < n; k++) {
 		const struct vm_spec *spec = vms[k].spec;
 		struct vm_track *t = vm_track_get(h, spec->name);
-		bool running = vms[k].where == PLACE_RUNNING;
+		const struct wire_vm_report *r;
+		bool gone;
+		uint32_t was;
 
 		if (!t)
 			continue;
-		if (running) {
-			if (t->inflight_id && t->inflight_action == WIRE_VM_START &&
-			    vms[k].host == t->inflight_host)
-				t->inflight_id = 0;
-			if (t->running_on != vms[k].host && t->running_on == 0) {
-				t->failures = 0;
-				t->failed_host = 0;
-			}
-			t->running_on = vms[k].host;
-			t->last_host = vms[k].host;
-			continue;
-		}
-		if (t->running_on) {
-			uint32_t was = t->running_on;
-			bool stopping = t->inflight_id && t->inflight_action == WIRE_VM_STOP;
-			bool gone = !is_member_id(h, was);
-
-			t->running_on = 0;
-			if (!spec->stopped && !stopping) {
-				/* Crashes count toward the restart limit; a lost host
-				 * does not (its VMs are not at fault). */
-				if (!gone)
-					t->crash_restarts = crash_count(t, spec, now);
-				event_record(h, HAVM_EV_VM_LOST, gone ? LOG_NOTICE : LOG_WARNING, was,
-					     spec->name, "reason=\"%s\"%s",
-					     gone ? "its host left the cluster"
-						  : "it stopped running there (crash or shutdown)",
-					     !gone && t->crash_restarts > spec->max_restarts + 1
-						     ? "; restart limit reached"
-						     : "");
-				if (!gone && t->crash_restarts > spec->max_restarts + 1) {
-					t->failed = true;
-					event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, was, spec->name,
-						     "reason=\"stopped %u times within %u s\"; left "
-						     "stopped until `havm vm start %s`",
-						     t->crash_restarts, spec->restart_window_s,
-						     spec->name);
-				} else if (!gone && t->crash_restarts) {
-					t->not_before_ms = now + backoff_ms(t->crash_restarts);
-					snprintf(t->last_reason, sizeof(t->last_reason),
-						 "it stopped on %s (restart %u of %u in place)",
-						 host_name(h, was), t->crash_restarts,
-						 spec->max_restarts);
-				}
-			}
-		}
 		if (t->inflight_id && now - t->inflight_ms > h->cfg.vms_start_timeout_ms + 15000) {
 			log_warn("vm: no outcome for the action on vm=%s host=%s; forgetting it",
 				 spec->name, host_name(h, t->inflight_host));
 			t->inflight_id = 0;
+		}
+		if (vms[k].where == PLACE_RUNNING) {
+			r = current_report(h, vms[k].host);
+			if (t->inflight_id && t->inflight_action == WIRE_VM_START &&
+			    vms[k].host == t->inflight_host)
+				t->inflight_id = 0;
+			t->running_on = vms[k].host;
+			t->running_inc = r ? r->incarnation : 0;
+			t->last_host = vms[k].host;
+			t->lease_ready = true;
+			continue;
+		}
+		if (!t->running_on)
+			continue;
+		was = t->running_on;
+		gone = !is_member(s, was) && !in_quorum(s, was);
+		r = current_report(h, was);
+		if (!gone && (!r || !(r->flags & WIRE_VM_REPORT_LISTED) ||
+			      r->incarnation != t->running_inc))
+			continue; /* not known yet whether it still runs there */
+		t->running_on = 0;
+		if (spec->stopped || (t->inflight_id && t->inflight_action == WIRE_VM_STOP))
+			continue;
+		/* Crashes count toward the restart limit; a lost host does not
+		 * (its VMs are not at fault). */
+		if (!gone)
+			t->crash_restarts = crash_count(t, spec, now);
+		event_record(h, HAVM_EV_VM_LOST, gone ? LOG_NOTICE : LOG_WARNING, was, spec->name,
+			     "reason=\"%s\"%s",
+			     gone ? "its host left the cluster"
+				  : "it stopped running there (crash or shutdown)",
+			     !gone && t->crash_restarts > spec->max_restarts + 1
+				     ? "; restart limit reached"
+				     : "");
+		if (gone)
+			continue;
+		if (t->crash_restarts > spec->max_restarts + 1) {
+			t->failed = true;
+			event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, was, spec->name,
+				     "reason=\"stopped %u times within %u s\"; left stopped until "
+				     "`havm vm start %s`",
+				     t->crash_restarts, spec->restart_window_s, spec->name);
+		} else {
+			t->not_before_ms = now + backoff_ms(t->crash_restarts);
+			snprintf(t->last_reason, sizeof(t->last_reason),
+				 "it stopped on %s (restart %u of %u in place)", host_name(h, was),
+				 t->crash_restarts, spec->max_restarts);
 		}
 	}
 }
@@ -510,11 +555,33 @@ static void tell_pending(struct havmd *h, struct vm_track *t, const char *vm, co
 	event_record(h, HAVM_EV_VM_PENDING, LOG_NOTICE, 0, vm, "reason=\"%s\"", reason);
 }
 
+/*
+ * Every member has reported since the last membership change: a report
+ * sent before it (a start under way, not yet listed) may be older than
+ * what that host does now, and a coordinator that just took over must not
+ * decide on it.
+ */
+static bool reports_fresh(const struct havmd *h)
+{
+	for (size_t i = 0; i < h->cluster.n_cpg; i++) {
+		uint32_t id = h->cluster.cpg_members[i];
+		bool ok = false;
+
+		for (size_t k = 0; k < WIRE_NODES_MAX && !ok; k++) {
+			const struct vm_member *m = &h->vm.members[k];
+			ok = m->have && m->nodeid == id && m->view_seq == h->vm.view_seq;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static bool may_act(const struct havmd *h)
 {
 	return h->vm.on && h->cluster.up && h->cluster.coordinator != 0 &&
 	       h->cluster.coordinator == h->cluster.local_nodeid && cluster_synced(h) &&
-	       vmcfg_sync_agreed(h);
+	       vmcfg_sync_agreed(h) && reports_fresh(h);
 }
 
 void vm_coord_tick(struct havmd *h, uint64_t now)
@@ -531,9 +598,11 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	size_t n_hosts = 0, n = v->cfg->n_vms;
 
 	if (!may_act(h)) {
-		if (v->was_coordinator) {
-			/* Another coordinator decides from the reports now; what
-			 * we tracked would be stale when we are again. */
+		if (v->was_coordinator && h->cluster.coordinator != h->cluster.local_nodeid) {
+			/* Another coordinator (or none) decides now; what we
+			 * tracked would be stale when we are again. A pause
+			 * while we stay coordinator (a join, a configuration
+			 * being synchronised) keeps it. */
 			v->n_track = 0;
 			v->was_coordinator = false;
 		}
@@ -553,7 +622,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		}
 	}
 	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
-	observe(h, vms, n, now);
+	observe(h, &s, vms, n, now);
 	/* observe may have changed back-offs and limits: decide on the latest. */
 	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
 	for (size_t k = 0; k < v->n_track; k++)
@@ -623,7 +692,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
 {
-	struct vm_track *t = h->vm.was_coordinator ? vm_track_get(h, r->vm) : NULL;
+	struct vm_track *t = h->vm.was_coordinator ? (struct vm_track *)track_find(h, r->vm) : NULL;
 	const struct vm_spec *spec = vmcfg_find(h->vm.cfg, r->vm);
 	uint64_t now = clock_now_ms();
 	uint64_t took = t && t->inflight_id == r->id ? now - t->inflight_ms : 0;
@@ -633,6 +702,7 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	t->inflight_id = 0;
 	if (r->rc == 0) {
 		t->failures = 0;
+		t->busy = 0;
 		t->failed_host = 0;
 		if (r->action == WIRE_VM_START) {
 			t->running_on = from;
@@ -646,15 +716,22 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 		}
 		return;
 	}
-	t->failures++;
+	/*
+	 * A lease held elsewhere is not the VM's fault, and it ends: a dead
+	 * host's lease is freed by our reclaim or by sanlock after its
+	 * host-dead timeout. Such failures only space the retries; others
+	 * count toward START_FAILURES_MAX.
+	 */
+	if (r->rc == -EBUSY)
+		t->busy++;
+	else
+		t->failures++;
 	t->failed_host = from;
-	t->not_before_ms = now + backoff_ms(t->failures);
+	t->not_before_ms = now + backoff_ms(r->rc == -EBUSY ? t->busy : t->failures);
 	/* Prepared again before the next start: the failure may be the lease. */
 	if (r->action == WIRE_VM_START)
 		t->lease_ready = false;
-	snprintf(t->last_reason, sizeof(t->last_reason), "%s on %s failed: %.100s",
-		 r->action == WIRE_VM_START ? "start" : "stop", host_name(h, from), r->message);
-	if (r->action == WIRE_VM_START && t->failures >= START_FAILURES_MAX) {
+	if (r->action == WIRE_VM_START && r->rc != -EBUSY && t->failures >= START_FAILURES_MAX) {
 		t->failed = true;
 		event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, from, r->vm,
 			     "reason=\"%u starts failed in a row, the last: %s\"; left stopped "

@@ -44,7 +44,10 @@
 
 static int32_t on_monitor(int32_t fd, int32_t revents, void *data);
 
-static void monitor_close(struct havmd *h, const char *why)
+/* KILL: the child may still run (we close on it); false after its pipe
+ * ended, when it has exited and the SIGCHLD handler may have reaped it
+ * already (its pid could then be another process's). */
+static void monitor_close(struct havmd *h, const char *why, bool kill_it)
 {
 	struct vm_state *v = &h->vm;
 
@@ -52,7 +55,7 @@ static void monitor_close(struct havmd *h, const char *why)
 		qb_loop_poll_del(h->loop, v->monitor_fd);
 		close(v->monitor_fd);
 	}
-	if (v->monitor_pid > 0)
+	if (v->monitor_pid > 0 && kill_it)
 		kill(v->monitor_pid, SIGKILL); /* reaped by the workers' SIGCHLD handler */
 	v->monitor_fd = -1;
 	v->monitor_pid = 0;
@@ -93,8 +96,12 @@ static int monitor_spawn(struct havmd *h)
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);
-		close(fds[0]);
-		_exit(virt_monitor_run(VM_LIBVIRT_URI, fds[1]) == 0 ? 0 : 1);
+		/* Nothing of havmd's (corosync, the control socket) in libvirt's
+		 * hands: only the pipe, as descriptor 3. */
+		if (fds[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(fds[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		_exit(virt_monitor_run(VM_LIBVIRT_URI, 3) == 0 ? 0 : 1);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
@@ -103,7 +110,7 @@ static int monitor_spawn(struct havmd *h)
 	v->linelen = 0;
 	memset(v->parser, 0, sizeof(*v->parser));
 	if (qb_loop_poll_add(h->loop, QB_LOOP_MED, fds[0], POLLIN, h, on_monitor) < 0) {
-		monitor_close(h, "cannot watch the monitor's pipe");
+		monitor_close(h, "cannot watch the monitor's pipe", true);
 		return -EIO;
 	}
 	log_info("vm: libvirt monitor started pid=%ld uri=%s", (long)pid, VM_LIBVIRT_URI);
@@ -150,7 +157,7 @@ static int32_t on_monitor(int32_t fd, int32_t revents, void *data)
 		if (n <= 0) {
 			log_warn("vm: the libvirt monitor ended; restarting it in %d ms",
 				 VM_MONITOR_RESTART_MS);
-			monitor_close(h, "monitor ended (libvirtd stopped or restarted?)");
+			monitor_close(h, "monitor ended (libvirtd stopped or restarted?)", false);
 			return 0;
 		}
 		for (ssize_t i = 0; i < n; i++) {
@@ -191,7 +198,7 @@ void vm_host_stop(struct havmd *h)
 	if (v->monitor_fd >= 0 || v->monitor_pid > 0) {
 		bool ok = v->libvirt_ok;
 		v->libvirt_ok = false; /* no event while stopping */
-		monitor_close(h, "havmd stopping");
+		monitor_close(h, "havmd stopping", true);
 		v->libvirt_ok = ok;
 	}
 	free(v->parser);
@@ -215,7 +222,7 @@ static const struct virt_dom *virt_find(const struct vm_state *v, const char *na
 	if (!v->have_virt)
 		return NULL;
 	for (size_t i = 0; i < v->virt->n_doms; i++)
-		if (strcmp(v->virt->doms[i].name, name) == 0)
+		if (v->virt->doms[i].state != VIRT_SHUTOFF && strcmp(v->virt->doms[i].name, name) == 0)
 			return &v->virt->doms[i];
 	return NULL;
 }
@@ -235,7 +242,6 @@ static uint8_t wire_state(enum virt_state s)
 static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_report *r)
 {
 	const struct vm_state *v = &h->vm;
-	uint64_t now = clock_now_ms();
 
 	memset(r, 0, sizeof(*r));
 	r->incarnation = h->incarnation;
@@ -280,8 +286,6 @@ static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_r
 		}
 		if (w)
 			continue; /* listed by libvirt: its own state is the truth */
-		if (j->worker_id == 0 && now - j->started_ms > STARTED_HOLD_MS)
-			continue;
 		w = &r->doms[r->n_doms++];
 		snprintf(w->name, sizeof(w->name), "%s", j->vm);
 		w->state = j->worker_id ? WIRE_VM_STARTING : WIRE_VM_RUNNING;
@@ -330,6 +334,7 @@ struct start_arg {
 	char shared[HAVM_PATH_MAX + 1];
 	char lease_path[HAVM_PATH_MAX + 1];
 	uint64_t offset;
+	uint32_t host_id; /* ours in the lockspace: the node id */
 	uint8_t action;
 };
 
@@ -403,6 +408,25 @@ static int job_run(void *arg, void *out, size_t *len)
 		goto done;
 	}
 	rc = virt_start(VM_LIBVIRT_URI, lxml, msg, 512);
+	if (rc == 0) {
+		/*
+		 * Proof that the lease is held, by us: libvirt ignores a <lease>
+		 * unless qemu.conf has lock_manager = "sanlock", and a VM
+		 * running without its lease is one that could run twice.
+		 */
+		uint64_t owner = 0, gen = 0;
+		int lr = lease_owner(a->lease_path, a->vm, a->offset, &owner, &gen);
+
+		if (lr == 0 && owner != a->host_id) {
+			virt_destroy(VM_LIBVIRT_URI, a->vm, NULL, 0);
+			snprintf(msg, 512,
+				 "started without holding its lease (owner %llu): is lock_manager = "
+				 "\"sanlock\" set in this host's qemu.conf? (see conf/libvirt); "
+				 "stopped it",
+				 (unsigned long long)owner);
+			rc = -ENOLCK;
+		}
+	}
 done:
 	free(xml);
 	free(lxml);
@@ -506,6 +530,7 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 	}
 	snprintf(args[slot].shared, sizeof(args[slot].shared), "%s", h->cfg.vms_shared_dir);
 	snprintf(args[slot].lease_path, sizeof(args[slot].lease_path), "%s", h->cfg.storage_path);
+	args[slot].host_id = h->cluster.local_nodeid;
 	rc = worker_start(h, a->action == WIRE_VM_START ? "vm start" : "vm stop",
 			  a->action == WIRE_VM_START ? h->cfg.vms_start_timeout_ms
 						     : STOP_GRACE_MS + 15000,
@@ -538,8 +563,11 @@ void vm_host_tick(struct havmd *h, uint64_t now)
 	/* A start held as running: the monitor lists it now, or the hold ends. */
 	for (size_t i = 0; i < VM_JOBS_MAX; i++) {
 		struct vm_job *j = &v->jobs[i];
+		/* The hold times out only while libvirt answers: a hung libvirt
+		 * lists nothing, and the VM most likely runs. */
 		if (j->used && j->worker_id == 0 &&
-		    (virt_find(v, j->vm) || now - j->started_ms > STARTED_HOLD_MS)) {
+		    ((virt_find(v, j->vm) && v->virt_ms > j->started_ms) ||
+		     (v->libvirt_ok && v->virt_ms > j->started_ms + STARTED_HOLD_MS))) {
 			*j = (struct vm_job){ 0 };
 			v->report_dirty = true;
 		}

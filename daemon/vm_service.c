@@ -112,6 +112,7 @@ static void store_report(struct havmd *h, const struct wire_vm_report *r, uint32
 	slot->have = true;
 	slot->nodeid = nodeid;
 	slot->recv_ms = clock_now_ms();
+	slot->view_seq = h->vm.view_seq;
 	memcpy(&slot->r, r, sizeof(*r));
 }
 
@@ -159,7 +160,7 @@ static int vm_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len
 
 static void vm_on_view(struct havmd *h, const struct cluster_view *v)
 {
-	bool joined = false;
+	bool changed = v->n_cpg != h->cluster.n_cpg;
 
 	if (!h->vm.on)
 		return;
@@ -168,20 +169,22 @@ static void vm_on_view(struct havmd *h, const struct cluster_view *v)
 		bool still = false;
 		for (size_t k = 0; k < v->n_cpg; k++)
 			still = still || v->cpg_members[k] == h->cluster.cpg_members[i];
-		if (!still)
+		if (!still) {
 			vmcfg_sync_member_left(h, h->cluster.cpg_members[i]);
+			changed = true;
+		}
 	}
-	for (size_t k = 0; k < v->n_cpg; k++) {
-		bool was = false;
-		for (size_t i = 0; i < h->cluster.n_cpg; i++)
-			was = was || v->cpg_members[k] == h->cluster.cpg_members[i];
-		joined = joined || !was;
-	}
-	/* A newcomer has none of our reports: send ours again. */
-	if (joined)
+	/*
+	 * Any change of membership: everyone reports again, and the
+	 * coordinator waits for those reports (vm_coord.c, reports_fresh), so
+	 * that a newcomer has our report and a new coordinator decides on
+	 * reports sent after the change, not on older ones.
+	 */
+	if (changed) {
+		h->vm.view_seq++;
 		h->vm.report_dirty = true;
-	if (joined)
 		vm_host_report(h, true);
+	}
 	soon(h);
 }
 

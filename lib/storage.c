@@ -230,7 +230,11 @@ int lease_prepare(const char *path, const char *name, uint64_t offset)
 	uint64_t owner = 0, gen = 0;
 	int rc = lease_name_at(path, offset, cur, sizeof(cur));
 
-	if (rc == -ENOTCONN || rc == -ECONNREFUSED)
+	/* Written only where sanlock says no lease is (-ENODATA: no leader
+	 * there) or where it read one: any other failure (I/O, a timeout)
+	 * says nothing about a holder, and a write then could take a lease
+	 * from under a running VM. */
+	if (rc && rc != -ENODATA)
 		return rc;
 	if (rc == 0 && strcmp(cur, name) == 0)
 		return 0; /* ready: nothing written, so a holder keeps it */

@@ -29,6 +29,7 @@
 #define STORAGE_VM_OFFSET(slot) ((uint64_t)(2 + (slot)) * STORAGE_ALIGN)
 #define STORAGE_SIZE STORAGE_VM_OFFSET(STORAGE_VM_SLOTS)
 #define STORAGE_HOST_ID_MAX 2000 /* sanlock's limit with 1 MiB alignment */
+#define STORAGE_LEASE_NAME_MAX 47 /* a lease's name (a VM's): sanlock keeps 48 bytes */
 
 /*
  * What the area looks like. 0: initialised by havm; -ENOENT: the path does
