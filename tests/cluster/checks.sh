@@ -195,23 +195,35 @@ storage_cluster() {
 # A qemu process is not yet a running VM: libvirt starts every qemu with its
 # vCPUs stopped (-S) and only lets them run once the domain's lease is
 # acquired, so a start that sanlock refuses leaves a paused qemu on that
-# host for half a second before libvirt kills it; the destination of a live
-# migration is paused too until the source has stopped. A VM runs where a
-# vCPU thread of its qemu ("CPU n/KVM", named by libvirt's debug-threads=on)
-# is not parked in futex(2) (syscall 202 in /proc/PID/task/TID/syscall) but
-# in KVM_RUN or on a CPU: the kernel's view, with no lag. A qemu with no
-# thread of that name counts as running (never hide a double). Caveat:
-# under TCG (no /dev/kvm) a halted vCPU also waits in futex, so an idle
-# (cli; hlt) guest reads as paused there: use busy guests then.
+# host for up to a second or two before libvirt kills it; the destination
+# of a live migration is paused too until the source has stopped. So a VM
+# runs where a vCPU thread of its qemu ("CPU n/KVM", named by libvirt's
+# debug-threads=on) is running guest code, as the kernel shows it, with no
+# lag: the thread is in ioctl(KVM_RUN) (/proc/PID/task/TID/syscall "16 FD
+# 0xae80 ...": a halted idle guest sleeps there), or it is on a CPU
+# ("running": a busy guest) having used more than VM_VCPU_RAN_NS (20 ms)
+# of CPU (/proc/PID/task/TID/schedstat). A vCPU stopped by libvirt waits in
+# futex(2); one that never ran guest code has used 0.5-2.5 ms setting
+# itself up (measured here), and may be seen on a CPU doing so or dying, so
+# the threshold; ten ms of a freshly resumed guest used about 18. A qemu
+# that has no such thread yet (starting) or any more (exiting) does not
+# run; one whose command line lacks debug-threads=on counts as running
+# (nothing to go by: never hide a double). Caveats: a guest just resumed runs its firmware,
+# with many exits to qemu, for its first ~0.1 s and may read paused then
+# (poll: wait_until 5 vm_runs_on NAME HOSTS); a vCPU of a guest doing I/O may be
+# in userspace for a moment (read as paused in that one sample); under TCG
+# (no /dev/kvm) a halted vCPU waits in futex, so an idle (cli; hlt) guest
+# reads as paused there: use busy guests then.
 
 # _vm_scan: every qemu of this run now, into _VM_PIDS, _VM_HOSTS, _VM_NAMES
 # and _VM_RUNS (1 = a vCPU runs, 0 = paused). Builtins only in the loops
 # (read, mapfile, test -ef; no $(...)): the sampler runs this every
 # VM_SAMPLE_MS on a busy 2-core machine.
 _vm_scan() {
-	local p c i k host name t sc runs cpus
+	local p c i k host name t sc req ns runs cpus
 	local -a argv
 	_VM_PIDS=() _VM_HOSTS=() _VM_NAMES=() _VM_RUNS=()
+	_VM_DEBUG=
 	for p in /proc/[0-9]*; do
 		read -r c 2>/dev/null <"$p/comm" || continue
 		case $c in qemu-system-*) ;; *) continue ;; esac
@@ -234,11 +246,28 @@ _vm_scan() {
 		for t in "$p"/task/*; do
 			read -r c 2>/dev/null <"$t/comm" || continue
 			case $c in "CPU "*/*) ;; *) continue ;; esac
+			# a thread that cannot be read has just exited
+			read -r ns _ 2>/dev/null <"$t/schedstat" || continue
+			read -r sc _ req _ 2>/dev/null <"$t/syscall" || continue
 			cpus=$((cpus + 1))
-			read -r sc _ 2>/dev/null <"$t/syscall" || continue
-			if [ "$sc" != 202 ]; then runs=1; break; fi
+			[ -z "${VM_SAMPLE_DEBUG:-}" ] || _VM_DEBUG="$_VM_DEBUG ${p#/proc/}/${t##*/}:$ns:$sc:$req"
+			if [ "$sc" = 16 ] && [ "$req" = 0xae80 ]; then runs=1; break; fi
+			case $ns in '' | *[!0-9]*) continue ;; esac
+			if [ "$sc" = running ] && [ "$ns" -gt "${VM_VCPU_RAN_NS:-20000000}" ]; then
+				runs=1
+				break
+			fi
 		done
-		[ "$cpus" = 0 ] && runs=1
+		if [ "$cpus" = 0 ]; then
+			# No vCPU thread: guest code runs in no other thread, so
+			# with debug-threads=on (libvirt's) the qemu is still
+			# setting up or exiting; without it the threads have no
+			# names to go by and it counts as running. An exiting one
+			# (memory, so command line, gone) does not count at all.
+			case ${argv[k + 1]:-} in *debug-threads=on*) runs=0 ;; *) runs=1 ;; esac
+			mapfile -d '' -t argv 2>/dev/null <"$p/cmdline" || continue
+			[ "${#argv[@]}" -gt 0 ] || continue
+		fi
 		_VM_PIDS+=("${p#/proc/}") _VM_HOSTS+=("$host") _VM_NAMES+=("$name") _VM_RUNS+=("$runs")
 	done
 }
@@ -247,6 +276,8 @@ _vm_scan() {
 #   EPOCH_MS NAME@HOST NAME@HOST:paused ...
 # NAME@HOST: VM NAME runs on host HOST; NAME@HOST:paused: a qemu for NAME
 # is there but its vCPUs do not run (see above).
+# VM_SAMPLE_DEBUG=1 appends " # PID/TID:RUN_NS:SYSCALL:ARG2 ..." for each
+# vCPU thread read (assert_never_two stops reading a line at the #).
 vm_sample() {
 	local k line
 	line=$(harness_now_ms)
@@ -255,7 +286,7 @@ vm_sample() {
 		line="$line ${_VM_NAMES[k]}@${_VM_HOSTS[k]}"
 		[ "${_VM_RUNS[k]}" = 1 ] || line="$line:paused"
 	done
-	printf '%s\n' "$line"
+	printf '%s%s\n' "$line" "${_VM_DEBUG:+ #$_VM_DEBUG}"
 }
 
 # vm_hosts NAME: the hosts (indexes, ascending, space-separated) where VM
@@ -275,6 +306,10 @@ _vm_hosts() {
 	[ -z "$out" ] || printf '%s\n' $out | sort -nu | tr '\n' ' ' | sed 's/ $//'
 	echo
 }
+
+# vm_runs_on NAME "HOSTS": VM NAME runs on exactly HOSTS (e.g. "2", "1 3",
+# "" for nowhere), for wait_until.
+vm_runs_on() { [ "$(vm_hosts "$1")" = "${2:-}" ]; }
 
 # vm_pid i NAME: the pid of the qemu for VM NAME on host i (status 1 if
 # there is none).
@@ -344,6 +379,7 @@ assert_never_two() {
 			delete pz
 			for (f = 2; f <= NF; f++) {
 				tok = $f
+				if (tok ~ /^#/) break # VM_SAMPLE_DEBUG detail
 				paused = sub(/:paused$/, "", tok)
 				k = split(tok, a, "@")
 				vm = substr(tok, 1, length(tok) - length(a[k]) - 1)
