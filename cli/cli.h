@@ -58,6 +58,7 @@ int doc_fetch(uint8_t kind, const char *arg, char **out, size_t *len);
 struct vm_spec;
 struct havm_config;
 int vm_change_send(const char *text, size_t len, uint64_t *version);
+int vm_change_send_retry(const char *text, size_t len, uint64_t *version);
 int vm_xml_check(const char *path, const char *shared_dir, const char *name, struct vm_spec *spec);
 int vm_load_config(const char *path, struct havm_config *cfg);
 

@@ -94,7 +94,7 @@ static int load(const char *file, const char *config)
 		fprintf(stderr, "havm: out of memory\n");
 		return HAVM_EXIT_ERROR;
 	}
-	rc = vm_change_send(out, len, &version);
+	rc = vm_change_send_retry(out, len, &version);
 	free(out);
 	if (rc == HAVM_EXIT_OK)
 		printf("configuration loaded (version %llu)\n", (unsigned long long)version);

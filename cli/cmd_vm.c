@@ -159,6 +159,27 @@ int vm_change_send(const char *text, size_t len, uint64_t *version)
 	return rc;
 }
 
+/*
+ * vm_change_send, tried again while havmd answers CONFLICT (another change
+ * came first, or the hosts are synchronising after a change or a join):
+ * quietly, for up to about 15 s, then with its message.
+ */
+int vm_change_send_retry(const char *text, size_t len, uint64_t *version)
+{
+	int rc = HAVM_EXIT_ERROR;
+
+	for (int attempt = 0; attempt < 30; attempt++) {
+		ctl_last_status = HAVM_OK;
+		ctl_quiet = attempt < 29;
+		rc = vm_change_send(text, len, version);
+		ctl_quiet = false;
+		if (rc != HAVM_EXIT_ERROR || ctl_last_status != HAVM_E_CONFLICT)
+			break;
+		usleep(500 * 1000);
+	}
+	return rc;
+}
+
 static int send_change(const struct vmcfg_change *ch, const char *done)
 {
 	size_t len = 0;
@@ -170,7 +191,7 @@ static int send_change(const struct vmcfg_change *ch, const char *done)
 		fprintf(stderr, "havm: out of memory\n");
 		return HAVM_EXIT_ERROR;
 	}
-	rc = vm_change_send(text, len, &version);
+	rc = vm_change_send_retry(text, len, &version);
 	free(text);
 	if (rc == HAVM_EXIT_OK)
 		printf("%s (configuration version %llu)\n", done, (unsigned long long)version);

@@ -626,6 +626,8 @@ static void on_reclaim_done(struct havmd *h, void *ctx, int status, const void *
 		     "incarnation=%llu reclaimed=%u leases=%u elapsed_ms=%llu",
 		     (unsigned long long)c.inc, o.reclaimed, o.leases,
 		     (unsigned long long)(clock_now_ms() - c.started_ms));
+	/* The VM service waits for the leases: tell it now. */
+	services_facts_changed(h);
 }
 
 /*

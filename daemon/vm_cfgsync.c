@@ -556,9 +556,11 @@ void vmcfg_sync_submit(struct havmd *h, qb_ipcs_connection_t *c, uint32_t ipc_id
 		return;
 	}
 	if (!vmcfg_sync_agreed(h)) {
-		ctl_reply_error(h, c, ipc_id, HAVM_E_REFUSED,
-				"the hosts are synchronising the configuration (a host joined); "
-				"try again in a few seconds");
+		/* CONFLICT: the CLI tries again by itself for a while (every
+		 * change makes the hosts report their new version). */
+		ctl_reply_error(h, c, ipc_id, HAVM_E_CONFLICT,
+				"the hosts are synchronising the configuration (a change or a "
+				"join under way); try again in a few seconds");
 		return;
 	}
 	for (size_t i = 0; i < VM_PENDING_MAX && !p; i++)

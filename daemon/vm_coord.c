@@ -414,8 +414,17 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 		if (vms[k].where == PLACE_RUNNING) {
 			r = current_report(h, vms[k].host);
 			if (t->inflight_id && t->inflight_action == WIRE_VM_START &&
-			    vms[k].host == t->inflight_host)
+			    vms[k].host == t->inflight_host) {
+				/* Seen running before its result came: the start is
+				 * done; the result, when it comes, is not ours then. */
 				t->inflight_id = 0;
+				t->failures = 0;
+				t->busy = 0;
+				t->failed_host = 0;
+				event_record(h, HAVM_EV_VM_STARTED, LOG_NOTICE, vms[k].host, spec->name,
+					     "elapsed_ms=%llu",
+					     (unsigned long long)(now - t->inflight_ms));
+			}
 			t->running_on = vms[k].host;
 			t->running_inc = r ? r->incarnation : 0;
 			t->last_host = vms[k].host;
@@ -678,8 +687,8 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 			t->pending_reason[0] = '\0';
 			if (action == WIRE_VM_START)
 				event_record(h, HAVM_EV_VM_PLACED, LOG_NOTICE, target, name,
-					     "host=%s reason=\"%s\" priority=%d", host_name(h, target),
-					     out[k].reason, vms[k].spec->priority);
+					     "reason=\"%s\" priority=%d", out[k].reason,
+					     vms[k].spec->priority);
 			else
 				log_notice("vm: stopping vm=%s host=%s reason=\"state=stopped\"", name,
 					   host_name(h, target));
@@ -708,11 +717,9 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 			t->running_on = from;
 			t->last_host = from;
 			event_record(h, HAVM_EV_VM_STARTED, LOG_NOTICE, from, r->vm,
-				     "host=%s elapsed_ms=%llu", host_name(h, from),
-				     (unsigned long long)took);
+				     "elapsed_ms=%llu", (unsigned long long)took);
 		} else {
-			event_record(h, HAVM_EV_VM_STOPPED, LOG_NOTICE, from, r->vm, "host=%s",
-				     host_name(h, from));
+			event_record(h, HAVM_EV_VM_STOPPED, LOG_NOTICE, from, r->vm, "reason=\"state=stopped\"");
 		}
 		return;
 	}

@@ -48,9 +48,14 @@ samples=$HARNESS_RUNDIR/vm.samples
 vm_sampler_start "$samples"
 wait_until 90 test "$(count_status 2 running 2>/dev/null || echo 0)" = $NVM ||
 	harness_fail "not every VM runs: $(vms_json 2 | jq -c '[.vms[] | {name, status, host, reason}]')"
+# A guest reads as running once its vCPU has run (a moment after libvirt
+# says so): each on exactly one host, and the one havm names.
+one_host() { [ "$(vm_hosts "$1" | wc -w)" = 1 ]; }
 for v in $(seq 1 $NVM); do
-	h=$(vm_hosts "vm$v")
-	[ "$(echo "$h" | wc -w)" = 1 ] || harness_fail "vm$v runs on hosts '$h'"
+	wait_until 10 one_host "vm$v" || harness_fail "vm$v runs on hosts '$(vm_hosts "vm$v")'"
+	want=$(vms_json 1 | jq -r ".vms[] | select(.name == \"vm$v\") | .host")
+	[ "node$(vm_hosts "vm$v" | tr -d ' ')" = "$want" ] ||
+		harness_fail "vm$v runs on node$(vm_hosts "vm$v"), havm says $want"
 done
 per_host=$(vms_json 1 | jq -c '[.vms[] | .host] | group_by(.) | map({(.[0]): length}) | add')
 harness_pass "all $NVM VMs run, each on one host, spread: $per_host"
