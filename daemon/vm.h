@@ -135,6 +135,10 @@ struct vm_state {
 	bool was_coordinator;
 	uint64_t prepare_job;       /* the lease prepare job under way; 0 none */
 	uint64_t host_closed_ms[HAVM_HOSTS_MAX]; /* when a lost host was seen proven off */
+	uint64_t host_lost_ms[HAVM_HOSTS_MAX];   /* when a host was seen lost, not proven off */
+	/* isolation (vms.isolation): since when we have no quorum; done */
+	uint64_t noquorum_since_ms;
+	bool isolation_done;
 	uint64_t timer;
 };
 

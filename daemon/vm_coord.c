@@ -41,6 +41,10 @@
  * frees a dead host's leases by itself after its host-dead timeout). */
 #define LEASE_WAIT_MS 30000
 #define START_FAILURES_MAX 6     /* consecutive failed starts before "failed" */
+/* vms.isolation = "stop": the VMs of a host lost and not proven off are
+ * tried (their leases decide) this long after its isolation grace: by then
+ * an isolated host has stopped them and freed their leases. */
+#define ISOLATION_MARGIN_MS 10000
 #define BACKOFF_MAX_MS 30000
 
 struct vm_track *vm_track_get(struct havmd *h, const char *name)
@@ -186,6 +190,14 @@ static const char *host_name(const struct havmd *h, uint32_t id)
 	return i >= 0 ? h->cfg.hosts[i].name : "?";
 }
 
+/* vms.isolation = "stop" and host I lost long enough that, if it is
+ * isolated rather than dead, it has stopped its VMs. */
+static bool isolation_over(const struct havmd *h, int i, uint64_t now)
+{
+	return i >= 0 && h->cfg.vms_isolation == HAVM_ISOLATION_STOP && h->vm.host_lost_ms[i] &&
+	       now - h->vm.host_lost_ms[i] > h->cfg.vms_isolation_grace_ms + ISOLATION_MARGIN_MS;
+}
+
 static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, size_t i,
 		      const uint32_t *fail, struct place_host *p)
 {
@@ -312,9 +324,13 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			BLOCK("cannot tell whether %s still runs it (%s)", h->cfg.hosts[hi].name,
 			      is_member(s, seen) ? "its libvirt has not reported"
 						 : "its havmd is not running");
-		} else if (hi >= 0 && !is_member(s, seen) && s->host_open[hi]) {
-			BLOCK("its host %s is lost; waiting until it is proven off",
-			      h->cfg.hosts[hi].name);
+		} else if (hi >= 0 && !is_member(s, seen) && s->host_open[hi] &&
+			   !isolation_over(h, hi, now)) {
+			BLOCK("its host %s is lost; waiting until it is proven off%s",
+			      h->cfg.hosts[hi].name,
+			      h->cfg.vms_isolation == HAVM_ISOLATION_STOP
+				      ? " or has stopped it (isolation)"
+				      : "");
 		} else if (hi >= 0 && !is_member(s, seen) && s->host_closed[hi] &&
 			   !s->host_leases_free[hi] &&
 			   (s->host_reclaiming[hi] || now - h->vm.host_closed_ms[hi] < LEASE_WAIT_MS)) {
@@ -323,7 +339,7 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		} else if (!seen && unknown_host) {
 			BLOCK("last place unknown; cannot tell whether %s runs it",
 			      host_name(h, unknown_host));
-		} else if (!seen && open_host) {
+		} else if (!seen && open_host && !isolation_over(h, host_index(h, open_host), now)) {
 			BLOCK("last place unknown; waiting until lost host %s is proven off",
 			      host_name(h, open_host));
 		}
@@ -412,7 +428,14 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			t->inflight_id = 0;
 		}
 		if (vms[k].where == PLACE_RUNNING) {
+			const struct wire_vm_dom *d;
+
 			r = current_report(h, vms[k].host);
+			d = report_dom(r, spec->name);
+			/* A start under way holds its place (nothing else may
+			 * start it) but is not running yet: it may still fail. */
+			if (d && d->state == WIRE_VM_STARTING)
+				continue;
 			if (t->inflight_id && t->inflight_action == WIRE_VM_START &&
 			    vms[k].host == t->inflight_host) {
 				/* Seen running before its result came: the start is
@@ -623,6 +646,10 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	}
 	services_snapshot(h, &s);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		if (!s.host_open[i])
+			v->host_lost_ms[i] = 0;
+		else if (!v->host_lost_ms[i])
+			v->host_lost_ms[i] = now;
 		if (s.host_closed[i] && !s.host_leases_free[i]) {
 			if (!v->host_closed_ms[i])
 				v->host_closed_ms[i] = now;
@@ -738,7 +765,12 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	/* Prepared again before the next start: the failure may be the lease. */
 	if (r->action == WIRE_VM_START)
 		t->lease_ready = false;
-	if (r->action == WIRE_VM_START && r->rc != -EBUSY && t->failures >= START_FAILURES_MAX) {
+	if (r->rc == -EBUSY) {
+		char why[160];
+		snprintf(why, sizeof(why), "its lease is held by another host (start on %s refused); "
+			 "retrying", host_name(h, from));
+		tell_pending(h, t, r->vm, why);
+	} else if (r->action == WIRE_VM_START && t->failures >= START_FAILURES_MAX) {
 		t->failed = true;
 		event_record(h, HAVM_EV_VM_FAILED, LOG_ERR, from, r->vm,
 			     "reason=\"%u starts failed in a row, the last: %s\"; left stopped "

@@ -436,6 +436,8 @@ done:
 
 static void send_result(struct havmd *h, const struct vm_job *j, int rc, const char *msg)
 {
+	if (j->action_id == 0)
+		return; /* our own job (isolation): no coordinator asked */
 	static uint8_t buf[HAVM_WIRE_MSG_MAX];
 	struct wire_vm_result r = { .id = j->action_id, .action = j->action, .rc = rc };
 	int n;
@@ -482,15 +484,63 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 	vm_host_report(h, false);
 }
 
-void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t from)
+/* Start a job for ACTION on VM (ACTION_ID 0: our own, no result sent). */
+static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t action_id)
 {
 	static struct start_arg args[VM_JOBS_MAX]; /* read by the child: a copy */
 	struct vm_state *v = &h->vm;
-	const struct vm_spec *s;
-	struct vm_job *j;
+	const struct vm_spec *s = vmcfg_find(v->cfg, vm);
+	struct vm_job *j = job_find(h, vm);
 	size_t slot;
 	int rc;
 
+	if (j && j->worker_id) {
+		log_info("vm: action for vm=%s already under way here; ignored", vm);
+		return;
+	}
+	if (j)
+		*j = (struct vm_job){ 0 }; /* a start held as running: superseded */
+	for (slot = 0; slot < VM_JOBS_MAX && v->jobs[slot].used; slot++)
+		;
+	j = slot < VM_JOBS_MAX ? &v->jobs[slot] : NULL;
+	if (!j || (action == WIRE_VM_START && !s)) {
+		struct vm_job tmp = { .action_id = action_id, .action = action };
+		snprintf(tmp.vm, sizeof(tmp.vm), "%s", vm);
+		if (action_id)
+			send_result(h, &tmp, j ? -ENOENT : -EAGAIN,
+				    j ? "no such VM in this host's configuration"
+				      : "too many VM jobs under way on this host");
+		return;
+	}
+	*j = (struct vm_job){ .used = true, .action_id = action_id, .action = action,
+			      .started_ms = clock_now_ms() };
+	snprintf(j->vm, sizeof(j->vm), "%s", vm);
+	args[slot] = (struct start_arg){ .action = action };
+	snprintf(args[slot].vm, sizeof(args[slot].vm), "%s", vm);
+	if (s) {
+		snprintf(args[slot].xml, sizeof(args[slot].xml), "%s", s->xml);
+		args[slot].offset = STORAGE_VM_OFFSET(s->slot);
+	}
+	snprintf(args[slot].shared, sizeof(args[slot].shared), "%s", h->cfg.vms_shared_dir);
+	snprintf(args[slot].lease_path, sizeof(args[slot].lease_path), "%s", h->cfg.storage_path);
+	args[slot].host_id = h->cluster.local_nodeid;
+	rc = worker_start(h, action == WIRE_VM_START ? "vm start" : "vm stop",
+			  action == WIRE_VM_START ? h->cfg.vms_start_timeout_ms : STOP_GRACE_MS + 15000,
+			  job_run, &args[slot], on_job_done, j, &j->worker_id);
+	if (rc < 0) {
+		if (action_id)
+			send_result(h, j, rc, "cannot start a worker job on this host");
+		*j = (struct vm_job){ 0 };
+		return;
+	}
+	log_info("vm: %s vm=%s action=%llu", action == WIRE_VM_START ? "starting" : "stopping", vm,
+		 (unsigned long long)action_id);
+	v->report_dirty = true;
+	vm_host_report(h, false);
+}
+
+void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t from)
+{
 	if (a->target != h->cluster.local_nodeid)
 		return;
 	if (from != h->cluster.coordinator) {
@@ -500,56 +550,50 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 			 a->vm, from, h->cluster.coordinator);
 		return;
 	}
-	s = vmcfg_find(v->cfg, a->vm);
-	j = job_find(h, a->vm);
-	if (j && j->worker_id) {
-		log_info("vm: action for vm=%s already under way here; ignored", a->vm);
+	job_begin(h, a->action, a->vm, a->id);
+}
+
+/*
+ * vms.isolation = "stop": without quorum for vms.isolation_grace_ms, stop
+ * the protected VMs running here, which frees their leases: the quorate
+ * side, which may be unable to fence us, can then start them. Done once
+ * per loss of quorum; "freeze" leaves them running.
+ */
+static void isolation_check(struct havmd *h, uint64_t now)
+{
+	struct vm_state *v = &h->vm;
+	unsigned n = 0;
+
+	if (h->cluster.up && h->cluster.quorate) {
+		v->noquorum_since_ms = 0;
+		v->isolation_done = false;
 		return;
 	}
-	if (j)
-		*j = (struct vm_job){ 0 }; /* a start held as running: superseded */
-	for (slot = 0; slot < VM_JOBS_MAX && v->jobs[slot].used; slot++)
-		;
-	j = slot < VM_JOBS_MAX ? &v->jobs[slot] : NULL;
-	if (!j || (a->action == WIRE_VM_START && !s)) {
-		struct vm_job tmp = { .action_id = a->id, .action = a->action };
-		snprintf(tmp.vm, sizeof(tmp.vm), "%s", a->vm);
-		send_result(h, &tmp, j ? -ENOENT : -EAGAIN,
-			    j ? "no such VM in this host's configuration"
-			      : "too many VM jobs under way on this host");
+	if (!v->noquorum_since_ms)
+		v->noquorum_since_ms = now;
+	if (h->cfg.vms_isolation != HAVM_ISOLATION_STOP || v->isolation_done ||
+	    now - v->noquorum_since_ms < h->cfg.vms_isolation_grace_ms || !v->have_virt)
 		return;
+	v->isolation_done = true;
+	for (size_t i = 0; i < v->virt->n_doms; i++) {
+		const struct virt_dom *d = &v->virt->doms[i];
+		if (d->state == VIRT_SHUTOFF || !vmcfg_find(v->cfg, d->name))
+			continue;
+		event_record(h, HAVM_EV_VM_STOPPED, LOG_WARNING, h->cluster.local_nodeid, d->name,
+			     "reason=\"isolation: no quorum for %llu ms (vms.isolation = stop)\"",
+			     (unsigned long long)(now - v->noquorum_since_ms));
+		job_begin(h, WIRE_VM_STOP, d->name, 0);
+		n++;
 	}
-	*j = (struct vm_job){ .used = true, .action_id = a->id, .action = a->action,
-			      .started_ms = clock_now_ms() };
-	snprintf(j->vm, sizeof(j->vm), "%s", a->vm);
-	args[slot] = (struct start_arg){ .action = a->action };
-	snprintf(args[slot].vm, sizeof(args[slot].vm), "%s", a->vm);
-	if (s) {
-		snprintf(args[slot].xml, sizeof(args[slot].xml), "%s", s->xml);
-		args[slot].offset = STORAGE_VM_OFFSET(s->slot);
-	}
-	snprintf(args[slot].shared, sizeof(args[slot].shared), "%s", h->cfg.vms_shared_dir);
-	snprintf(args[slot].lease_path, sizeof(args[slot].lease_path), "%s", h->cfg.storage_path);
-	args[slot].host_id = h->cluster.local_nodeid;
-	rc = worker_start(h, a->action == WIRE_VM_START ? "vm start" : "vm stop",
-			  a->action == WIRE_VM_START ? h->cfg.vms_start_timeout_ms
-						     : STOP_GRACE_MS + 15000,
-			  job_run, &args[slot], on_job_done, j, &j->worker_id);
-	if (rc < 0) {
-		send_result(h, j, rc, "cannot start a worker job on this host");
-		*j = (struct vm_job){ 0 };
-		return;
-	}
-	log_info("vm: %s vm=%s action=%llu", a->action == WIRE_VM_START ? "starting" : "stopping",
-		 a->vm, (unsigned long long)a->id);
-	v->report_dirty = true;
-	vm_host_report(h, false);
+	log_warn("vm: isolated: no quorum for %llu ms; stopping the protected VMs here vms=%u",
+		 (unsigned long long)(now - v->noquorum_since_ms), n);
 }
 
 void vm_host_tick(struct havmd *h, uint64_t now)
 {
 	struct vm_state *v = &h->vm;
 
+	isolation_check(h, now);
 	if (v->monitor_pid == 0 && now >= v->monitor_restart_ms)
 		if (monitor_spawn(h) < 0)
 			v->monitor_restart_ms = now + VM_MONITOR_RESTART_MS;

@@ -46,6 +46,18 @@ enum havm_watchdog_mode {
 	HAVM_WATCHDOG_NONE = 1,     /* none announced: no storage fallback for this host */
 };
 
+/*
+ * vms.isolation: what a host does with its protected VMs when it has lost
+ * quorum for vms.isolation_grace_ms. FREEZE (0, the default): nothing; the
+ * quorate side fences it and restarts them. STOP: it stops them, which
+ * frees their leases, so that the quorate side can restart them even when
+ * it cannot fence this host.
+ */
+enum havm_isolation {
+	HAVM_ISOLATION_FREEZE = 0,
+	HAVM_ISOLATION_STOP = 1,
+};
+
 struct havm_fence_device {
 	enum havm_fence_kind kind;
 	char name[HAVM_NAME_MAX + 1];          /* names the device in logs */
@@ -115,6 +127,8 @@ struct havm_config {
 	uint32_t vms_max_parallel_starts;       /* starts under way at once, cluster-wide */
 	uint32_t vms_vcpu_ratio;                /* vCPUs placed per physical CPU */
 	uint32_t vms_start_timeout_ms;          /* one start, until libvirt answers */
+	enum havm_isolation vms_isolation;      /* without quorum: freeze or stop VMs */
+	uint32_t vms_isolation_grace_ms;        /* ... after this long without quorum */
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

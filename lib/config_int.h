@@ -42,6 +42,7 @@ enum config_key_type {
 	KEY_USER,         /* IPMI user into char[HAVM_NAME_MAX + 1] */
 	KEY_ARGS,         /* list of "key=value" into char[][HAVM_FENCE_ARG_MAX + 1] */
 	KEY_WATCHDOG,     /* "required" or "none" into enum havm_watchdog_mode */
+	KEY_ISOLATION,    /* "freeze" or "stop" into enum havm_isolation */
 };
 
 /* The names a string setting may take, and what each stands for. */

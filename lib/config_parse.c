@@ -469,6 +469,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
+	case KEY_ISOLATION:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return "a string";
@@ -498,6 +499,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
+	case KEY_ISOLATION:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
@@ -530,6 +532,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 		break;
 	case KEY_WATCHDOG:
 		*(enum havm_watchdog_mode *)field = (enum havm_watchdog_mode)v;
+		break;
+	case KEY_ISOLATION:
+		*(enum havm_isolation *)field = (enum havm_isolation)v;
 		break;
 	default:
 		break; /* not a choice type */
@@ -573,6 +578,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
+	case KEY_ISOLATION:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -605,6 +611,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_PRIVILEGE:
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
+	case KEY_ISOLATION:
 		config_store_choice(k, field, (int)k->def);
 		return 0;
 	case KEY_HOSTS:

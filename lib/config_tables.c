@@ -49,6 +49,11 @@ static const struct config_choice action_names[] = {
 	{ "reboot", HAVM_FENCE_ACTION_REBOOT },
 };
 
+static const struct config_choice isolation_names[] = {
+	{ "freeze", HAVM_ISOLATION_FREEZE },
+	{ "stop", HAVM_ISOLATION_STOP },
+};
+
 static const struct config_choice watchdog_names[] = {
 	{ "required", HAVM_WATCHDOG_REQUIRED },
 	{ "none", HAVM_WATCHDOG_NONE },
@@ -64,6 +69,7 @@ static const struct config_choices device_types = CHOICES(device_type_names);
 static const struct config_choices privileges = CHOICES(privilege_names);
 static const struct config_choices actions = CHOICES(action_names);
 static const struct config_choices watchdogs = CHOICES(watchdog_names);
+static const struct config_choices isolations = CHOICES(isolation_names);
 
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
@@ -214,6 +220,21 @@ static const struct config_key vms_keys[] = {
 	 */
 	{ .name = "start_timeout_ms", .type = KEY_U32, .min = 5000, .max = 600000, .def = 60000,
 	  .offset = FIELD(struct havm_config, vms_start_timeout_ms, uint32_t) },
+	/*
+	 * Freeze by default: a host that stops its VMs on losing quorum turns
+	 * a network fault that splits every host from every other (or a
+	 * two-host cluster without tiebreaker) into an outage of every VM.
+	 */
+	{ .name = "isolation", .type = KEY_ISOLATION, .def = HAVM_ISOLATION_FREEZE,
+	  .choices = &isolations,
+	  .offset = FIELD(struct havm_config, vms_isolation, enum havm_isolation) },
+	/*
+	 * Longer than a membership change takes to settle (seconds), short
+	 * enough that the quorate side restarts the VMs within a minute or two
+	 * when it cannot fence.
+	 */
+	{ .name = "isolation_grace_ms", .type = KEY_U32, .min = 5000, .max = 600000,
+	  .def = 30000, .offset = FIELD(struct havm_config, vms_isolation_grace_ms, uint32_t) },
 };
 
 const struct config_group config_device_group = {

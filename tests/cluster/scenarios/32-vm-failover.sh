@@ -28,7 +28,8 @@ vms_json() { havm_on "$1" vm list --json; }
 count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
 ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
 
-wait_until 120 test "$(ready_hosts 1 2>/dev/null || echo 0)" = 3 ||
+all_ready() { [ "$(ready_hosts 1 2>/dev/null || echo 0)" = 3 ]; }
+wait_until 120 all_ready ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"
 harness_pass "every host ready for VMs (libvirt warm, lockspace joined): $(vms_json 1 | jq -c '[.hosts[] | .name]')"
 
@@ -46,7 +47,8 @@ harness_pass "$NVM VMs added from three hosts; configure show is the same on eve
 
 samples=$HARNESS_RUNDIR/vm.samples
 vm_sampler_start "$samples"
-wait_until 90 test "$(count_status 2 running 2>/dev/null || echo 0)" = $NVM ||
+all_running() { [ "$(count_status 2 running 2>/dev/null || echo 0)" = $NVM ]; }
+wait_until 90 all_running ||
 	harness_fail "not every VM runs: $(vms_json 2 | jq -c '[.vms[] | {name, status, host, reason}]')"
 # A guest reads as running once its vCPU has run (a moment after libvirt
 # says so): each on exactly one host, and the one havm names.
@@ -104,7 +106,7 @@ wait_until 120 all_back || harness_fail "node1's VMs ($on1) did not come back: $
 took=$(($(harness_now_ms) - t0))
 harness_pass "node1's VMs ($on1) run again on node2/node3, ${took} ms after the power loss"
 
-wait_until 30 test "$(count_status 2 running 2>/dev/null || echo 0)" = $NVM ||
+wait_until 30 all_running ||
 	harness_fail "havm vm list does not show all $NVM running"
 for v in $on1; do
 	got=$(vm_hosts "$v" | tr -d ' ')
