@@ -335,6 +335,7 @@ struct start_arg {
 	char lease_path[HAVM_PATH_MAX + 1];
 	uint64_t offset;
 	uint32_t host_id; /* ours in the lockspace: the node id */
+	uint32_t grace_ms; /* stop: ACPI first, for this long; 0: power off at once */
 	uint8_t action;
 };
 
@@ -386,7 +387,8 @@ static int job_run(void *arg, void *out, size_t *len)
 
 	msg[0] = '\0';
 	if (a->action == WIRE_VM_STOP) {
-		rc = virt_stop(VM_LIBVIRT_URI, a->vm, STOP_GRACE_MS, msg, 512);
+		rc = a->grace_ms ? virt_stop(VM_LIBVIRT_URI, a->vm, a->grace_ms, msg, 512)
+				 : virt_destroy(VM_LIBVIRT_URI, a->vm, msg, 512);
 		if (rc == -ENOENT)
 			rc = 0;
 		goto done;
@@ -485,7 +487,8 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 }
 
 /* Start a job for ACTION on VM (ACTION_ID 0: our own, no result sent). */
-static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t action_id)
+static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t action_id,
+		      uint32_t grace_ms)
 {
 	static struct start_arg args[VM_JOBS_MAX]; /* read by the child: a copy */
 	struct vm_state *v = &h->vm;
@@ -515,7 +518,7 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 	*j = (struct vm_job){ .used = true, .action_id = action_id, .action = action,
 			      .started_ms = clock_now_ms() };
 	snprintf(j->vm, sizeof(j->vm), "%s", vm);
-	args[slot] = (struct start_arg){ .action = action };
+	args[slot] = (struct start_arg){ .action = action, .grace_ms = grace_ms };
 	snprintf(args[slot].vm, sizeof(args[slot].vm), "%s", vm);
 	if (s) {
 		snprintf(args[slot].xml, sizeof(args[slot].xml), "%s", s->xml);
@@ -550,7 +553,7 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 			 a->vm, from, h->cluster.coordinator);
 		return;
 	}
-	job_begin(h, a->action, a->vm, a->id);
+	job_begin(h, a->action, a->vm, a->id, STOP_GRACE_MS);
 }
 
 /*
@@ -582,7 +585,10 @@ static void isolation_check(struct havmd *h, uint64_t now)
 		event_record(h, HAVM_EV_VM_STOPPED, LOG_WARNING, h->cluster.local_nodeid, d->name,
 			     "reason=\"isolation: no quorum for %llu ms (vms.isolation = stop)\"",
 			     (unsigned long long)(now - v->noquorum_since_ms));
-		job_begin(h, WIRE_VM_STOP, d->name, 0);
+		/* Powered off, not shut down: the quorate side is about to
+		 * start it, and a guest ignoring ACPI would hold its lease
+		 * for the whole grace. A fence would do the same. */
+		job_begin(h, WIRE_VM_STOP, d->name, 0, 0);
 		n++;
 	}
 	log_warn("vm: isolated: no quorum for %llu ms; stopping the protected VMs here vms=%u",
