@@ -32,10 +32,13 @@ static const char vm_usage[] =
 	"                 [-c CONFIG]\n"
 	"       havm vm remove NAME\n"
 	"       havm vm start NAME | havm vm stop NAME\n"
+	"       havm vm migrate NAME NODE [--no-wait] [-c CONFIG]\n"
 	"       havm vm list [--json]\n"
 	"       havm vm show NAME [--json]\n"
 	"Protect a VM (add), stop protecting it (remove), keep it running or stopped\n"
-	"(start, stop), and see where each runs and why (list, show).\n"
+	"(start, stop), move one to another host while it runs (migrate: a live\n"
+	"migration; havm waits until it runs there, at most 10 minutes, unless\n"
+	"--no-wait), and see where each runs and why (list, show).\n"
 	"PATH is the VM's libvirt domain XML, under vms.shared_dir of havm.conf;\n"
 	"havm adds the VM's lease to it when it starts the VM. Exit codes: 0 ok,\n"
 	"1 refused or failed (the message says why), 2 usage, 3 havmd not running,\n"
@@ -544,6 +547,101 @@ static int vm_list(int argc, char **argv, bool show)
 	return rc;
 }
 
+/* Where VM NAME runs, per havmd's document: the host's name into HOST. */
+static int vm_where(const char *name, char *host, size_t cap)
+{
+	char *text = NULL;
+	size_t len;
+	json_object *doc, *vms;
+	int rc = doc_fetch(WIRE_DOC_VMS, NULL, &text, &len);
+
+	host[0] = '\0';
+	if (rc)
+		return rc;
+	doc = json_tokener_parse(text);
+	free(text);
+	vms = doc ? jget(doc, "vms") : NULL;
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		json_object *o = json_object_array_get_idx(vms, i);
+		if (strcmp(jstr(o, "name"), name) == 0 && strcmp(jstr(o, "status"), "running") == 0)
+			snprintf(host, cap, "%s", jstr(o, "host"));
+	}
+	json_object_put(doc);
+	return HAVM_EXIT_OK;
+}
+
+static int vm_migrate(int argc, char **argv)
+{
+	static struct havm_config cfg;
+	const char *config = HAVM_CONFIG_DEFAULT_PATH, *name = NULL, *node = NULL;
+	struct wire_vm_request rq = { 0 };
+	uint8_t msg[HAVM_WIRE_MSG_MAX], reply[HAVM_WIRE_MSG_MAX];
+	const struct havm_host *dest;
+	char q[CLI_QUOTE_SIZE], where[VMCFG_NAME_MAX + 1];
+	bool wait = true;
+	size_t len = 0;
+	int n, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(vm_usage, stdout);
+			return HAVM_EXIT_OK;
+		} else if (strcmp(argv[i], "--no-wait") == 0) {
+			wait = false;
+		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			config = argv[++i];
+		} else if (!name && argv[i][0] != '-') {
+			name = argv[i];
+		} else if (!node && argv[i][0] != '-') {
+			node = argv[i];
+		} else {
+			return cli_unexpected(argv[i], vm_usage);
+		}
+	}
+	if (!name || !node) {
+		fprintf(stderr, "havm: vm migrate needs a NAME and a NODE\n%s", vm_usage);
+		return HAVM_EXIT_USAGE;
+	}
+	if (!vmcfg_name_ok(name)) {
+		fprintf(stderr, "havm: invalid VM name \"%s\"\n", cli_quote(q, sizeof(q), name));
+		return HAVM_EXIT_USAGE;
+	}
+	rc = vm_load_config(config, &cfg);
+	if (rc)
+		return rc;
+	dest = config_host_by_name(&cfg, node);
+	if (!dest) {
+		fprintf(stderr, "havm: no host named \"%s\" in %s\n", cli_quote(q, sizeof(q), node),
+			config);
+		return HAVM_EXIT_NOT_FOUND;
+	}
+	snprintf(rq.vm, sizeof(rq.vm), "%s", name);
+	rq.dest = dest->nodeid;
+	n = wire_vm_request_encode(msg, sizeof(msg), HAVM_MSG_VM_MIGRATE_REQ, &rq);
+	if (n < 0) {
+		fprintf(stderr, "havm: internal error encoding the request\n");
+		return HAVM_EXIT_ERROR;
+	}
+	rc = ctl_call(msg, (size_t)n, HAVM_MSG_VM_MIGRATE_REPLY, reply, &len);
+	if (rc)
+		return rc;
+	if (!wait) {
+		printf("migration of %s to %s requested (see havm vm show %s)\n", name, node, name);
+		return HAVM_EXIT_OK;
+	}
+	for (int i = 0; i < 1200; i++) {
+		usleep(500 * 1000);
+		if (vm_where(name, where, sizeof(where)) == HAVM_EXIT_OK && strcmp(where, node) == 0) {
+			printf("%s runs on %s\n", name, node);
+			return HAVM_EXIT_OK;
+		}
+	}
+	fprintf(stderr, "havm: %s does not run on %s after 10 minutes; see havm vm show %s and "
+			"havm events on the coordinator\n",
+		name, node, name);
+	return HAVM_EXIT_ERROR;
+}
+
 int cmd_vm(int argc, char **argv)
 {
 	if (argc < 2 || cli_is_help(argv[1])) {
@@ -560,6 +658,8 @@ int cmd_vm(int argc, char **argv)
 	if (strcmp(argv[1], "stop") == 0)
 		return vm_simple(argc - 1, argv + 1, VMCFG_STATE, true,
 				 "VM to be stopped (see havm vm show)");
+	if (strcmp(argv[1], "migrate") == 0)
+		return vm_migrate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return vm_list(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "show") == 0)

@@ -576,6 +576,9 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 	case HAVM_MSG_VMCFG_REQ:
 		vm_ctl_change(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
 		break;
+	case HAVM_MSG_VM_MIGRATE_REQ:
+		vm_ctl_migrate(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
+		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);
 		ctl_reply_error(h, c, id, HAVM_E_UNKNOWN,

@@ -97,6 +97,8 @@ struct vm_track {
 	bool failed;                /* past max-restarts: left alone until `vm start` */
 	char last_reason[160];      /* why it waits (back-off) */
 	char pending_reason[160];   /* the last pending reason told */
+	uint32_t migrate_to;        /* an operator asked it moved there; 0 none */
+	uint64_t migrate_ms;        /* when */
 	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
 };
 
@@ -168,6 +170,11 @@ void vm_host_report(struct havmd *h, bool force);
 /* vm_coord.c */
 void vm_coord_tick(struct havmd *h, uint64_t now);
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
+void vm_coord_on_request(struct havmd *h, const struct wire_vm_request *r, uint32_t from);
+struct place_host;
+struct place_vm;
+void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+			 const struct place_vm *vms, size_t n, uint64_t now);
 struct vm_track *vm_track_get(struct havmd *h, const char *name);
 /* Forget a VM's failures and restarts (`havm vm start`). */
 void vm_track_reset(struct havmd *h, const char *name);
@@ -187,5 +194,7 @@ void vm_ctl_doc(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const voi
 void vm_ctl_change(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
 		   size_t len);
 void vm_ctl_conn_gone(struct havmd *h, qb_ipcs_connection_t *c);
+void vm_ctl_migrate(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
+		    size_t len);
 
 #endif

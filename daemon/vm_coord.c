@@ -383,14 +383,15 @@ static uint64_t backoff_ms(uint32_t n)
 	return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
 }
 
-static int send_action(struct havmd *h, uint8_t action, uint32_t target, const char *vm,
-		       uint64_t *id)
+static int send_action_to(struct havmd *h, uint8_t action, uint32_t target, uint32_t dest,
+			  const char *vm, uint64_t *id)
 {
 	static uint8_t buf[HAVM_WIRE_MSG_MAX];
 	struct wire_vm_action a = {
 		/* Unique across coordinator lives: a late result of another
 		 * life's action never settles one of ours. */
-		.id = h->incarnation * 1000000 + ++h->vm.next_action, .coordinator_inc = h->incarnation, .target = target,
+		.id = h->incarnation * 1000000 + ++h->vm.next_action,
+		.coordinator_inc = h->incarnation, .target = target, .dest = dest,
 		.action = action, .cfg_version = h->vm.cfg->version,
 	};
 	int n;
@@ -403,6 +404,12 @@ static int send_action(struct havmd *h, uint8_t action, uint32_t target, const c
 		return n;
 	*id = a.id;
 	return 0;
+}
+
+static int send_action(struct havmd *h, uint8_t action, uint32_t target, const char *vm,
+		       uint64_t *id)
+{
+	return send_action_to(h, action, target, 0, vm, id);
 }
 
 /* Follow what the reports show: VMs that stopped running where they ran
@@ -724,6 +731,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		}
 	}
 	prepare_leases(h, prep_names, prep_slots, n_prep);
+	vm_coord_migrations(h, hosts, n_hosts, vms, n, now);
 }
 
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
@@ -736,6 +744,19 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	if (!t || t->inflight_id != r->id || t->inflight_host != from)
 		return; /* not ours (another coordinator's, or forgotten) */
 	t->inflight_id = 0;
+	if (r->action == WIRE_VM_MIGRATE) {
+		/* Not retried, not counted: the VM runs on where it was. */
+		if (r->rc == 0)
+			event_record(h, HAVM_EV_VM_MIGRATED, LOG_NOTICE, t->migrate_to, r->vm,
+				     "from=%s elapsed_ms=%llu", host_name(h, from),
+				     (unsigned long long)took);
+		else
+			event_record(h, HAVM_EV_VM_FAILED, LOG_WARNING, from, r->vm,
+				     "action=migrate to=%s error=\"%s\"; it runs on here",
+				     host_name(h, t->migrate_to), r->message);
+		t->migrate_to = 0;
+		return;
+	}
 	if (r->rc == 0) {
 		t->failures = 0;
 		t->busy = 0;
@@ -783,4 +804,70 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 			     r->message, (unsigned long long)(t->not_before_ms - now));
 	}
 	(void)spec;
+}
+
+/*
+ * An operator's `havm vm migrate` (HAVM_MSG_VM_REQUEST, from any member):
+ * judged again here, since any process in the group could send one; the
+ * reconcile carries it out (migrations(), below) and a failure is not
+ * retried: the VM runs on where it was.
+ */
+void vm_coord_on_request(struct havmd *h, const struct wire_vm_request *r, uint32_t from)
+{
+	struct vm_track *t;
+
+	if (!h->vm.was_coordinator || h->cluster.coordinator != h->cluster.local_nodeid)
+		return;
+	if (!vmcfg_find(h->vm.cfg, r->vm) || !config_host_by_nodeid(&h->cfg, r->dest)) {
+		log_warn("vm: dropped a migration request for an unknown VM or host vm=%s dest=%u "
+			 "from=%u",
+			 r->vm, r->dest, from);
+		return;
+	}
+	t = vm_track_get(h, r->vm);
+	if (!t)
+		return;
+	t->migrate_to = r->dest;
+	t->migrate_ms = clock_now_ms();
+	log_notice("vm: migration requested vm=%s to=%s from_nodeid=%u", r->vm,
+		   host_name(h, r->dest), from);
+}
+
+/* Requested migrations of VMs that run: one action each, from where the
+ * VM runs, once the destination can take VMs. */
+void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+			 const struct place_vm *vms, size_t n, uint64_t now)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct vm_track *t = vm_track_get(h, vms[k].spec->name);
+		bool eligible = false;
+		uint64_t id;
+
+		if (!t || !t->migrate_to || t->inflight_id)
+			continue;
+		if (now - t->migrate_ms > 600000 || vms[k].where != PLACE_RUNNING ||
+		    vms[k].host == t->migrate_to) {
+			if (vms[k].where != PLACE_RUNNING || now - t->migrate_ms > 600000)
+				log_warn("vm: migration of vm=%s to %s given up: it %s",
+					 vms[k].spec->name, host_name(h, t->migrate_to),
+					 vms[k].where != PLACE_RUNNING ? "does not run"
+								       : "waited too long");
+			t->migrate_to = 0;
+			continue;
+		}
+		for (size_t i = 0; i < n_hosts; i++)
+			if (hosts[i].nodeid == t->migrate_to)
+				eligible = hosts[i].eligible;
+		if (!eligible)
+			continue;
+		if (send_action_to(h, WIRE_VM_MIGRATE, vms[k].host, t->migrate_to,
+				   vms[k].spec->name, &id) < 0)
+			continue;
+		t->inflight_id = id;
+		t->inflight_action = WIRE_VM_MIGRATE;
+		t->inflight_host = vms[k].host;
+		t->inflight_ms = now;
+		log_notice("vm: migrating vm=%s from=%s to=%s", vms[k].spec->name,
+			   host_name(h, vms[k].host), host_name(h, t->migrate_to));
+	}
 }

@@ -12,6 +12,7 @@
 #include "vm.h"
 
 #include "clock.h"
+#include "cluster.h"
 #include "ctl_server.h"
 #include "havmd.h"
 #include "log.h"
@@ -323,4 +324,84 @@ void vm_ctl_change(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const 
 	vmcfg_sync_submit(h, c, id, u->buf, u->total);
 	free(u->buf);
 	*u = (struct vm_rx){ 0 };
+}
+
+/*
+ * `havm vm migrate NAME NODE`: checked here against this host's view (the
+ * same input as the coordinator's), so that a refusal is answered at
+ * once with its reason; then handed to the coordinator through the group,
+ * which judges it again and carries it out.
+ */
+void vm_ctl_migrate(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg,
+		    size_t len)
+{
+	static struct place_host hosts[HAVM_HOSTS_MAX];
+	static struct place_vm vms[VMCFG_VMS_MAX];
+	static struct vm_spec specs[VMCFG_VMS_MAX];
+	struct wire_vm_request rq;
+	struct havmd_snapshot s;
+	const struct place_vm *pv = NULL;
+	const struct place_host *dest = NULL;
+	uint8_t out[HAVM_WIRE_MSG_MAX];
+	char err[256];
+	size_t n_hosts = 0;
+	int rc;
+
+	if (wire_vm_request_decode(msg, len, HAVM_MSG_VM_MIGRATE_REQ, &rq)) {
+		ctl_reply_error(h, c, id, HAVM_E_BADMSG, "malformed migration request");
+		return;
+	}
+	if (!h->vm.on) {
+		ctl_reply_error(h, c, id, HAVM_E_UNAVAILABLE,
+				"VM high availability is off: havm.conf has no vms group");
+		return;
+	}
+	if (h->cluster.coordinator == 0) {
+		ctl_reply_error(h, c, id, HAVM_E_REFUSED,
+				"this partition has no quorum (or its membership is settling)");
+		return;
+	}
+	services_snapshot(h, &s);
+	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, clock_now_ms());
+	for (size_t k = 0; k < h->vm.cfg->n_vms; k++)
+		if (strcmp(h->vm.cfg->vms[k].name, rq.vm) == 0)
+			pv = &vms[k];
+	for (size_t i = 0; i < n_hosts; i++)
+		if (hosts[i].nodeid == rq.dest)
+			dest = &hosts[i];
+	if (!pv || !dest) {
+		ctl_reply_error(h, c, id, HAVM_E_NOTFOUND,
+				!pv ? "no protected VM of that name" : "no such host in havm.conf");
+		return;
+	}
+	err[0] = '\0';
+	if (pv->where != PLACE_RUNNING)
+		snprintf(err, sizeof(err), "%s does not run now (see havm vm show %s)", rq.vm,
+			 rq.vm);
+	else if (pv->host == rq.dest)
+		snprintf(err, sizeof(err), "%s runs on %s already", rq.vm, dest->name);
+	else if (!dest->eligible)
+		snprintf(err, sizeof(err), "%s takes no VMs now: %s", dest->name, dest->why_not);
+	for (size_t i = 0; !err[0] && i < pv->spec->n_avoid; i++)
+		if (strcmp(pv->spec->avoid[i], dest->name) == 0)
+			snprintf(err, sizeof(err), "%s is in the avoid list of %s", dest->name,
+				 rq.vm);
+	if (!err[0] && dest->mem_free_mib < pv->spec->memory_mib)
+		snprintf(err, sizeof(err), "%s has %llu MiB free for VMs, %s needs %u", dest->name,
+			 (unsigned long long)dest->mem_free_mib, rq.vm, pv->spec->memory_mib);
+	if (err[0]) {
+		ctl_reply_error(h, c, id, HAVM_E_REFUSED, err);
+		return;
+	}
+	rc = wire_vm_request_encode(out, sizeof(out), HAVM_MSG_VM_REQUEST, &rq);
+	if (rc > 0)
+		rc = cluster_send(h, out, (size_t)rc);
+	if (rc < 0) {
+		ctl_reply_error(h, c, id, HAVM_E_INTERNAL,
+				"cannot pass the request to the cluster; try again");
+		return;
+	}
+	rc = wire_request_encode(out, sizeof(out), HAVM_MSG_VM_MIGRATE_REPLY);
+	if (rc > 0)
+		ctl_send_reply(h, c, id, out, rc);
 }

@@ -41,6 +41,10 @@
 #define VM_LIBVIRT_URI "qemu:///system"
 #define STOP_GRACE_MS 30000
 #define STARTED_HOLD_MS 10000 /* a started VM shown until the monitor lists it */
+/* A live migration copies the guest's memory while it runs: minutes for a
+ * big, busy guest on a slow link; past this it is given up (qemu cancels
+ * it and the VM runs on at the source). */
+#define MIGRATE_TIMEOUT_MS 600000
 
 static int32_t on_monitor(int32_t fd, int32_t revents, void *data);
 
@@ -336,6 +340,8 @@ struct start_arg {
 	uint64_t offset;
 	uint32_t host_id; /* ours in the lockspace: the node id */
 	uint32_t grace_ms; /* stop: ACPI first, for this long; 0: power off at once */
+	char dest_uri[HAVM_NAME_MAX * 4 + 64];     /* migrate: the other libvirtd */
+	char migrate_uri[HAVM_NAME_MAX * 4 + 64];  /* migrate: qemu's stream */
 	uint8_t action;
 };
 
@@ -386,6 +392,10 @@ static int job_run(void *arg, void *out, size_t *len)
 	int rc;
 
 	msg[0] = '\0';
+	if (a->action == WIRE_VM_MIGRATE) {
+		rc = virt_migrate(VM_LIBVIRT_URI, a->vm, a->dest_uri, a->migrate_uri, msg, 512);
+		goto done;
+	}
 	if (a->action == WIRE_VM_STOP) {
 		rc = a->grace_ms ? virt_stop(VM_LIBVIRT_URI, a->vm, a->grace_ms, msg, 512)
 				 : virt_destroy(VM_LIBVIRT_URI, a->vm, msg, 512);
@@ -436,6 +446,11 @@ done:
 	return rc;
 }
 
+static const char *action_name(uint8_t a)
+{
+	return a == WIRE_VM_START ? "start" : a == WIRE_VM_STOP ? "stop" : "migrate";
+}
+
 static void send_result(struct havmd *h, const struct vm_job *j, int rc, const char *msg)
 {
 	if (j->action_id == 0)
@@ -470,12 +485,12 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 		snprintf(text, sizeof(text), "libvirt did not answer within %u ms",
 			 h->cfg.vms_start_timeout_ms);
 	if (status == 0)
-		log_info("vm: %s done vm=%s elapsed_ms=%llu", j->action == WIRE_VM_START ? "start" : "stop",
-			 j->vm, (unsigned long long)took);
+		log_info("vm: %s done vm=%s elapsed_ms=%llu", action_name(j->action), j->vm,
+			 (unsigned long long)took);
 	else
 		log_warn("vm: %s failed vm=%s error=\"%s\" message=\"%s\" elapsed_ms=%llu",
-			 j->action == WIRE_VM_START ? "start" : "stop", j->vm, strerror(-status),
-			 text, (unsigned long long)took);
+			 action_name(j->action), j->vm, strerror(-status), text,
+			 (unsigned long long)took);
 	send_result(h, j, status, text);
 	j->worker_id = 0;
 	if (status == 0 && j->action == WIRE_VM_START)
@@ -487,8 +502,20 @@ static void on_job_done(struct havmd *h, void *ctx, int status, const void *out,
 }
 
 /* Start a job for ACTION on VM (ACTION_ID 0: our own, no result sent). */
+/* Where host DEST's libvirtd is, for a live migration (vms.migration). */
+static void migration_uris(const struct havmd *h, uint32_t dest, struct start_arg *a)
+{
+	static const char *const schemes[] = { "qemu+ssh", "qemu+tls", "qemu+tcp" };
+	const struct havm_host *d = config_host_by_nodeid(&h->cfg, dest);
+	const char *addr = d ? (d->address[0] ? d->address : d->name) : "";
+
+	snprintf(a->dest_uri, sizeof(a->dest_uri), "%s://%s/system",
+		 schemes[h->cfg.vms_migration], addr);
+	snprintf(a->migrate_uri, sizeof(a->migrate_uri), "tcp://%s", addr);
+}
+
 static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t action_id,
-		      uint32_t grace_ms)
+		      uint32_t grace_ms, uint32_t dest)
 {
 	static struct start_arg args[VM_JOBS_MAX]; /* read by the child: a copy */
 	struct vm_state *v = &h->vm;
@@ -519,6 +546,8 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 			      .started_ms = clock_now_ms() };
 	snprintf(j->vm, sizeof(j->vm), "%s", vm);
 	args[slot] = (struct start_arg){ .action = action, .grace_ms = grace_ms };
+	if (action == WIRE_VM_MIGRATE)
+		migration_uris(h, dest, &args[slot]);
 	snprintf(args[slot].vm, sizeof(args[slot].vm), "%s", vm);
 	if (s) {
 		snprintf(args[slot].xml, sizeof(args[slot].xml), "%s", s->xml);
@@ -527,8 +556,10 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 	snprintf(args[slot].shared, sizeof(args[slot].shared), "%s", h->cfg.vms_shared_dir);
 	snprintf(args[slot].lease_path, sizeof(args[slot].lease_path), "%s", h->cfg.storage_path);
 	args[slot].host_id = h->cluster.local_nodeid;
-	rc = worker_start(h, action == WIRE_VM_START ? "vm start" : "vm stop",
-			  action == WIRE_VM_START ? h->cfg.vms_start_timeout_ms : STOP_GRACE_MS + 15000,
+	rc = worker_start(h, action == WIRE_VM_START ? "vm start" : action == WIRE_VM_STOP ? "vm stop" : "vm migrate",
+			  action == WIRE_VM_START  ? h->cfg.vms_start_timeout_ms
+			  : action == WIRE_VM_STOP ? STOP_GRACE_MS + 15000
+						   : MIGRATE_TIMEOUT_MS,
 			  job_run, &args[slot], on_job_done, j, &j->worker_id);
 	if (rc < 0) {
 		if (action_id)
@@ -536,8 +567,10 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 		*j = (struct vm_job){ 0 };
 		return;
 	}
-	log_info("vm: %s vm=%s action=%llu", action == WIRE_VM_START ? "starting" : "stopping", vm,
-		 (unsigned long long)action_id);
+	log_info("vm: %s vm=%s action=%llu", action == WIRE_VM_START  ? "starting"
+					     : action == WIRE_VM_STOP ? "stopping"
+								      : "migrating",
+		 vm, (unsigned long long)action_id);
 	v->report_dirty = true;
 	vm_host_report(h, false);
 }
@@ -553,7 +586,7 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 			 a->vm, from, h->cluster.coordinator);
 		return;
 	}
-	job_begin(h, a->action, a->vm, a->id, STOP_GRACE_MS);
+	job_begin(h, a->action, a->vm, a->id, STOP_GRACE_MS, a->dest);
 }
 
 /*
@@ -588,7 +621,7 @@ static void isolation_check(struct havmd *h, uint64_t now)
 		/* Powered off, not shut down: the quorate side is about to
 		 * start it, and a guest ignoring ACPI would hold its lease
 		 * for the whole grace. A fence would do the same. */
-		job_begin(h, WIRE_VM_STOP, d->name, 0, 0);
+		job_begin(h, WIRE_VM_STOP, d->name, 0, 0, 0);
 		n++;
 	}
 	log_warn("vm: isolated: no quorum for %llu ms; stopping the protected VMs here vms=%u",

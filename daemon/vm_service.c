@@ -145,6 +145,15 @@ static int vm_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len
 			vm_host_on_action(h, &a, nodeid);
 		break;
 	}
+	case HAVM_MSG_VM_REQUEST: {
+		struct wire_vm_request q;
+		rc = wire_vm_request_decode(msg, len, HAVM_MSG_VM_REQUEST, &q);
+		if (rc == 0 && h->vm.on) {
+			vm_coord_on_request(h, &q, nodeid);
+			soon(h);
+		}
+		break;
+	}
 	case HAVM_MSG_VM_RESULT: {
 		struct wire_vm_result res;
 		rc = wire_vm_result_decode(msg, len, &res);
@@ -194,7 +203,7 @@ static void vm_on_facts_changed(struct havmd *h)
 }
 
 static const uint16_t vm_cpg_types[] = { HAVM_MSG_VMCFG, HAVM_MSG_VM_REPORT, HAVM_MSG_VM_ACTION,
-					 HAVM_MSG_VM_RESULT };
+					 HAVM_MSG_VM_RESULT, HAVM_MSG_VM_REQUEST };
 
 const struct havmd_service vm_service = {
 	.name = "vm",

@@ -58,6 +58,19 @@ enum havm_isolation {
 	HAVM_ISOLATION_STOP = 1,
 };
 
+/*
+ * vms.migration: how a host's libvirtd reaches another's for a live
+ * migration: qemu+ssh://ADDRESS/system (root's ssh keys between hosts),
+ * qemu+tls://ADDRESS/system (libvirt's TLS certificates), or
+ * qemu+tcp://ADDRESS/system (no authentication: test beds only). The
+ * memory itself goes over qemu's own stream, tcp://ADDRESS.
+ */
+enum havm_migration {
+	HAVM_MIGRATION_SSH = 0,
+	HAVM_MIGRATION_TLS = 1,
+	HAVM_MIGRATION_TCP = 2,
+};
+
 struct havm_fence_device {
 	enum havm_fence_kind kind;
 	char name[HAVM_NAME_MAX + 1];          /* names the device in logs */
@@ -85,6 +98,9 @@ struct havm_host {
 	struct havm_fence_level fence[HAVM_FENCE_LEVELS_MAX];
 	size_t fence_levels; /* 0: this host cannot be fenced by power */
 	uint32_t fence_delay_ms; /* wait before fencing this host (settles races) */
+	/* Host name or address other hosts' libvirtd reach it at (live
+	 * migration); empty: the host's name. */
+	char address[HAVM_NAME_MAX * 4 + 4];
 };
 
 struct havm_config {
@@ -128,6 +144,7 @@ struct havm_config {
 	uint32_t vms_vcpu_ratio;                /* vCPUs placed per physical CPU */
 	uint32_t vms_start_timeout_ms;          /* one start, until libvirt answers */
 	enum havm_isolation vms_isolation;      /* without quorum: freeze or stop VMs */
+	enum havm_migration vms_migration;      /* how libvirtd reaches another's */
 	uint32_t vms_isolation_grace_ms;        /* ... after this long without quorum */
 	/* fencing */
 	enum havm_fence_action fence_action;

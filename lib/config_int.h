@@ -43,6 +43,7 @@ enum config_key_type {
 	KEY_ARGS,         /* list of "key=value" into char[][HAVM_FENCE_ARG_MAX + 1] */
 	KEY_WATCHDOG,     /* "required" or "none" into enum havm_watchdog_mode */
 	KEY_ISOLATION,    /* "freeze" or "stop" into enum havm_isolation */
+	KEY_MIGRATION,    /* "ssh", "tls" or "tcp" into enum havm_migration */
 };
 
 /* The names a string setting may take, and what each stands for. */

@@ -470,6 +470,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
+	case KEY_MIGRATION:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return "a string";
@@ -500,6 +501,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
+	case KEY_MIGRATION:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
@@ -535,6 +537,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 		break;
 	case KEY_ISOLATION:
 		*(enum havm_isolation *)field = (enum havm_isolation)v;
+		break;
+	case KEY_MIGRATION:
+		*(enum havm_migration *)field = (enum havm_migration)v;
 		break;
 	default:
 		break; /* not a choice type */
@@ -579,6 +584,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
+	case KEY_MIGRATION:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -612,13 +618,21 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_ACTION:
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
+	case KEY_MIGRATION:
 		config_store_choice(k, field, (int)k->def);
 		return 0;
+	case KEY_ADDRESS:
+		/* Optional only where the table says so (a host's address):
+		 * empty means "use the host's name". */
+		if (!k->required) {
+			field[0] = '\0';
+			return 0;
+		}
+		break;
 	case KEY_HOSTS:
 	case KEY_NAME:
 	case KEY_PATH:
 	case KEY_DEVICE_TYPE:
-	case KEY_ADDRESS:
 	case KEY_USER:
 		break; /* always required: a table bug if we get here */
 	}

@@ -54,6 +54,12 @@ static const struct config_choice isolation_names[] = {
 	{ "stop", HAVM_ISOLATION_STOP },
 };
 
+static const struct config_choice migration_names[] = {
+	{ "ssh", HAVM_MIGRATION_SSH },
+	{ "tls", HAVM_MIGRATION_TLS },
+	{ "tcp", HAVM_MIGRATION_TCP },
+};
+
 static const struct config_choice watchdog_names[] = {
 	{ "required", HAVM_WATCHDOG_REQUIRED },
 	{ "none", HAVM_WATCHDOG_NONE },
@@ -70,6 +76,7 @@ static const struct config_choices privileges = CHOICES(privilege_names);
 static const struct config_choices actions = CHOICES(action_names);
 static const struct config_choices watchdogs = CHOICES(watchdog_names);
 static const struct config_choices isolations = CHOICES(isolation_names);
+static const struct config_choices migrations = CHOICES(migration_names);
 
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
@@ -121,6 +128,9 @@ static const struct config_key host_keys[] = {
 	 */
 	{ .name = "fence_delay_ms", .type = KEY_U32, .min = 0, .max = 60000, .def = 0,
 	  .offset = FIELD(struct havm_host, fence_delay_ms, uint32_t) },
+	/* Where other hosts' libvirtd reach this one (live migration). */
+	{ .name = "address", .type = KEY_ADDRESS,
+	  .offset = FIELD(struct havm_host, address, char *) },
 };
 
 static const struct config_key cluster_keys[] = {
@@ -235,6 +245,11 @@ static const struct config_key vms_keys[] = {
 	 */
 	{ .name = "isolation_grace_ms", .type = KEY_U32, .min = 5000, .max = 600000,
 	  .def = 30000, .offset = FIELD(struct havm_config, vms_isolation_grace_ms, uint32_t) },
+	/* ssh by default: it needs nothing but root's keys, and is encrypted
+	 * and authenticated; tcp is for test beds. */
+	{ .name = "migration", .type = KEY_MIGRATION, .def = HAVM_MIGRATION_SSH,
+	  .choices = &migrations,
+	  .offset = FIELD(struct havm_config, vms_migration, enum havm_migration) },
 };
 
 const struct config_group config_device_group = {

@@ -37,7 +37,7 @@ static bool is_request(uint16_t type)
 /* Body-less replies share the request encoder's shape. */
 static bool is_empty_reply(uint16_t type)
 {
-	return type == HAVM_MSG_NODE_FENCE_REPLY;
+	return type == HAVM_MSG_NODE_FENCE_REPLY || type == HAVM_MSG_VM_MIGRATE_REPLY;
 }
 
 
@@ -561,5 +561,6 @@ bool wire_cpg_type_known(uint16_t type)
 	return type == HAVM_MSG_NODE_STATE || type == HAVM_MSG_FENCE_RESULT ||
 	       type == HAVM_MSG_FENCE_REQUEST || type == HAVM_MSG_TIEBREAK_LEASE ||
 	       type == HAVM_MSG_VMCFG || type == HAVM_MSG_VM_REPORT ||
-	       type == HAVM_MSG_VM_ACTION || type == HAVM_MSG_VM_RESULT;
+	       type == HAVM_MSG_VM_ACTION || type == HAVM_MSG_VM_RESULT ||
+	       type == HAVM_MSG_VM_REQUEST;
 }

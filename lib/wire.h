@@ -73,6 +73,7 @@ enum havm_msg_type {
 	HAVM_MSG_VM_REPORT = 6,  /* a host's domains and capacity */
 	HAVM_MSG_VM_ACTION = 7,  /* the coordinator asks a host to start or stop a VM */
 	HAVM_MSG_VM_RESULT = 8,  /* how a host's action ended */
+	HAVM_MSG_VM_REQUEST = 9, /* an operator asks the coordinator to migrate a VM */
 	/* control socket: requests */
 	HAVM_MSG_STATUS_REQ = 100,
 	HAVM_MSG_DEBUG_DUMP_REQ = 101,
@@ -80,6 +81,7 @@ enum havm_msg_type {
 	HAVM_MSG_EVENTS_REQ = 103,     /* body: how many of the newest events */
 	HAVM_MSG_DOC_REQ = 104,        /* a document (configuration text, VM list, plan) */
 	HAVM_MSG_VMCFG_REQ = 105,      /* a configuration change, in chunks */
+	HAVM_MSG_VM_MIGRATE_REQ = 106, /* `havm vm migrate NAME NODE` */
 	/* control socket: replies */
 	HAVM_MSG_STATUS_REPLY = 200,
 	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
@@ -87,6 +89,7 @@ enum havm_msg_type {
 	HAVM_MSG_EVENTS_REPLY = 203,
 	HAVM_MSG_DOC_REPLY = 204,
 	HAVM_MSG_VMCFG_REPLY = 205,
+	HAVM_MSG_VM_MIGRATE_REPLY = 206, /* no body: the request went to the coordinator */
 	HAVM_MSG_ERROR_REPLY = 299,
 };
 
@@ -424,12 +427,14 @@ const char *wire_vm_state_name(uint8_t state);
 enum wire_vm_action_kind {
 	WIRE_VM_START = 1,
 	WIRE_VM_STOP = 2,
+	WIRE_VM_MIGRATE = 3, /* live, from TARGET (where it runs) to DEST */
 };
 struct wire_vm_action {
 	uint64_t id;          /* unique per coordinator life: (incarnation, counter) */
 	uint64_t coordinator_inc;
 	uint32_t target;
 	uint8_t action;
+	uint32_t dest;        /* MIGRATE: where to; else 0 */
 	uint64_t cfg_version; /* the configuration the decision was made on */
 	char vm[WIRE_NAME_MAX + 1];
 };
@@ -446,6 +451,15 @@ struct wire_vm_result {
 };
 int wire_vm_result_encode(void *buf, size_t cap, const struct wire_vm_result *m);
 int wire_vm_result_decode(const void *buf, size_t len, struct wire_vm_result *m);
+
+/* HAVM_MSG_VM_REQUEST (CPG) and HAVM_MSG_VM_MIGRATE_REQ (control socket):
+ * move VM to DEST (live migration). The coordinator judges it again. */
+struct wire_vm_request {
+	char vm[WIRE_NAME_MAX + 1];
+	uint32_t dest;
+};
+int wire_vm_request_encode(void *buf, size_t cap, uint16_t type, const struct wire_vm_request *m);
+int wire_vm_request_decode(const void *buf, size_t len, uint16_t type, struct wire_vm_request *m);
 
 /* HAVM_MSG_DOC_REQ (control socket): a chunk of a document. */
 enum wire_doc_kind {

@@ -177,7 +177,13 @@ const char *wire_vm_state_name(uint8_t state)
 
 static bool action_ok(uint8_t a)
 {
-	return a == WIRE_VM_START || a == WIRE_VM_STOP;
+	return a == WIRE_VM_START || a == WIRE_VM_STOP || a == WIRE_VM_MIGRATE;
+}
+
+/* A migration names where to (not where from); nothing else does. */
+static bool dest_ok(uint8_t a, uint32_t target, uint32_t dest)
+{
+	return a == WIRE_VM_MIGRATE ? dest != 0 && dest != target : dest == 0;
 }
 
 int wire_vm_action_encode(void *buf, size_t cap, const struct wire_vm_action *m)
@@ -185,13 +191,14 @@ int wire_vm_action_encode(void *buf, size_t cap, const struct wire_vm_action *m)
 	struct wbuf w;
 
 	if (m->id == 0 || m->coordinator_inc == 0 || m->target == 0 || !action_ok(m->action) ||
-	    !vm_name_ok(m->vm))
+	    !vm_name_ok(m->vm) || !dest_ok(m->action, m->target, m->dest))
 		return -EINVAL;
 	hdr_begin(&w, buf, cap, HAVM_MSG_VM_ACTION);
 	put_u64(&w, m->id);
 	put_u64(&w, m->coordinator_inc);
 	put_u32(&w, m->target);
 	put_u8(&w, m->action);
+	put_u32(&w, m->dest);
 	put_u64(&w, m->cfg_version);
 	put_str(&w, m->vm, WIRE_NAME_MAX);
 	return hdr_end(&w);
@@ -208,10 +215,11 @@ int wire_vm_action_decode(const void *buf, size_t len, struct wire_vm_action *m)
 	m->coordinator_inc = get_u64(&r);
 	m->target = get_u32(&r);
 	m->action = get_u8(&r);
+	m->dest = get_u32(&r);
 	m->cfg_version = get_u64(&r);
 	get_str(&r, m->vm, WIRE_NAME_MAX);
 	check(&r, m->id != 0 && m->coordinator_inc != 0 && m->target != 0);
-	check(&r, action_ok(m->action) && vm_name_ok(m->vm));
+	check(&r, action_ok(m->action) && vm_name_ok(m->vm) && dest_ok(m->action, m->target, m->dest));
 	return body_end(&r);
 }
 
@@ -243,6 +251,39 @@ int wire_vm_result_decode(const void *buf, size_t len, struct wire_vm_result *m)
 	get_str(&r, m->vm, WIRE_NAME_MAX);
 	get_str(&r, m->message, WIRE_TEXT_MAX);
 	check(&r, m->id != 0 && action_ok(m->action) && vm_name_ok(m->vm) && m->rc <= 0);
+	return body_end(&r);
+}
+
+static bool vm_request_type(uint16_t t)
+{
+	return t == HAVM_MSG_VM_REQUEST || t == HAVM_MSG_VM_MIGRATE_REQ;
+}
+
+int wire_vm_request_encode(void *buf, size_t cap, uint16_t type, const struct wire_vm_request *m)
+{
+	struct wbuf w;
+
+	if (!vm_request_type(type) || !vm_name_ok(m->vm) || m->dest == 0)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, type);
+	put_str(&w, m->vm, WIRE_NAME_MAX);
+	put_u32(&w, m->dest);
+	return hdr_end(&w);
+}
+
+int wire_vm_request_decode(const void *buf, size_t len, uint16_t type, struct wire_vm_request *m)
+{
+	struct rbuf r;
+	int rc;
+
+	if (!vm_request_type(type))
+		return -EINVAL;
+	rc = body_begin(&r, buf, len, type);
+	if (rc)
+		return rc;
+	get_str(&r, m->vm, WIRE_NAME_MAX);
+	m->dest = get_u32(&r);
+	check(&r, vm_name_ok(m->vm) && m->dest != 0);
 	return body_end(&r);
 }
 

@@ -29,5 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ROUND_TRIP(struct wire_doc_reply, wire_doc_reply_decode, wire_doc_reply_encode);
 	ROUND_TRIP(struct wire_vmcfg_request, wire_vmcfg_request_decode, wire_vmcfg_request_encode);
 	ROUND_TRIP(struct wire_vmcfg_reply, wire_vmcfg_reply_decode, wire_vmcfg_reply_encode);
+	{
+		static struct wire_vm_request m;
+		static const uint16_t types[] = { HAVM_MSG_VM_REQUEST, HAVM_MSG_VM_MIGRATE_REQ };
+		for (size_t i = 0; i < 2; i++)
+			if (wire_vm_request_decode(data, size, types[i], &m) == 0) {
+				int len = wire_vm_request_encode(out, sizeof(out), types[i], &m);
+				if (len != (int)size || memcmp(out, data, size) != 0)
+					abort();
+			}
+	}
 	return 0;
 }

@@ -15,7 +15,10 @@ set -euo pipefail
 export HARNESS_SANLOCK=1 HARNESS_BMC=1 HARNESS_LIBVIRT=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() {
-	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; };" \
+	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; migration = \"tcp\"; };" \
+		FENCE_HOST_EXTRA_1="address = \"$(host_addr 1)\";" \
+		FENCE_HOST_EXTRA_2="address = \"$(host_addr 2)\";" \
+		FENCE_HOST_EXTRA_3="address = \"$(host_addr 3)\";" \
 		write_fence_conf "$1"
 }
 
@@ -122,11 +125,36 @@ else
 	harness_fail "$verdict"
 fi
 
+# A live migration: the VM moves while it runs, its lease with it, and
+# never runs on both hosts at once.
+mover=$(vms_json 2 | jq -r '[.vms[] | select(.host == "node2")][0].name')
+pid=$(vm_pid 2 "$mover") || harness_fail "no qemu for $mover on node2"
+samples=$HARNESS_RUNDIR/vm-migrate.samples
+vm_sampler_start "$samples"
+out=$(havm_on 2 vm migrate "$mover" node3 2>&1) || harness_fail "havm vm migrate $mover node3: $out"
+wait_until 20 vm_runs_on "$mover" 3 || harness_fail "$mover does not run on node3 after the migration"
+! _harness_pid_runs "$pid" || harness_fail "$mover's qemu on node2 (pid $pid) still runs"
+area=$(vm_lease_area)
+host_sanlock 3 client status | grep -q "r havm:$mover:$area:" ||
+	harness_fail "sanlock on node3 does not hold $mover's lease: $(host_sanlock 3 client status)"
+vm_sampler_stop
+if verdict=$(assert_never_two "$samples"); then
+	harness_pass "havm vm migrate $mover node3: $out; lease held on node3; sampler: $verdict"
+else
+	harness_fail "$verdict"
+fi
+rc=0
+out=$(havm_on 2 vm migrate "$mover" node3 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q 'runs on node3 already' ||
+	harness_fail "a migration to where it runs: exit $rc, $out"
+harness_pass "a migration to where the VM runs already is refused: $out"
+
 c=$(coordinator_of 2)
 ev=$(havm_on "$c" events -n 200)
+echo "$ev" | grep -E 'host-lost|fence-|lease-reclaimed|vm-' | sed 's/^/INFO: /'
 for want in "host-lost .*host=node1" "fence-succeeded .*host=node1" "lease-reclaimed .*host=node1" \
-	"vm-placed .*reason=" "vm-started "; do
+	"vm-placed .*reason=" "vm-started " "vm-migrated .*vm=$mover .*from=node2"; do
 	echo "$ev" | grep -Eq -- "$want" || harness_fail "no event matching '$want' on node$c: $ev"
 done
-harness_pass "events on the coordinator: host-lost, fence-succeeded, lease-reclaimed, vm-placed with a reason, vm-started"
+harness_pass "events on the coordinator: host-lost, fence-succeeded, lease-reclaimed, vm-placed with a reason, vm-started, vm-migrated"
 echo "BENCH {\"name\":\"scenario_failover\",\"vms\":$(echo "$on1" | wc -w),\"ms\":$took}"
