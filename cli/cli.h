@@ -44,6 +44,9 @@ void ctl_close(struct ctl_conn *c);
 extern enum havm_status ctl_last_status;
 /* Error replies not printed (a caller that only looks). */
 extern bool ctl_quiet;
+/* CONFLICT replies not printed (a caller that retries on them); every
+ * other error reply still is. */
+extern bool ctl_quiet_conflict;
 
 /*
  * A document from havmd (WIRE_DOC_*), all its chunks: a malloc'ed

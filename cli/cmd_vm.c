@@ -173,9 +173,12 @@ int vm_change_send_retry(const char *text, size_t len, uint64_t *version)
 
 	for (int attempt = 0; attempt < 30; attempt++) {
 		ctl_last_status = HAVM_OK;
-		ctl_quiet = attempt < 29;
+		/* Only the CONFLICTs that are retried go unsaid: any other
+		 * refusal (no such VM, no quorum, a bad host) ends the loop
+		 * and must reach the operator. */
+		ctl_quiet_conflict = attempt < 29;
 		rc = vm_change_send(text, len, version);
-		ctl_quiet = false;
+		ctl_quiet_conflict = false;
 		if (rc != HAVM_EXIT_ERROR || ctl_last_status != HAVM_E_CONFLICT)
 			break;
 		usleep(500 * 1000);

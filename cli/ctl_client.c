@@ -19,6 +19,7 @@
 
 enum havm_status ctl_last_status;
 bool ctl_quiet;
+bool ctl_quiet_conflict;
 
 static int connect_error(int err)
 {
@@ -92,7 +93,7 @@ static int exchange(qb_ipcc_connection_t *c, const void *msg, size_t msg_len,
 		if (er.status == HAVM_E_DENIED)
 			return connect_error(EACCES);
 		ctl_last_status = er.status;
-		if (!ctl_quiet)
+		if (!ctl_quiet && !(ctl_quiet_conflict && er.status == HAVM_E_CONFLICT))
 			fprintf(stderr, "havm: havmd: %s (%s)\n", er.message, wire_status_text(er.status));
 		return er.status == HAVM_E_NOTFOUND ? HAVM_EXIT_NOT_FOUND : HAVM_EXIT_ERROR;
 	}
