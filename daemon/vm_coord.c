@@ -344,6 +344,21 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			      host_name(h, open_host));
 		}
 #undef BLOCK
+		/* A start sent and not yet in its target's report: its memory
+		 * and vCPUs are taken there already, or the next pass could
+		 * fill that host twice. */
+		if (pv->where == PLACE_BLOCKED && t && t->inflight_id &&
+		    t->inflight_action == WIRE_VM_START) {
+			int ti = host_index(h, t->inflight_host);
+			if (ti >= 0) {
+				struct place_host *ph = &hosts[ti];
+				ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib
+							   ? ph->mem_free_mib - spec->memory_mib
+							   : 0;
+				ph->vcpus_used += spec->vcpus;
+				ph->n_vms++;
+			}
+		}
 		if (pv->where != PLACE_DOWN || !t)
 			continue;
 		/* Stopped or crashed where it ran, on a host still here: start it

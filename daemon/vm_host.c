@@ -340,6 +340,7 @@ struct start_arg {
 	uint64_t offset;
 	uint32_t host_id; /* ours in the lockspace: the node id */
 	uint32_t grace_ms; /* stop: ACPI first, for this long; 0: power off at once */
+	bool unsafe;       /* migrate: vms.unsafe_migration_for_tests */
 	char dest_uri[HAVM_NAME_MAX * 4 + 64];     /* migrate: the other libvirtd */
 	char migrate_uri[HAVM_NAME_MAX * 4 + 64];  /* migrate: qemu's stream */
 	uint8_t action;
@@ -393,7 +394,8 @@ static int job_run(void *arg, void *out, size_t *len)
 
 	msg[0] = '\0';
 	if (a->action == WIRE_VM_MIGRATE) {
-		rc = virt_migrate(VM_LIBVIRT_URI, a->vm, a->dest_uri, a->migrate_uri, msg, 512);
+		rc = virt_migrate_ex(VM_LIBVIRT_URI, a->vm, a->dest_uri, a->migrate_uri, a->unsafe,
+				     msg, 512);
 		goto done;
 	}
 	if (a->action == WIRE_VM_STOP) {
@@ -512,6 +514,7 @@ static void migration_uris(const struct havmd *h, uint32_t dest, struct start_ar
 	snprintf(a->dest_uri, sizeof(a->dest_uri), "%s://%s/system",
 		 schemes[h->cfg.vms_migration], addr);
 	snprintf(a->migrate_uri, sizeof(a->migrate_uri), "tcp://%s", addr);
+	a->unsafe = h->cfg.vms_unsafe_migration;
 }
 
 static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t action_id,

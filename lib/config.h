@@ -145,6 +145,9 @@ struct havm_config {
 	uint32_t vms_start_timeout_ms;          /* one start, until libvirt answers */
 	enum havm_isolation vms_isolation;      /* without quorum: freeze or stop VMs */
 	enum havm_migration vms_migration;      /* how libvirtd reaches another's */
+	/* vms.unsafe_migration_for_tests: migrate even where libvirt cannot
+	 * tell the disks are shared (test beds with a local "shared" dir). */
+	bool vms_unsafe_migration;
 	uint32_t vms_isolation_grace_ms;        /* ... after this long without quorum */
 	/* fencing */
 	enum havm_fence_action fence_action;

@@ -250,6 +250,14 @@ static const struct config_key vms_keys[] = {
 	{ .name = "migration", .type = KEY_MIGRATION, .def = HAVM_MIGRATION_SSH,
 	  .choices = &migrations,
 	  .offset = FIELD(struct havm_config, vms_migration, enum havm_migration) },
+	/*
+	 * libvirt refuses a live migration unless every disk is on a file
+	 * system it knows to be shared (NFS, GFS2, ...): right on a real
+	 * cluster. Test beds whose shared storage is a local directory need
+	 * this; the name says what it is.
+	 */
+	{ .name = "unsafe_migration_for_tests", .type = KEY_BOOL, .def = false,
+	  .offset = FIELD(struct havm_config, vms_unsafe_migration, bool) },
 };
 
 const struct config_group config_device_group = {

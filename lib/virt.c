@@ -669,6 +669,12 @@ int virt_destroy(const char *uri, const char *name, char *err, size_t errlen)
 int virt_migrate(const char *uri, const char *name, const char *dest_uri, const char *migrate_uri,
 		 char *err, size_t errlen)
 {
+	return virt_migrate_ex(uri, name, dest_uri, migrate_uri, false, err, errlen);
+}
+
+int virt_migrate_ex(const char *uri, const char *name, const char *dest_uri,
+		    const char *migrate_uri, bool unsafe, char *err, size_t errlen)
+{
 	virConnectPtr conn = connect_to(uri, err, errlen), dconn = NULL;
 	virTypedParameterPtr params = NULL;
 	int nparams = 0, maxparams = 0, rc = 0;
@@ -693,7 +699,8 @@ int virt_migrate(const char *uri, const char *name, const char *dest_uri, const 
 	/* LIVE only: not peer-to-peer (this process drives both sides), and
 	 * neither PERSIST_DEST nor UNDEFINE_SOURCE, since havm's domains are
 	 * transient on every host. */
-	moved = virDomainMigrate3(d, dconn, params, (unsigned)nparams, VIR_MIGRATE_LIVE);
+	moved = virDomainMigrate3(d, dconn, params, (unsigned)nparams,
+				  VIR_MIGRATE_LIVE | (unsafe ? VIR_MIGRATE_UNSAFE : 0));
 	if (moved) {
 		virDomainFree(moved);
 	} else {

@@ -102,5 +102,10 @@ int virt_stop(const char *uri, const char *name, uint32_t grace_ms, char *err, s
 int virt_destroy(const char *uri, const char *name, char *err, size_t errlen);
 int virt_migrate(const char *uri, const char *name, const char *dest_uri, const char *migrate_uri,
 		 char *err, size_t errlen);
+/* The same; UNSAFE skips libvirt's check that every disk is on storage it
+ * knows to be shared (VIR_MIGRATE_UNSAFE): for test beds whose "shared"
+ * storage is a local directory, never for production. */
+int virt_migrate_ex(const char *uri, const char *name, const char *dest_uri,
+		    const char *migrate_uri, bool unsafe, char *err, size_t errlen);
 
 #endif

@@ -15,7 +15,7 @@ set -euo pipefail
 export HARNESS_SANLOCK=1 HARNESS_BMC=1 HARNESS_LIBVIRT=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() {
-	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; migration = \"tcp\"; };" \
+	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; migration = \"tcp\"; unsafe_migration_for_tests = true; };" \
 		FENCE_HOST_EXTRA_1="address = \"$(host_addr 1)\";" \
 		FENCE_HOST_EXTRA_2="address = \"$(host_addr 2)\";" \
 		FENCE_HOST_EXTRA_3="address = \"$(host_addr 3)\";" \
@@ -131,8 +131,8 @@ mover=$(vms_json 2 | jq -r '[.vms[] | select(.host == "node2")][0].name')
 pid=$(vm_pid 2 "$mover") || harness_fail "no qemu for $mover on node2"
 samples=$HARNESS_RUNDIR/vm-migrate.samples
 vm_sampler_start "$samples"
-out=$(havm_on 2 vm migrate "$mover" node3 2>&1) || harness_fail "havm vm migrate $mover node3: $out"
-wait_until 20 vm_runs_on "$mover" 3 || harness_fail "$mover does not run on node3 after the migration"
+out=$(havm_on 2 vm migrate "$mover" node3 --no-wait 2>&1) || harness_fail "havm vm migrate $mover node3: $out"
+wait_until 60 vm_runs_on "$mover" 3 || harness_fail "$mover does not run on node3 after the migration: $(grep -h "migrat" "$(host_log 2)" "$(host_log 3)" | tail -5)"
 ! _harness_pid_runs "$pid" || harness_fail "$mover's qemu on node2 (pid $pid) still runs"
 area=$(vm_lease_area)
 host_sanlock 3 client status | grep -q "r havm:$mover:$area:" ||
@@ -143,6 +143,8 @@ if verdict=$(assert_never_two "$samples"); then
 else
 	harness_fail "$verdict"
 fi
+listed_on3() { [ "$(vms_json 2 | jq -r ".vms[] | select(.name == \"$mover\") | .host")" = node3 ]; }
+wait_until 20 listed_on3 || harness_fail "havm vm list does not show $mover on node3"
 rc=0
 out=$(havm_on 2 vm migrate "$mover" node3 2>&1) || rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q 'runs on node3 already' ||
