@@ -47,28 +47,58 @@
 #define ISOLATION_MARGIN_MS 10000
 #define BACKOFF_MAX_MS 30000
 
-struct vm_track *vm_track_get(struct havmd *h, const char *name)
+/* Where NAME is, or would go, in the tracks (sorted by name); *FOUND. */
+static size_t track_pos(const struct vm_state *v, const char *name, bool *found)
 {
-	struct vm_state *v = &h->vm;
 	size_t lo = 0, hi = v->n_track;
 
+	*found = false;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(v->track[mid].name, name);
-		if (c == 0)
-			return &v->track[mid];
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+struct vm_track *vm_track_get(struct havmd *h, const char *name)
+{
+	struct vm_state *v = &h->vm;
+	bool found;
+	size_t i = track_pos(v, name, &found);
+
+	if (found)
+		return &v->track[i];
 	if (v->n_track >= VMCFG_VMS_MAX)
 		return NULL;
-	memmove(&v->track[lo + 1], &v->track[lo], (v->n_track - lo) * sizeof(v->track[0]));
+	memmove(&v->track[i + 1], &v->track[i], (v->n_track - i) * sizeof(v->track[0]));
 	v->n_track++;
-	memset(&v->track[lo], 0, sizeof(v->track[0]));
-	snprintf(v->track[lo].name, sizeof(v->track[lo].name), "%s", name);
-	return &v->track[lo];
+	memset(&v->track[i], 0, sizeof(v->track[0]));
+	snprintf(v->track[i].name, sizeof(v->track[i].name), "%s", name);
+	return &v->track[i];
+}
+
+/* Forget the VMs no longer protected: the table holds at most as many as
+ * the configuration, so a VM added after many removals has its place. */
+static void track_prune(struct havmd *h)
+{
+	struct vm_state *v = &h->vm;
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_track; i++)
+		if (vmcfg_find(v->cfg, v->track[i].name)) {
+			if (n != i)
+				v->track[n] = v->track[i];
+			n++;
+		}
+	v->n_track = n;
 }
 
 void vm_track_reset(struct havmd *h, const char *name)
@@ -92,20 +122,10 @@ void vm_track_reset(struct havmd *h, const char *name)
 
 static const struct vm_track *track_find(const struct havmd *h, const char *name)
 {
-	const struct vm_state *v = &h->vm;
-	size_t lo = 0, hi = v->n_track;
+	bool found;
+	size_t i = track_pos(&h->vm, name, &found);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(v->track[mid].name, name);
-		if (c == 0)
-			return &v->track[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found ? &h->vm.track[i] : NULL;
 }
 
 static bool in_list(const uint32_t *l, uint32_t id)
@@ -667,6 +687,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		v->was_coordinator = true;
 	}
 	services_snapshot(h, &s);
+	track_prune(h);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		if (!s.host_open[i])
 			v->host_lost_ms[i] = 0;

@@ -408,3 +408,19 @@ assert_never_two() {
 			printf "\n"
 		}' "$f"
 }
+
+# --- VM high availability (the vms group; HARNESS_LIBVIRT=1) ---------------
+# `havm vm list --json` on host i, and what scenarios read from it.
+vms_json() { havm_on "$1" vm list --json; }
+# count_status i STATUS: how many VMs host i lists with STATUS.
+count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
+# ready_hosts i: how many hosts take VMs now, as host i sees it.
+ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
+# vm_field i NAME FIELD / host_field i HOST FIELD: one field of the document.
+vm_field() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .$3"; }
+host_field() { vms_json "$1" | jq -r ".hosts[] | select(.name == \"$2\") | .$3"; }
+# brief i: the VMs in one line (for failure messages).
+brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
+# out_is WANT CMD...: CMD prints WANT. For wait_until, which runs CMD anew
+# each time: a $(...) among its arguments would be read only once.
+out_is() { local out; out=$("${@:2}" 2>/dev/null) && [ "$out" = "$1" ]; }

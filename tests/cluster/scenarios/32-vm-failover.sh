@@ -27,9 +27,6 @@ storage_cluster 3
 for v in $(seq 1 $NVM); do vm_define "vm$v" >/dev/null || harness_fail "vm_define vm$v"; done
 
 # vms_json i: `havm vm list --json` on host i.
-vms_json() { havm_on "$1" vm list --json; }
-count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
 
 all_ready() { [ "$(ready_hosts 1 2>/dev/null || echo 0)" = 3 ]; }
 wait_until 120 all_ready ||

@@ -31,9 +31,7 @@ VM=crash1
 storage_cluster 3
 vm_define "$VM" >/dev/null || harness_fail "vm_define $VM"
 
-vms_json() { havm_on "$1" vm list --json; }
 vm_field() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$VM\") | .$2"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
 
 wait_until 120 is 3 ready_hosts 1 ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"

@@ -33,12 +33,7 @@ is() {
 
 storage_cluster 3
 
-vms_json() { havm_on "$1" vm list --json; }
-vm_field() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .$3"; }
-count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
-vms_brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
-
+vms_
 wait_until 120 is 3 ready_hosts 1 ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"
 # Every host reports the same memory here (the machine's); take the least.

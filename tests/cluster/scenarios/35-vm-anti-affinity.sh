@@ -31,12 +31,8 @@ is() {
 
 storage_cluster 3
 
-vms_json() { havm_on "$1" vm list --json; }
 vm_host() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .host"; }
-count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
-vms_brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
-# placed_text i VM: "HOST TEXT" of the newest vm-placed event of VM on host i.
+vms_# placed_text i VM: "HOST TEXT" of the newest vm-placed event of VM on host i.
 placed_text() {
 	havm_on "$1" events -n 300 --json |
 		jq -r --arg v "$2" '[.[] | select(.type == "vm-placed" and .vm == $v)] | last | "\(.host) \(.text)"'

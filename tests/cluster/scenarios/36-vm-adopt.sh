@@ -25,17 +25,8 @@ NVM=6
 storage_cluster 3
 for v in $(seq 1 $NVM); do vm_define "vm$v" >/dev/null || harness_fail "vm_define vm$v"; done
 
-vms_json() { havm_on "$1" vm list --json; }
-count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
-vm_field() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .$3"; }
-host_field() { vms_json "$1" | jq -r ".hosts[] | select(.name == \"$2\") | .$3"; }
-brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
 # home v: the host vm$v prefers (vm1, vm2 -> 1; vm3, vm4 -> 2; vm5, vm6 -> 3)
 home() { echo $((($1 + 1) / 2)); }
-# out_is WANT CMD...: CMD prints WANT (for wait_until, which runs CMD anew
-# each time; a $(...) in its arguments would be read only once).
-out_is() { local out; out=$("${@:2}" 2>/dev/null) && [ "$out" = "$1" ]; }
 
 wait_until 120 out_is 3 ready_hosts 1 ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"

@@ -33,15 +33,6 @@ NVM=4
 storage_cluster 3
 for v in $(seq 1 $NVM); do vm_define "vm$v" >/dev/null || harness_fail "vm_define vm$v"; done
 
-vms_json() { havm_on "$1" vm list --json; }
-count_status() { vms_json "$1" | jq "[.vms[] | select(.status == \"$2\")] | length"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
-vm_field() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .$3"; }
-host_field() { vms_json "$1" | jq -r ".hosts[] | select(.name == \"$2\") | .$3"; }
-brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
-# out_is WANT CMD...: CMD prints WANT (for wait_until, which runs CMD anew
-# each time; a $(...) in its arguments would be read only once).
-out_is() { local out; out=$("${@:2}" 2>/dev/null) && [ "$out" = "$1" ]; }
 declare -A home=([vm1]=2 [vm2]=2 [vm3]=1 [vm4]=3)
 
 wait_until 120 out_is 3 ready_hosts 1 ||

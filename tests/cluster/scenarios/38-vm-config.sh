@@ -40,9 +40,6 @@ for v in a1 a2 a3 a4 a5 a6; do vm_define "$v" >/dev/null || harness_fail "vm_def
 version_on() { havm_on "$1" vm list --json | jq -r .version; }
 show_on() { havm_on "$1" configure show; }
 saved_on() { cat "$(harness_host_path "$1" /var/lib/havm/cluster.conf)"; }
-# out_is WANT CMD...: CMD prints WANT (for wait_until, which runs CMD anew
-# each time; a $(...) in its arguments would be read only once).
-out_is() { local out; out=$("${@:2}" 2>/dev/null) && [ "$out" = "$1" ]; }
 # agree HOST...: the hosts show the same text and version, and have saved
 # the same file, which begins with that version.
 agree() {

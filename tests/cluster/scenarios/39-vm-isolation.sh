@@ -17,9 +17,7 @@ harness_extra_config() {
 		write_fence_conf "$1"
 }
 storage_cluster 3
-vms_json() { havm_on "$1" vm list --json; }
 vm_host_of() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .host"; }
-ready_hosts() { vms_json "$1" | jq '[.hosts[] | select(.eligible)] | length'; }
 all_ready() { [ "$(ready_hosts 1 2>/dev/null || echo 0)" = 3 ]; }
 wait_until 120 all_ready ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"
