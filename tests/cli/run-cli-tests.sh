@@ -127,6 +127,43 @@ expect_usage_error "havm storage: exit 2" storage
 expect_usage_error "havm storage init extra: exit 2" storage init extra
 expect_usage_error "havm storage init --bogus: exit 2" storage init --bogus
 
+# VM commands: usage errors need no havmd (nor a havm.conf).
+expect_usage_error "havm vm: exit 2" vm
+expect_usage_error "havm vm bogus: exit 2" vm bogus
+expect_usage_error "havm vm add without a name: exit 2" vm add
+expect_usage_error "havm vm add without --xml: exit 2" vm add web1
+expect_usage_error "havm vm add --xml relative: exit 2" vm add web1 --xml web1.xml
+expect_usage_error "havm vm add bad name: exit 2" vm add -web1 --xml /x.xml
+expect_usage_error "havm vm add 48-character name: exit 2" vm add \
+	aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --xml /x.xml
+expect_usage_error "havm vm add --priority 5000: exit 2" vm add web1 --xml /x.xml --priority 5000
+expect_usage_error "havm vm add --priority 01: exit 2" vm add web1 --xml /x.xml --priority 01
+expect_usage_error "havm vm add --max-restarts abc: exit 2" vm add web1 --xml /x.xml --max-restarts abc
+expect_usage_error "havm vm add --restart-window 0: exit 2" vm add web1 --xml /x.xml --restart-window 0
+expect_usage_error "havm vm add --prefer a,,b: exit 2" vm add web1 --xml /x.xml --prefer a,,b
+expect_usage_error "havm vm add --bogus: exit 2" vm add web1 --xml /x.xml --bogus
+expect_usage_error "havm vm add extra: exit 2" vm add web1 --xml /x.xml extra
+expect_usage_error "havm vm remove without a name: exit 2" vm remove
+expect_usage_error "havm vm remove a b: exit 2" vm remove a b
+expect_usage_error "havm vm start bad name: exit 2" vm start "a b"
+expect_usage_error "havm vm stop without a name: exit 2" vm stop
+expect_usage_error "havm vm show without a name: exit 2" vm show
+expect_usage_error "havm vm list extra: exit 2" vm list extra
+expect_usage_error "havm vm migrate without a node: exit 2" vm migrate web1
+expect_usage_error "havm vm migrate a b c: exit 2" vm migrate a b c
+expect_usage_error "havm configure: exit 2" configure
+expect_usage_error "havm configure bogus: exit 2" configure bogus
+expect_usage_error "havm configure show extra: exit 2" configure show extra
+expect_usage_error "havm configure load without a file: exit 2" configure load
+expect_usage_error "havm plan without --fail: exit 2" plan
+expect_usage_error "havm plan --fail without hosts: exit 2" plan --fail
+expect_usage_error "havm plan extra: exit 2" plan --fail node1 extra
+for c in "vm" "vm add" "vm migrate" "configure" "plan"; do
+	# shellcheck disable=SC2086 # the command's words
+	run "$HAVM" $c --help
+	expect "havm $c --help: usage on stdout, exit 0" 0 "Usage: havm"
+done
+
 expect_usage_error "havm events extra: exit 2" events extra
 expect_usage_error "havm events --bogus: exit 2" events --bogus
 expect_usage_error "havm events -n without a value: exit 2" events -n
