@@ -207,6 +207,55 @@ static void json_nodes(const struct wire_status_reply *m)
 	printf("]");
 }
 
+/*
+ * The protected VMs in brief, for `havm status --json`: ,"vms":{counts by
+ * status, "n_plus_one":{...}} when VM high availability is on, nothing
+ * otherwise (the whole list is `havm vm list --json`). Built with json-c
+ * from havmd's document.
+ */
+static void print_vms_json(void)
+{
+	static const char *const kinds[] = { "running", "starting", "stopping", "pending",
+					     "failed",  "stopped" };
+	char *text = NULL;
+	size_t len = 0;
+	json_object *doc, *vms, *n1, *out;
+	int64_t n[6] = { 0 };
+
+	ctl_quiet = true;
+	if (doc_fetch(WIRE_DOC_VMS, NULL, &text, &len) != HAVM_EXIT_OK) {
+		ctl_quiet = false;
+		return;
+	}
+	ctl_quiet = false;
+	doc = json_tokener_parse(text);
+	free(text);
+	if (!doc || !json_object_object_get_ex(doc, "vms", &vms)) {
+		json_object_put(doc);
+		return;
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "protected",
+			       json_object_new_int64((int64_t)json_object_array_length(vms)));
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		json_object *st;
+		const char *v = json_object_object_get_ex(json_object_array_get_idx(vms, i),
+							  "status", &st)
+					? json_object_get_string(st)
+					: "";
+		for (size_t k = 0; k < 6; k++)
+			if (strcmp(v, kinds[k]) == 0)
+				n[k]++;
+	}
+	for (size_t k = 0; k < 6; k++)
+		json_object_object_add(out, kinds[k], json_object_new_int64(n[k]));
+	if (json_object_object_get_ex(doc, "n_plus_one", &n1))
+		json_object_object_add(out, "n_plus_one", json_object_get(n1));
+	printf(",\"vms\":%s", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+	json_object_put(out);
+	json_object_put(doc);
+}
+
 static void print_json(const struct wire_status_reply *m)
 {
 	bool up = m->flags & WIRE_STATUS_COROSYNC_UP;
@@ -236,6 +285,7 @@ static void print_json(const struct wire_status_reply *m)
 		json_put_string(stdout, m->storage_path);
 	printf("},\"time\":%" PRIu64 ",\"hosts\":", m->now);
 	json_nodes(m);
+	print_vms_json();
 	printf("}\n");
 }
 
