@@ -94,7 +94,9 @@ static int load(const char *file, const char *config)
 		fprintf(stderr, "havm: out of memory\n");
 		return HAVM_EXIT_ERROR;
 	}
-	rc = vm_change_send_retry(out, len, &version);
+	/* Not retried: a load replaces everything, and one made on a
+	 * configuration that changed meanwhile would undo that change. */
+	rc = vm_change_send(out, len, &version);
 	free(out);
 	if (rc == HAVM_EXIT_OK)
 		printf("configuration loaded (version %llu)\n", (unsigned long long)version);

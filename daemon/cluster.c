@@ -310,6 +310,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	(void)group;
 	cpg_context_get(handle, (void **)&h);
 	cl = &h->cluster;
+	cl->confchgs++;
 	record_daemons(h, HAVM_EV_DAEMON_JOINED, joined, n_joined);
 	record_daemons(h, HAVM_EV_DAEMON_LEFT, left, n_left);
 	uint32_t old_ids[WIRE_NODES_MAX];

@@ -61,6 +61,7 @@ struct cluster {
 	size_t n_quorum;
 	uint32_t coordinator; /* last computed, to log changes */
 	uint64_t group_joins; /* daemons that joined the group so far */
+	uint64_t confchgs;    /* CPG membership changes delivered so far */
 };
 
 /* A peer's socket, from the moment libqb accepts it (ctl_server.c). */

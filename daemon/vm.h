@@ -114,7 +114,10 @@ struct vm_state {
 	uint64_t full_sent_ms;
 	/* the group's reports */
 	struct vm_member *members;  /* heap: WIRE_NODES_MAX of them */
-	uint64_t view_seq;          /* membership changes seen */
+	uint64_t view_seq;          /* membership changes seen (h->cluster.confchgs) */
+	uint32_t view_members[WIRE_NODES_MAX]; /* the group as last seen, for leavers */
+	size_t n_view_members;
+	uint64_t report_refresh_ms; /* our report sent again, changed or not */
 	/* this host's libvirt */
 	pid_t monitor_pid;
 	int monitor_fd;

@@ -56,6 +56,18 @@ static bool quorate_now(const struct havmd *h)
 	return h->cluster.up && h->cluster.quorate && h->cluster.coordinator != 0;
 }
 
+/*
+ * A change needs the havmds of a majority of havm.conf's hosts in the
+ * group, not only corosync's quorum: hosts where corosync runs without
+ * havmd (stopped for an upgrade) hold no copy, and two changes made by
+ * two minorities of havmds at different times would both be acknowledged
+ * and one of them lost when the copies meet.
+ */
+static bool havmd_majority(const struct havmd *h)
+{
+	return h->cluster.n_cpg * 2 > h->cfg.n_hosts;
+}
+
 int vmcfg_sync_start(struct havmd *h)
 {
 	struct vm_state *v = &h->vm;
@@ -192,8 +204,9 @@ static void on_change(struct havmd *h, const struct wire_vmcfg *head, const char
 	char err[512], sum[160];
 	int rc;
 
-	if (!quorate_now(h)) {
-		log_notice("vm: configuration change not applied: no quorum here origin=%u",
+	if (!quorate_now(h) || !havmd_majority(h)) {
+		log_notice("vm: configuration change not applied: no quorum (or too few havmds) "
+			   "here origin=%u",
 			   head->origin);
 		if (p)
 			pending_answer(h, p, HAVM_E_REFUSED,
@@ -272,6 +285,12 @@ static void on_full(struct havmd *h, const struct wire_vmcfg *head, const char *
 
 	if (!newer(head->version, head->hash, v->cfg->version, v->cfg_hash))
 		return;
+	if (head->version == v->cfg->version)
+		log_err("vm: two different cluster configurations of one version met "
+			"version=%llu from_nodeid=%u; the one with the greater hash wins: check "
+			"`havm configure show` (a change made while the hosts were apart may be "
+			"lost)",
+			(unsigned long long)head->version, head->origin);
 	if (!quorate_now(h)) {
 		log_info("vm: newer configuration from nodeid=%u not taken: no quorum here",
 			 head->origin);
@@ -553,6 +572,12 @@ void vmcfg_sync_submit(struct havmd *h, qb_ipcs_connection_t *c, uint32_t ipc_id
 		ctl_reply_error(h, c, ipc_id, HAVM_E_REFUSED,
 				"this partition has no quorum (or its membership is settling): "
 				"the configuration cannot change");
+		return;
+	}
+	if (!havmd_majority(h)) {
+		ctl_reply_error(h, c, ipc_id, HAVM_E_REFUSED,
+				"havmd runs on too few hosts (a configuration change needs it on "
+				"more than half of havm.conf's hosts): nothing changed");
 		return;
 	}
 	if (!vmcfg_sync_agreed(h)) {

@@ -46,6 +46,9 @@
  * an isolated host has stopped them and freed their leases. */
 #define ISOLATION_MARGIN_MS 10000
 #define BACKOFF_MAX_MS 30000
+/* A migration's job may take 600 s on its host (vm_host.c): its outcome is
+ * waited for a little longer. */
+#define MIGRATE_WAIT_MS 615000
 
 /* Where NAME is, or would go, in the tracks (sorted by name); *FOUND. */
 static size_t track_pos(const struct vm_state *v, const char *name, bool *found)
@@ -296,7 +299,10 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			if (!unknown_host)
 				unknown_host = id;
 		}
-		if (s->host_open[i] && !open_host)
+		/* A VM whose last place is unknown may be on any lost host: it
+		 * waits for all of them (past their isolation grace, or
+		 * proven off). */
+		if (s->host_open[i] && !open_host && !isolation_over(h, (int)i, now))
 			open_host = id;
 	}
 	for (size_t k = 0; k < c->n_vms; k++) {
@@ -359,7 +365,7 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		} else if (!seen && unknown_host) {
 			BLOCK("last place unknown; cannot tell whether %s runs it",
 			      host_name(h, unknown_host));
-		} else if (!seen && open_host && !isolation_over(h, host_index(h, open_host), now)) {
+		} else if (!seen && open_host) {
 			BLOCK("last place unknown; waiting until lost host %s is proven off",
 			      host_name(h, open_host));
 		}
@@ -464,7 +470,10 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 
 		if (!t)
 			continue;
-		if (t->inflight_id && now - t->inflight_ms > h->cfg.vms_start_timeout_ms + 15000) {
+		if (t->inflight_id &&
+		    now - t->inflight_ms > (t->inflight_action == WIRE_VM_MIGRATE
+						    ? MIGRATE_WAIT_MS
+						    : h->cfg.vms_start_timeout_ms + 15000)) {
 			log_warn("vm: no outcome for the action on vm=%s host=%s; forgetting it",
 				 spec->name, host_name(h, t->inflight_host));
 			t->inflight_id = 0;
@@ -493,10 +502,12 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			t->running_on = vms[k].host;
 			t->running_inc = r ? r->incarnation : 0;
 			t->last_host = vms[k].host;
-			t->lease_ready = true;
 			continue;
 		}
 		if (!t->running_on)
+			continue;
+		/* Moving: gone from its source before its destination lists it. */
+		if (t->inflight_id && t->inflight_action == WIRE_VM_MIGRATE)
 			continue;
 		was = t->running_on;
 		gone = !is_member(s, was) && !in_quorum(s, was);
@@ -671,6 +682,22 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	};
 	size_t n_hosts = 0, n = v->cfg->n_vms;
 
+	/* When each lost host was first seen lost, and proven off: kept on
+	 * every pass, acting or not, so that a coordinator that takes over
+	 * (or resumes) counts the isolation grace from the real loss. */
+	services_snapshot(h, &s);
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		if (!s.host_open[i])
+			v->host_lost_ms[i] = 0;
+		else if (!v->host_lost_ms[i])
+			v->host_lost_ms[i] = now;
+		if (s.host_closed[i] && !s.host_leases_free[i]) {
+			if (!v->host_closed_ms[i])
+				v->host_closed_ms[i] = now;
+		} else {
+			v->host_closed_ms[i] = 0;
+		}
+	}
 	if (!may_act(h)) {
 		if (v->was_coordinator && h->cluster.coordinator != h->cluster.local_nodeid) {
 			/* Another coordinator (or none) decides now; what we
@@ -686,20 +713,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		log_info("vm: acting as coordinator for vms=%zu", n);
 		v->was_coordinator = true;
 	}
-	services_snapshot(h, &s);
 	track_prune(h);
-	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
-		if (!s.host_open[i])
-			v->host_lost_ms[i] = 0;
-		else if (!v->host_lost_ms[i])
-			v->host_lost_ms[i] = now;
-		if (s.host_closed[i] && !s.host_leases_free[i]) {
-			if (!v->host_closed_ms[i])
-				v->host_closed_ms[i] = now;
-		} else {
-			v->host_closed_ms[i] = 0;
-		}
-	}
 	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
 	observe(h, &s, vms, n, now);
 	/* observe may have changed back-offs and limits: decide on the latest. */
@@ -733,9 +747,10 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 
 			if (t->inflight_id)
 				break; /* a stop under way */
-			/* A VM some host has run holds its lease already. */
-			if (!t->lease_ready && action == WIRE_VM_START && last_seen(h, name))
-				t->lease_ready = true;
+			/* Prepared by this coordinator before its first start here,
+			 * even if it ran before: a VM protected while it ran, or a
+			 * slot changed by a remove and an add, may have no lease in
+			 * its slot yet (lease_prepare writes nothing when it has). */
 			if (!t->lease_ready && action == WIRE_VM_START) {
 				if (n_prep < PREPARE_MAX) {
 					prep_names[n_prep] = name;
@@ -893,9 +908,12 @@ void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t
 		}
 		for (size_t i = 0; i < n_hosts; i++)
 			if (hosts[i].nodeid == t->migrate_to)
-				eligible = hosts[i].eligible;
+				eligible = hosts[i].eligible &&
+					   hosts[i].mem_free_mib >= vms[k].spec->memory_mib;
+		for (size_t i = 0; eligible && i < vms[k].spec->n_avoid; i++)
+			eligible = strcmp(vms[k].spec->avoid[i], host_name(h, t->migrate_to)) != 0;
 		if (!eligible)
-			continue;
+			continue; /* until it can take it, or the request expires */
 		if (send_action_to(h, WIRE_VM_MIGRATE, vms[k].host, t->migrate_to,
 				   vms[k].spec->name, &id) < 0)
 			continue;

@@ -536,6 +536,14 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 	for (slot = 0; slot < VM_JOBS_MAX && v->jobs[slot].used; slot++)
 		;
 	j = slot < VM_JOBS_MAX ? &v->jobs[slot] : NULL;
+	if (j && action == WIRE_VM_START && s && s->stopped) {
+		/* Decided on a configuration older than ours: the VM is to be
+		 * stopped now. */
+		struct vm_job tmp = { .action_id = action_id, .action = action };
+		snprintf(tmp.vm, sizeof(tmp.vm), "%s", vm);
+		send_result(h, &tmp, -ECANCELED, "the VM's state is stopped now");
+		return;
+	}
 	if (!j || (action == WIRE_VM_START && !s)) {
 		struct vm_job tmp = { .action_id = action_id, .action = action };
 		snprintf(tmp.vm, sizeof(tmp.vm), "%s", vm);
@@ -610,25 +618,35 @@ static void isolation_check(struct havmd *h, uint64_t now)
 	}
 	if (!v->noquorum_since_ms)
 		v->noquorum_since_ms = now;
-	if (h->cfg.vms_isolation != HAVM_ISOLATION_STOP || v->isolation_done ||
+	if (h->cfg.vms_isolation != HAVM_ISOLATION_STOP ||
 	    now - v->noquorum_since_ms < h->cfg.vms_isolation_grace_ms || !v->have_virt)
 		return;
-	v->isolation_done = true;
+	/* Every pass until none runs: a stop that failed (libvirt hung) is
+	 * tried again, and a VM a start job brought up meanwhile is stopped
+	 * too; a job under way for a VM is left to end first. */
 	for (size_t i = 0; i < v->virt->n_doms; i++) {
 		const struct virt_dom *d = &v->virt->doms[i];
-		if (d->state == VIRT_SHUTOFF || !vmcfg_find(v->cfg, d->name))
+		const struct vm_job *j = job_find(h, d->name);
+
+		if (d->state == VIRT_SHUTOFF || !vmcfg_find(v->cfg, d->name) ||
+		    (j && j->worker_id))
 			continue;
-		event_record(h, HAVM_EV_VM_STOPPED, LOG_WARNING, h->cluster.local_nodeid, d->name,
-			     "reason=\"isolation: no quorum for %llu ms (vms.isolation = stop)\"",
-			     (unsigned long long)(now - v->noquorum_since_ms));
+		if (!v->isolation_done)
+			event_record(h, HAVM_EV_VM_STOPPED, LOG_WARNING, h->cluster.local_nodeid,
+				     d->name,
+				     "reason=\"isolation: no quorum for %llu ms (vms.isolation = stop)\"",
+				     (unsigned long long)(now - v->noquorum_since_ms));
 		/* Powered off, not shut down: the quorate side is about to
 		 * start it, and a guest ignoring ACPI would hold its lease
 		 * for the whole grace. A fence would do the same. */
 		job_begin(h, WIRE_VM_STOP, d->name, 0, 0, 0);
 		n++;
 	}
-	log_warn("vm: isolated: no quorum for %llu ms; stopping the protected VMs here vms=%u",
-		 (unsigned long long)(now - v->noquorum_since_ms), n);
+	if (n && !v->isolation_done)
+		log_warn("vm: isolated: no quorum for %llu ms; powering off the protected VMs here "
+			 "vms=%u",
+			 (unsigned long long)(now - v->noquorum_since_ms), n);
+	v->isolation_done = true;
 }
 
 void vm_host_tick(struct havmd *h, uint64_t now)
@@ -658,5 +676,12 @@ void vm_host_tick(struct havmd *h, uint64_t now)
 			v->report_dirty = true;
 		}
 	}
-	vm_host_report(h, false);
+	/* Sent again now and then, changed or not: a member that missed it
+	 * (a send that failed, a join) has it within seconds. */
+	if (now - v->report_refresh_ms > 10000) {
+		v->report_refresh_ms = now;
+		vm_host_report(h, true);
+	} else {
+		vm_host_report(h, false);
+	}
 }

@@ -169,31 +169,31 @@ static int vm_on_cpg(struct havmd *h, uint16_t type, const void *msg, size_t len
 
 static void vm_on_view(struct havmd *h, const struct cluster_view *v)
 {
-	bool changed = v->n_cpg != h->cluster.n_cpg;
+	struct vm_state *vm = &h->vm;
 
-	if (!h->vm.on)
+	if (!vm->on || vm->view_seq == h->cluster.confchgs)
 		return;
-	/* Members that left: their half-sent texts go. */
-	for (size_t i = 0; i < h->cluster.n_cpg; i++) {
+	/* h->cluster holds the new group already: the counter, not a
+	 * comparison with it, says the group changed. Members that left:
+	 * their half-sent texts go. */
+	for (size_t i = 0; i < vm->n_view_members; i++) {
 		bool still = false;
 		for (size_t k = 0; k < v->n_cpg; k++)
-			still = still || v->cpg_members[k] == h->cluster.cpg_members[i];
-		if (!still) {
-			vmcfg_sync_member_left(h, h->cluster.cpg_members[i]);
-			changed = true;
-		}
+			still = still || v->cpg_members[k] == vm->view_members[i];
+		if (!still)
+			vmcfg_sync_member_left(h, vm->view_members[i]);
 	}
+	memcpy(vm->view_members, v->cpg_members, v->n_cpg * sizeof(v->cpg_members[0]));
+	vm->n_view_members = v->n_cpg;
 	/*
-	 * Any change of membership: everyone reports again, and the
-	 * coordinator waits for those reports (vm_coord.c, reports_fresh), so
-	 * that a newcomer has our report and a new coordinator decides on
-	 * reports sent after the change, not on older ones.
+	 * Everyone reports again, and the coordinator waits for those reports
+	 * (vm_coord.c, reports_fresh), so that a newcomer has our report and
+	 * a new coordinator decides on reports sent after the change, not on
+	 * older ones.
 	 */
-	if (changed) {
-		h->vm.view_seq++;
-		h->vm.report_dirty = true;
-		vm_host_report(h, true);
-	}
+	vm->view_seq = h->cluster.confchgs;
+	vm->report_dirty = true;
+	vm_host_report(h, true);
 	soon(h);
 }
 

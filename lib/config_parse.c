@@ -446,11 +446,23 @@ int config_check_vms(struct config_ctx *c, const config_setting_t *set, const vo
 {
 	const struct havm_config *cfg = dst;
 
-	if (!set || cfg->storage_path[0] != '\0')
+	if (!set)
 		return 0;
-	return config_error(c, set,
-			    "group \"vms\" needs group \"storage\": every protected VM holds a "
-			    "lease on the shared storage, which keeps it from running twice");
+	if (cfg->storage_path[0] == '\0')
+		return config_error(c, set,
+				    "group \"vms\" needs group \"storage\": every protected VM holds "
+				    "a lease on the shared storage, which keeps it from running twice");
+	/*
+	 * With the tiebreaker, the half that survives an even split gets its
+	 * quorum only once sanlock calls the other half dead (minutes): with
+	 * "stop", it would power off its own VMs first.
+	 */
+	if (cfg->storage_tiebreaker && cfg->vms_isolation == HAVM_ISOLATION_STOP)
+		return config_error(c, config_setting_get_member(set, "isolation"),
+				    "isolation = \"stop\" with storage.tiebreaker: the surviving half of "
+				    "a split waits minutes for the tiebreaker, and would stop its own "
+				    "VMs meanwhile; use \"freeze\"");
+	return 0;
 }
 
 static const char *config_type_name(enum config_key_type t)

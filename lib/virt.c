@@ -675,44 +675,42 @@ int virt_migrate(const char *uri, const char *name, const char *dest_uri, const 
 int virt_migrate_ex(const char *uri, const char *name, const char *dest_uri,
 		    const char *migrate_uri, bool unsafe, char *err, size_t errlen)
 {
-	virConnectPtr conn = connect_to(uri, err, errlen), dconn = NULL;
+	virConnectPtr conn = connect_to(uri, err, errlen);
 	virTypedParameterPtr params = NULL;
 	int nparams = 0, maxparams = 0, rc = 0;
-	virDomainPtr d, moved;
+	virDomainPtr d;
 
 	if (!conn)
 		return -ENOTCONN;
 	d = lookup_active(conn, name, &rc, err, errlen);
 	if (!d)
 		goto out;
-	dconn = connect_to(dest_uri, err, errlen);
-	if (!dconn) {
-		rc = -EHOSTUNREACH;
-		goto out;
-	}
 	if (migrate_uri && virTypedParamsAddString(&params, &nparams, &maxparams,
 						   VIR_MIGRATE_PARAM_URI, migrate_uri) < 0) {
 		copy_err(err, errlen);
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* LIVE only: not peer-to-peer (this process drives both sides), and
-	 * neither PERSIST_DEST nor UNDEFINE_SOURCE, since havm's domains are
-	 * transient on every host. */
-	moved = virDomainMigrate3(d, dconn, params, (unsigned)nparams,
-				  VIR_MIGRATE_LIVE | (unsafe ? VIR_MIGRATE_UNSAFE : 0));
-	if (moved) {
-		virDomainFree(moved);
-	} else {
+	/*
+	 * Peer to peer: the source's libvirtd drives the migration to the
+	 * destination's itself, so it completes (or is rolled back, the VM
+	 * running on at the source) even if this process dies halfway; a
+	 * migration driven by a client that dies can leave the source paused
+	 * without its lease. LIVE; neither PERSIST_DEST nor UNDEFINE_SOURCE,
+	 * since havm's domains are transient on every host.
+	 */
+	if (virDomainMigrateToURI3(d, dest_uri, params, (unsigned)nparams,
+				   VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER |
+					   (unsafe ? VIR_MIGRATE_UNSAFE : 0)) < 0) {
 		copy_err(err, errlen);
 		rc = errno_of_last(conn);
+		if (rc == -ENOTCONN)
+			rc = -EHOSTUNREACH; /* ours answered: the destination did not */
 	}
 out:
 	virTypedParamsFree(params, nparams);
 	if (d)
 		virDomainFree(d);
-	if (dconn)
-		virConnectClose(dconn);
 	virConnectClose(conn);
 	return rc;
 }

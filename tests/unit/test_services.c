@@ -118,7 +118,7 @@ static const uint16_t cluster_types[] = { HAVM_MSG_NODE_STATE };
 static const uint16_t fence_types[] = { HAVM_MSG_FENCE_RESULT, HAVM_MSG_FENCE_REQUEST };
 static const uint16_t tiebreak_types[] = { HAVM_MSG_TIEBREAK_LEASE };
 static const uint16_t vm_types[] = { HAVM_MSG_VMCFG, HAVM_MSG_VM_REPORT, HAVM_MSG_VM_ACTION,
-				     HAVM_MSG_VM_RESULT };
+				     HAVM_MSG_VM_RESULT, HAVM_MSG_VM_REQUEST };
 
 const struct havmd_service cluster_service = { HOOKS(cluster), .cpg_types = cluster_types,
 					       .n_cpg_types = 1 };
@@ -128,7 +128,7 @@ const struct havmd_service fence_service = { HOOKS(fence), .cpg_types = fence_ty
 const struct havmd_service tiebreak_service = { HOOKS(tiebreak), .cpg_types = tiebreak_types,
 						.n_cpg_types = 1 };
 const struct havmd_service qdevice_service = { HOOKS(qdevice) };
-const struct havmd_service vm_service = { HOOKS(vm), .cpg_types = vm_types, .n_cpg_types = 4 };
+const struct havmd_service vm_service = { HOOKS(vm), .cpg_types = vm_types, .n_cpg_types = 5 };
 
 static struct havmd h; /* over a megabyte: not on the stack */
 

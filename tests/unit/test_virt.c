@@ -345,9 +345,12 @@ static void operations_fail_cleanly(void **state)
 	assert_int_equal(virt_stop(URI, "nosuch", 100, err, sizeof(err)), -ENOENT);
 	assert_int_equal(virt_destroy(URI, "nosuch", err, sizeof(err)), -ENOENT);
 	assert_int_equal(virt_migrate(URI, "nosuch", URI, NULL, err, sizeof(err)), -ENOENT);
-	assert_int_equal(
-		virt_migrate(URI, "test", BAD_URI, "tcp://127.0.0.1:49152", err, sizeof(err)),
-		-EHOSTUNREACH);
+	/* Peer to peer: the source's libvirtd (the test driver, which cannot
+	 * migrate) answers for an unreachable destination too. */
+	err[0] = '\0';
+	assert_true(virt_migrate(URI, "test", BAD_URI, "tcp://127.0.0.1:49152", err, sizeof(err)) <
+		    0);
+	assert_true(err[0] != '\0');
 	/* The test driver cannot migrate: a failure with libvirt's message,
 	 * and the domain still here. */
 	err[0] = '\0';
