@@ -33,7 +33,7 @@ is() {
 
 storage_cluster 3
 
-vms_
+vms_brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
 wait_until 120 is 3 ready_hosts 1 ||
 	harness_fail "the hosts never became ready for VMs: $(vms_json 1 | jq -c '.hosts')"
 # Every host reports the same memory here (the machine's); take the least.

@@ -32,7 +32,8 @@ is() {
 storage_cluster 3
 
 vm_host() { vms_json "$1" | jq -r ".vms[] | select(.name == \"$2\") | .host"; }
-vms_# placed_text i VM: "HOST TEXT" of the newest vm-placed event of VM on host i.
+vms_brief() { vms_json "$1" | jq -c '[.vms[] | {name, status, host, reason}]'; }
+# placed_text i VM: "HOST TEXT" of the newest vm-placed event of VM on host i.
 placed_text() {
 	havm_on "$1" events -n 300 --json |
 		jq -r --arg v "$2" '[.[] | select(.type == "vm-placed" and .vm == $v)] | last | "\(.host) \(.text)"'
