@@ -8,6 +8,8 @@
 #
 #   tests/bench/failover.sh [--vms N] [--runs R] [--fallback-runs F]
 #       [--pacemaker-runs P] [--max-starts K] [--parts havm,fallback,pacemaker]
+#   FAILOVER_KEEP_LOGS=DIR keeps node2's and node3's havmd / pacemaker logs
+#   (and havm's sampler files) of every run in DIR.
 #   (as root; defaults: 10 VMs, 5 runs, 2 fallback runs, 5 Pacemaker runs,
 #   K = 12, all three parts)
 #
@@ -225,6 +227,11 @@ havm_run() {
 		"asked $(since_ms "$t0" "$(host_log 2)" "$(host_log 3)" 'vm: starting vm=')," \
 		"done $(since_ms "$t0" "$(host_log 2)" "$(host_log 3)" 'vm: start done vm=')"
 	echo "  VMs now: $per_host; sampler: $verdict; load before: $load"
+	if [ -n "${FAILOVER_KEEP_LOGS:-}" ]; then
+		mkdir -p "$FAILOVER_KEEP_LOGS/havm.$fallback.$r"
+		for j in 2 3; do cp "$(host_log "$j")" "$FAILOVER_KEEP_LOGS/havm.$fallback.$r/node$j.log"; done
+		cp "$samples" "$FAILOVER_KEEP_LOGS/havm.$fallback.$r/"
+	fi
 	echo "RESULT $took"
 }
 
@@ -272,7 +279,13 @@ fi
 # ---------------------------------------------------------------------------
 # Pacemaker
 
-PCMK_NAL=$(((MAX_STARTS + 1) / 2))
+# node-action-limit = K, not K/2 per survivor: a DC that has just been
+# elected holds a throttle record per node in mode "low" until that node
+# reports a change of mode, which an idle node does not, and "low" allows
+# half of node-action-limit (controld_throttle.c, throttle_get_job_limit):
+# K gives each survivor K/2 starts at once, K in all, as havm's
+# max_parallel_starts = K. (Seen: with 6, three starts per node at a time.)
+PCMK_NAL=$MAX_STARTS
 
 pcmk_install() {
 	command -v pacemakerd >/dev/null && command -v fence_ipmilan >/dev/null &&
@@ -366,6 +379,13 @@ pcmk_constraints_xml() {
 }
 
 pcmk_prop() { host_exec "$1" crm_attribute --type crm_config --name "$2" --update "$3" >/dev/null; }
+pcmk_props() {
+	pcmk_prop 1 stonith-enabled true
+	pcmk_prop 1 stonith-action off
+	pcmk_prop 1 batch-limit 1000
+	pcmk_prop 1 node-action-limit "$PCMK_NAL"
+	pcmk_prop 1 load-threshold "$1"
+}
 
 pcmk_run() {
 	local r=$1 v
@@ -386,6 +406,7 @@ pcmk_run() {
 	dc_is_node1() { [ "$(pcmk_dc "$1")" = node1 ]; }
 	wait_until 60 dc_is_node1 1 || harness_fail "node1 is not the DC: $(host_exec 1 crm_mon -1 2>&1 | head -20)"
 	pcmk_prop 1 stop-all-resources true
+	pcmk_props 999%
 	pcmk_resources_xml >"$HARNESS_RUNDIR/pcmk-resources.xml"
 	pcmk_constraints_xml >"$HARNESS_RUNDIR/pcmk-constraints.xml"
 	host_exec 1 cibadmin --replace --scope resources --xml-file "$HARNESS_RUNDIR/pcmk-resources.xml" ||
@@ -396,14 +417,11 @@ pcmk_run() {
 	pcmk_start 3 || harness_fail "pacemakerd on node3"
 	three_online() { [ "$(pcmk_online 1)" = 3 ]; }
 	wait_until 90 three_online || harness_fail "pacemaker: not 3 online: $(host_exec 1 crm_mon -1 2>&1 | head -30)"
-	# Set once every controller runs: a controller reads the throttle
-	# settings at a change, and one started before the change was
-	# synced to it kept the defaults (seen: node3 throttled at 80%).
-	pcmk_prop 1 stonith-enabled true
-	pcmk_prop 1 stonith-action off
-	pcmk_prop 1 batch-limit 1000
-	pcmk_prop 1 node-action-limit "$PCMK_NAL"
-	pcmk_prop 1 load-threshold 1000%
+	# Changed again once every controller runs: a controller reads the
+	# throttle settings at start and at a change, and one that started
+	# before the CIB was synced to it kept the defaults (seen: node3
+	# throttled at the default 80% load-threshold).
+	pcmk_props 1000%
 	pcmk_prop 1 stop-all-resources false
 	wait_until $((90 + 3 * NVM)) all_running_on 1 ||
 		harness_fail "not all $NVM VMs run on node1 ($(count_running_on 1)): $(host_exec 1 crm_mon -1 2>&1 | tail -30)"
@@ -429,8 +447,8 @@ pcmk_run() {
 		awk -F'"' '/<resource id="vm[0-9]+"/ { getline; for (i = 1; i < NF; i++) if ($i ~ /name=$/) print $(i + 1) }' |
 		sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }')
 	local thr
-	thr=$(for j in 2 3; do grep -h 'New throttle mode\|load detected' "$(pcmk_log "$j")" | tail -n 2; done |
-		sed 's/^\([A-Za-z]* [0-9]* [0-9:.]*\) \(node[0-9]\) .*) *\t*/\1 \2 /' | tr '\n' ';')
+	thr=$(cat "$(pcmk_log 2)" "$(pcmk_log 3)" | grep -E 'New throttle mode|load detected' |
+		awk -F'\t' '{ split($1, a, " "); printf "%s %s: %s; ", a[3], a[4], $2 }')
 	local l2 l3
 	l2=$(pcmk_log 2) l3=$(pcmk_log 3)
 	echo "  new DC $dc; fencing: $fh"
@@ -442,6 +460,10 @@ pcmk_run() {
 		"done $(since_ms "$t0" "$l2" "$l3" 'Result of start operation for vm[0-9]+ on node[23]: ok')"
 	echo "  throttle (last lines of node2, node3): $thr"
 	echo "  VMs now: $per_host; sampler: $verdict; load before: $load"
+	if [ -n "${FAILOVER_KEEP_LOGS:-}" ]; then
+		mkdir -p "$FAILOVER_KEEP_LOGS/pacemaker.$r"
+		for j in 2 3; do cp "$(pcmk_log "$j")" "$FAILOVER_KEEP_LOGS/pacemaker.$r/node$j.log"; done
+	fi
 	echo "RESULT $took"
 }
 
