@@ -201,19 +201,32 @@ havm_run() {
 			wait_until 120 at_least_on1 "$v" || break
 		fi
 	done
-	# Any VM that went elsewhere all the same: stop it (a `cli; hlt`
-	# guest ignores ACPI: havm powers it off after 30 s) and start it
-	# again; node1 is then free and preferred.
-	local stray
-	stray=$(vms_json 1 | jq -r '[.vms[] | select(.host != "node1") | .name] | join(" ")')
-	if [ -n "$stray" ]; then
-		echo "  (setup: $stray placed elsewhere than node1; stopping and starting them again)"
+	# Any VM placed elsewhere all the same (the coordinator places a new
+	# VM on the hosts that have reported the newest configuration
+	# version, and node1's report can lag): stop it (a `cli; hlt` guest
+	# ignores ACPI: havm powers it off after 30 s), wait until havm shows
+	# it stopped (started earlier, it counts as a crash and restarts in
+	# place), and start it again.
+	local stray try
+	stray_vms() { vms_json 1 | jq -r '[.vms[] | select(.host != "node1") | .name] | join(" ")'; }
+	all_stopped() {
+		local x
+		for x in "$@"; do
+			[ "$(vms_json 1 | jq -r ".vms[] | select(.name == \"$x\") | .status")" = stopped ] || return 1
+			[ -z "$(vm_qemu_hosts "$x")" ] || return 1
+		done
+	}
+	for try in 1 2 3; do
+		stray=$(stray_vms)
+		[ -n "$stray" ] || break
+		echo "  (setup, try $try: $stray placed elsewhere than node1; stopping and starting them again)"
 		for v in $stray; do havm_on 1 vm stop "$v" >/dev/null || harness_fail "havm vm stop $v"; done
-		none_running() { local x; for x in "$@"; do [ -z "$(vm_qemu_hosts "$x")" ] || return 1; done; }
 		# shellcheck disable=SC2086
-		wait_until 90 none_running $stray || harness_fail "$stray did not stop"
+		wait_until 90 all_stopped $stray || harness_fail "$stray did not stop"
+		sleep 2
 		for v in $stray; do havm_on 1 vm start "$v" >/dev/null || harness_fail "havm vm start $v"; done
-	fi
+		wait_until 60 all_running_on "1 2 3" || true
+	done
 	wait_until $((60 + 3 * NVM)) all_running_on 1 ||
 		harness_fail "not all $NVM VMs run on node1 ($(count_running_on 1)): $(vms_json 1 | jq -c '[.vms[] | {name, status, host, reason}]')"
 	local samples=$HARNESS_RUNDIR/vm.samples
