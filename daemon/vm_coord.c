@@ -818,6 +818,9 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 			event_record(h, HAVM_EV_VM_STARTED, LOG_NOTICE, from, r->vm,
 				     "elapsed_ms=%llu", (unsigned long long)took);
 		} else {
+			/* Stopped by us: gone from its host is no crash, even if
+			 * it is to run again by the time a pass sees it gone. */
+			t->running_on = 0;
 			event_record(h, HAVM_EV_VM_STOPPED, LOG_NOTICE, from, r->vm, "reason=\"state=stopped\"");
 		}
 		return;
@@ -828,19 +831,27 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	 * host-dead timeout. Such failures only space the retries; others
 	 * count toward START_FAILURES_MAX.
 	 */
-	if (r->rc == -EBUSY)
+	/* -EAGAIN: the host had no room for another job; like a lease held
+	 * elsewhere, not the VM's fault and not the host's. */
+	bool transient = r->rc == -EBUSY || r->rc == -EAGAIN;
+
+	if (transient)
 		t->busy++;
 	else
 		t->failures++;
-	t->failed_host = from;
-	t->not_before_ms = now + backoff_ms(r->rc == -EBUSY ? t->busy : t->failures);
+	if (r->rc != -EAGAIN)
+		t->failed_host = from;
+	t->not_before_ms = now + backoff_ms(transient ? t->busy : t->failures);
 	/* Prepared again before the next start: the failure may be the lease. */
 	if (r->action == WIRE_VM_START)
 		t->lease_ready = false;
-	if (r->rc == -EBUSY) {
+	if (transient) {
 		char why[160];
-		snprintf(why, sizeof(why), "its lease is held by another host (start on %s refused); "
-			 "retrying", host_name(h, from));
+		snprintf(why, sizeof(why),
+			 r->rc == -EBUSY ? "its lease is held by another host (start on %s refused); "
+					   "retrying"
+					 : "%s had no room for another job; retrying",
+			 host_name(h, from));
 		tell_pending(h, t, r->vm, why);
 	} else if (r->action == WIRE_VM_START && t->failures >= START_FAILURES_MAX) {
 		t->failed = true;

@@ -288,8 +288,17 @@ static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_r
 				w->state = WIRE_VM_STOPPING;
 			continue;
 		}
-		if (w)
-			continue; /* listed by libvirt: its own state is the truth */
+		if (j->action == WIRE_VM_MIGRATE)
+			continue;
+		if (w) {
+			/* libvirt lists a domain it is starting (paused, its lease
+			 * being acquired) before the start is done: starting until
+			 * the job ends, or a coordinator would take it as running
+			 * and send more starts than its limit. */
+			if (j->worker_id)
+				w->state = WIRE_VM_STARTING;
+			continue;
+		}
 		w = &r->doms[r->n_doms++];
 		snprintf(w->name, sizeof(w->name), "%s", j->vm);
 		w->state = j->worker_id ? WIRE_VM_STARTING : WIRE_VM_RUNNING;
