@@ -132,7 +132,6 @@ struct vm_state {
 	uint64_t report_seq;
 	struct wire_vm_report *sent; /* heap: the last report sent */
 	bool report_dirty;
-	uint64_t report_sent_ms;
 	/* the coordinator */
 	struct vm_track *track;     /* heap: VMCFG_VMS_MAX, by name */
 	size_t n_track;

@@ -788,7 +788,6 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
 {
 	struct vm_track *t = h->vm.was_coordinator ? (struct vm_track *)track_find(h, r->vm) : NULL;
-	const struct vm_spec *spec = vmcfg_find(h->vm.cfg, r->vm);
 	uint64_t now = clock_now_ms();
 	uint64_t took = t && t->inflight_id == r->id ? now - t->inflight_ms : 0;
 
@@ -865,7 +864,6 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 			     r->action == WIRE_VM_START ? "start" : "stop", host_name(h, from),
 			     r->message, (unsigned long long)(t->not_before_ms - now));
 	}
-	(void)spec;
 }
 
 /*

@@ -336,7 +336,6 @@ void vm_host_report(struct havmd *h, bool force)
 	}
 	memcpy(v->sent, &r, sizeof(r));
 	v->report_dirty = false;
-	v->report_sent_ms = clock_now_ms();
 }
 
 /* ---- jobs --------------------------------------------------------------- */

@@ -32,36 +32,6 @@
 #define LEASE_PATH_MAX 1023 /* sanlock's path field, without the NUL */
 #define MIB (UINT64_C(1) << 20)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* ASCII only, whatever the locale. */
-static bool ascii_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool virt_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || !ascii_alnum(s[0]))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!ascii_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
 
 /* ------------------------------------------------------------------ */
 /* Parsing */
@@ -372,7 +342,7 @@ static int read_name(const xmlNode *root, char *name, size_t size, char *err, si
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (!virt_name_ok((const char *)c) || strlen((const char *)c) >= size) {
+	if (!vm_name_ok((const char *)c) || strlen((const char *)c) >= size) {
 		char q[TEXT_ESCAPE_SIZE(64)];
 		set_err(err, errlen,
 			"the domain name \"%s\" is not a valid VM name "
@@ -768,7 +738,7 @@ char *domain_xml_with_lease(const char *xml, size_t len, const char *name, const
 	char *out = NULL;
 
 	*out_len = 0;
-	if (!name || !virt_name_ok(name)) {
+	if (!name || !vm_name_ok(name)) {
 		set_err(err, errlen, "not a valid VM name");
 		return NULL;
 	}

@@ -61,18 +61,6 @@ static void copy_err(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", last_message());
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------------ */
 /* The monitor */
@@ -200,7 +188,7 @@ static int report(struct monitor *m)
 		/* A name havm would not accept is not one of its VMs; past
 		 * VIRT_DOMS_MAX the parser would refuse the report: both are
 		 * counted so that havmd can say so. */
-		if (!name || !virt_name_ok(name) || n_doms == VIRT_DOMS_MAX) {
+		if (!name || !vm_name_ok(name) || n_doms == VIRT_DOMS_MAX) {
 			skipped++;
 			continue;
 		}
@@ -430,7 +418,7 @@ static int parse_dom(struct virt_parser *p, char **w, int n)
 	struct virt_dom d = { 0 };
 	uint64_t cpu_ns, mib, vcpus;
 
-	if (n != 6 || !virt_name_ok(w[1]) || !state_parse(w[2], &d.state) ||
+	if (n != 6 || !vm_name_ok(w[1]) || !state_parse(w[2], &d.state) ||
 	    !kv_parse(w[3], "cpu_ns", 0, UINT64_MAX, &cpu_ns) ||
 	    !kv_parse(w[4], "memory_mib", 0, UINT32_MAX, &mib) ||
 	    !kv_parse(w[5], "vcpus", 0, UINT32_MAX, &vcpus))

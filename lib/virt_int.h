@@ -4,13 +4,24 @@
 #ifndef HAVM_VIRT_INT_H
 #define HAVM_VIRT_INT_H
 
-#include <stdbool.h>
+#include "vm_name.h"
 
-/*
- * Whether NAME is a VM name havm accepts: [A-Za-z0-9][A-Za-z0-9._-]{0,62},
- * the rule of vmcfg_name_ok (vm_config.h). Its own copy so that
- * libhavmvirt does not link the configuration code.
- */
-bool virt_name_ok(const char *name);
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A message into ERR (ERRLEN bytes; nothing when ERR is NULL). */
+static inline void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
 
 #endif

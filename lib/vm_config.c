@@ -17,6 +17,7 @@
  * configuration gives the same bytes everywhere, whatever the host.
  */
 #include "vm_config.h"
+#include "vm_name.h"
 
 #include "text_escape.h"
 
@@ -55,29 +56,11 @@ enum vmcfg_form {
 
 /* ---- names, paths, numbers -------------------------------------------- */
 
-static bool vmcfg_name_n_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > VMCFG_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9');
-
-		if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
-			return false;
-	}
-	return true;
-}
+_Static_assert(VMCFG_NAME_MAX == VM_NAME_MAX, "one name rule (vm_name.h)");
 
 bool vmcfg_name_ok(const char *name)
 {
-	size_t len;
-
-	if (!name)
-		return false;
-	len = strnlen(name, VMCFG_NAME_MAX + 1);
-	return vmcfg_name_n_ok(name, len);
+	return vm_name_ok(name);
 }
 
 /* Whether the char array FIELD (SIZE bytes) holds a valid name. */
@@ -85,7 +68,7 @@ static bool vmcfg_field_name_ok(const char *field, size_t size)
 {
 	size_t len = strnlen(field, size);
 
-	return len < size && vmcfg_name_n_ok(field, len);
+	return len < size && vm_name_n_ok(field, len);
 }
 
 /*
@@ -476,7 +459,7 @@ static int vmcfg_parse_hosts(struct vmcfg_scan *sc, const struct vmcfg_word *w, 
 
 		if (elen == 0)
 			return vmcfg_fail(sc, w->line, "%s=: empty host name in the list", key);
-		if (!vmcfg_name_n_ok(v + i, elen))
+		if (!vm_name_n_ok(v + i, elen))
 			return vmcfg_fail(sc, w->line, "%s=: bad host name \"%s\"", key,
 					  vmcfg_show(v + i, elen, show, sizeof(show)));
 		if (*n == VMCFG_HOSTS_MAX)
@@ -541,7 +524,7 @@ static int vmcfg_parse_key(struct vmcfg_scan *sc, enum vmcfg_form form, const st
 	case KEY_PREFER: return vmcfg_parse_hosts(sc, w, name, v, vlen, s->prefer, &s->n_prefer);
 	case KEY_AVOID: return vmcfg_parse_hosts(sc, w, name, v, vlen, s->avoid, &s->n_avoid);
 	case KEY_GROUP:
-		if (!vmcfg_name_n_ok(v, vlen))
+		if (!vm_name_n_ok(v, vlen))
 			return vmcfg_fail(sc, w->line, "anti-affinity=: bad group name \"%s\"",
 					  vmcfg_show(v, vlen, show, sizeof(show)));
 		memcpy(s->group, v, vlen);
@@ -603,7 +586,7 @@ static int vmcfg_parse_vm(struct vmcfg_scan *sc, enum vmcfg_form form,
 		return rc;
 	if (rc == 0)
 		return vmcfg_fail(sc, vm_word->line, "vm without a name");
-	if (!vmcfg_name_n_ok(w.s, w.len))
+	if (!vm_name_n_ok(w.s, w.len))
 		return vmcfg_fail(sc, w.line, "bad VM name \"%s\"",
 				  vmcfg_show(w.s, w.len, show, sizeof(show)));
 	memcpy(name, w.s, w.len);
@@ -1329,7 +1312,7 @@ static int vmcfg_parse_change_name(struct vmcfg_scan *sc, const struct vmcfg_wor
 		return rc;
 	if (rc == 0)
 		return vmcfg_fail(sc, op->line, "%.*s without a VM name", (int)op->len, op->s);
-	if (!vmcfg_name_n_ok(w.s, w.len))
+	if (!vm_name_n_ok(w.s, w.len))
 		return vmcfg_fail(sc, w.line, "bad VM name \"%s\"",
 				  vmcfg_show(w.s, w.len, show, sizeof(show)));
 	memcpy(name, w.s, w.len);

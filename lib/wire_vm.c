@@ -5,6 +5,7 @@
  */
 #include "wire.h"
 #include "wire_buf.h"
+#include "vm_name.h"
 
 #include <errno.h>
 #include <string.h>
@@ -94,21 +95,7 @@ int wire_vmcfg_decode(const void *buf, size_t len, struct wire_vmcfg *m)
 	return body_end(&r);
 }
 
-static bool vm_name_ok(const char *s)
-{
-	/* The same rule as vmcfg_name_ok, restated so that the wire decoders
-	 * need nothing beyond this file. */
-	size_t n = strlen(s);
-	if (n == 0 || n > WIRE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-			return false;
-	}
-	return true;
-}
+_Static_assert(WIRE_NAME_MAX == VM_NAME_MAX, "VM names fit the wire's names");
 
 int wire_vm_report_encode(void *buf, size_t cap, const struct wire_vm_report *m)
 {
