@@ -88,6 +88,7 @@ struct vm_track {
 	uint32_t running_on;        /* where the last pass saw it running; 0 none */
 	uint64_t running_inc;       /* that host's life (report incarnation) then */
 	uint32_t last_host;         /* where it ran last (from reports) */
+	uint32_t lost_with;         /* a host that left while an action on it ran */
 	uint64_t not_before_ms;     /* back-off after a failure */
 	uint32_t failures;          /* consecutive failed starts */
 	uint32_t busy;              /* consecutive starts refused for a lease held elsewhere */

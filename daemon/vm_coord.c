@@ -329,7 +329,9 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		pv->where = PLACE_DOWN;
 		if (spec->stopped)
 			continue;
-		seen = last_seen(h, spec->name);
+		/* A host that left with an action on it under way may run it,
+		 * even if no report of its said so yet. */
+		seen = t && t->lost_with ? t->lost_with : last_seen(h, spec->name);
 		if (!seen && t)
 			seen = t->last_host;
 		hi = host_index(h, seen);
@@ -470,6 +472,15 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 
 		if (!t)
 			continue;
+		/* An action whose host left: its result never comes. The VM
+		 * then waits for that host as for any host it may run on
+		 * (proven off, or its isolation grace), not for a timeout. */
+		if (t->inflight_id && !is_member(s, t->inflight_host)) {
+			log_info("vm: the host of an action on vm=%s left host=%s; waiting for it",
+				 spec->name, host_name(h, t->inflight_host));
+			t->lost_with = t->inflight_host;
+			t->inflight_id = 0;
+		}
 		if (t->inflight_id &&
 		    now - t->inflight_ms > (t->inflight_action == WIRE_VM_MIGRATE
 						    ? MIGRATE_WAIT_MS
@@ -502,6 +513,7 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			t->running_on = vms[k].host;
 			t->running_inc = r ? r->incarnation : 0;
 			t->last_host = vms[k].host;
+			t->lost_with = 0;
 			continue;
 		}
 		if (!t->running_on)
