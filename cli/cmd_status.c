@@ -344,7 +344,7 @@ static void status_vms(void)
 	char *text = NULL;
 	size_t len = 0;
 	json_object *doc, *vms, *hosts, *n1, *v;
-	unsigned running = 0, pending = 0, failed = 0, stopped = 0, total = 0;
+	unsigned running = 0, paused = 0, pending = 0, failed = 0, stopped = 0, total = 0;
 
 	ctl_quiet = true;
 	if (doc_fetch(WIRE_DOC_VMS, NULL, &text, &len) != HAVM_EXIT_OK) {
@@ -367,6 +367,8 @@ static void status_vms(void)
 		total++;
 		if (strcmp(s, "running") == 0)
 			running++;
+		else if (strcmp(s, "paused") == 0)
+			paused++;
 		else if (strcmp(s, "failed") == 0)
 			failed++;
 		else if (strcmp(s, "stopped") == 0)
@@ -374,9 +376,11 @@ static void status_vms(void)
 		else
 			pending++;
 	}
-	printf("\nVMs: %u protected: %u running, %u starting or pending, %u failed, %u stopped"
-	       " (havm vm list)\n",
+	printf("\nVMs: %u protected: %u running, %u starting or pending, %u failed, %u stopped",
 	       total, running, pending, failed, stopped);
+	if (paused)
+		printf(", %u paused", paused);
+	printf(" (havm vm list)\n");
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		json_object *o = json_object_array_get_idx(hosts, i), *e, *w, *n;
 		if (json_object_object_get_ex(o, "eligible", &e) && !json_object_get_boolean(e) &&

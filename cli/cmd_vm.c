@@ -438,6 +438,16 @@ static int64_t jint(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
+static bool jbool(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+#define UNLEASED_TEXT                                                                     \
+	"RUNS WITHOUT ITS LEASE: sanlock cannot keep it from running twice (see havm "      \
+	"events; `havm vm stop` then `havm vm start` gives it its lease)"
+
 static json_object *jget(json_object *o, const char *k)
 {
 	json_object *v = NULL;
@@ -466,6 +476,8 @@ static void print_list(json_object *vms, const char *only)
 			       jstr(o, "status"), host[0] ? " on " : "", host);
 			if (jstr(o, "reason")[0])
 				printf("  why: %s\n", jstr(o, "reason"));
+			if (jbool(o, "unleased"))
+				printf("  %s\n", UNLEASED_TEXT);
 			printf("  xml %s\n  lease slot %lld, memory %lld MiB, %lld vCPU(s)\n",
 			       jstr(o, "xml"), (long long)jint(o, "slot"),
 			       (long long)jint(o, "memory_mib"), (long long)jint(o, "vcpus"));
@@ -484,7 +496,8 @@ static void print_list(json_object *vms, const char *only)
 		}
 		printf("%-20s %-8s %-9s %-10s %8lld %6lld  %s\n", jstr(o, "name"), jstr(o, "state"),
 		       jstr(o, "status"), host[0] ? host : "-", (long long)jint(o, "priority"),
-		       (long long)jint(o, "memory_mib"), jstr(o, "reason"));
+		       (long long)jint(o, "memory_mib"),
+		       jbool(o, "unleased") ? UNLEASED_TEXT : jstr(o, "reason"));
 	}
 	if (!only && n == 0)
 		printf("(no protected VMs: havm vm add NAME --xml PATH)\n");
@@ -566,7 +579,9 @@ static int vm_where(const char *name, char *host, size_t cap)
 	vms = doc ? jget(doc, "vms") : NULL;
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
 		json_object *o = json_object_array_get_idx(vms, i);
-		if (strcmp(jstr(o, "name"), name) == 0 && strcmp(jstr(o, "status"), "running") == 0)
+		if (strcmp(jstr(o, "name"), name) == 0 &&
+		    (strcmp(jstr(o, "status"), "running") == 0 ||
+		     strcmp(jstr(o, "status"), "paused") == 0))
 			snprintf(host, cap, "%s", jstr(o, "host"));
 	}
 	json_object_put(doc);

@@ -103,6 +103,12 @@ struct vm_track {
 	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
 };
 
+/* A running VM whose lease a check found not ours (vm_leasecheck.c). */
+struct vm_unleased {
+	char name[VMCFG_NAME_MAX + 1];
+	uint8_t strikes;            /* checks in a row; 2: unleased */
+};
+
 struct vm_state {
 	bool on;                    /* havm.conf has a vms group */
 	/* the cluster configuration */
@@ -133,6 +139,10 @@ struct vm_state {
 	uint64_t report_seq;
 	struct wire_vm_report *sent; /* heap: the last report sent */
 	bool report_dirty;
+	struct vm_unleased *unleased; /* heap: WIRE_VM_DOMS_MAX */
+	size_t n_unleased;
+	uint64_t leasecheck_job;    /* the lease check under way; 0 none */
+	uint64_t leasecheck_next_ms;
 	/* the coordinator */
 	struct vm_track *track;     /* heap: VMCFG_VMS_MAX, by name */
 	size_t n_track;
@@ -170,6 +180,11 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 /* Send our report if it changed (or FORCE). */
 void vm_host_report(struct havmd *h, bool force);
 
+/* vm_leasecheck.c: our running protected VMs hold their leases */
+void vm_leasecheck_tick(struct havmd *h, uint64_t now);
+/* Two checks in a row found VM running here without its lease. */
+bool vm_leasecheck_unleased(const struct havmd *h, const char *vm);
+
 /* vm_coord.c */
 void vm_coord_tick(struct havmd *h, uint64_t now);
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
@@ -179,6 +194,8 @@ struct place_vm;
 void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
 			 const struct place_vm *vms, size_t n, uint64_t now);
 struct vm_track *vm_track_get(struct havmd *h, const char *name);
+/* VM as host HOST's report from its current life lists it, or NULL. */
+const struct wire_vm_dom *vm_coord_dom(const struct havmd *h, uint32_t host, const char *vm);
 /* Forget a VM's failures and restarts (`havm vm start`). */
 void vm_track_reset(struct havmd *h, const char *name);
 /*

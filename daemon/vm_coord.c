@@ -168,6 +168,11 @@ static const struct wire_vm_dom *report_dom(const struct wire_vm_report *r, cons
 	return NULL;
 }
 
+const struct wire_vm_dom *vm_coord_dom(const struct havmd *h, uint32_t host, const char *vm)
+{
+	return report_dom(current_report(h, host), vm);
+}
+
 /* A domain in this state may hold the VM's lease: it counts as running. */
 static bool dom_holds(const struct wire_vm_dom *d)
 {
@@ -211,6 +216,19 @@ static const char *host_name(const struct havmd *h, uint32_t id)
 {
 	int i = host_index(h, id);
 	return i >= 0 ? h->cfg.hosts[i].name : "?";
+}
+
+/* The last report of host ID (of any life) flags VM as running there
+ * without holding its lease. */
+static bool reported_unleased(const struct havmd *h, uint32_t id, const char *vm)
+{
+	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
+		const struct vm_member *m = &h->vm.members[k];
+		const struct wire_vm_dom *d = m->have && m->nodeid == id ? report_dom(&m->r, vm) : NULL;
+		if (d)
+			return d->flags & WIRE_VM_DOM_UNLEASED;
+	}
+	return false;
 }
 
 /* vms.isolation = "stop" and host I lost long enough that, if it is
@@ -353,12 +371,16 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			      is_member(s, seen) ? "its libvirt has not reported"
 						 : "its havmd is not running");
 		} else if (hi >= 0 && !is_member(s, seen) && s->host_open[hi] &&
-			   !isolation_over(h, hi, now)) {
+			   /* A VM that ran there without its lease: if the host
+			    * failed to stop it, nothing else would keep a second
+			    * copy from starting. Only proof the host is off does. */
+			   (!isolation_over(h, hi, now) || reported_unleased(h, seen, spec->name))) {
 			BLOCK("its host %s is lost; waiting until it is proven off%s",
 			      h->cfg.hosts[hi].name,
-			      h->cfg.vms_isolation == HAVM_ISOLATION_STOP
-				      ? " or has stopped it (isolation)"
-				      : "");
+			      h->cfg.vms_isolation != HAVM_ISOLATION_STOP ? ""
+			      : reported_unleased(h, seen, spec->name)
+				      ? " (it ran there without its lease: isolation is not enough)"
+				      : " or has stopped it (isolation)");
 		} else if (hi >= 0 && !is_member(s, seen) && s->host_closed[hi] &&
 			   !s->host_leases_free[hi] &&
 			   (s->host_reclaiming[hi] || now - h->vm.host_closed_ms[hi] < LEASE_WAIT_MS)) {

@@ -122,9 +122,16 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		json_object *o = json_object_new_object();
 		const char *status;
 
+		const struct wire_vm_dom *d =
+			vms[k].where == PLACE_RUNNING ? vm_coord_dom(h, vms[k].host, sp->name) : NULL;
+
 		switch (out[k].verdict) {
 		case PLAN_KEEP:
-			status = vms[k].where == PLACE_RUNNING ? "running" : "stopped";
+			/* Listed while its start runs: not running yet. */
+			status = vms[k].where != PLACE_RUNNING ? "stopped"
+				 : d && d->state == WIRE_VM_STARTING ? "starting"
+				 : d && d->state == WIRE_VM_PAUSED    ? "paused"
+								      : "running";
 			break;
 		case PLAN_START:
 			status = fail ? "would-start" : "starting";
@@ -141,6 +148,10 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		add_str(o, "status", status);
 		add_str(o, "host", vms[k].where == PLACE_RUNNING ? host_name_of(h, vms[k].host) : "");
 		add_str(o, "target", out[k].verdict == PLAN_START ? host_name_of(h, out[k].host) : "");
+		/* Running without its lease (its host's lease check): nothing
+		 * keeps a second copy from starting elsewhere. */
+		json_object_object_add(o, "unleased",
+				       json_object_new_boolean(d && (d->flags & WIRE_VM_DOM_UNLEASED)));
 		add_str(o, "reason", out[k].verdict == PLAN_KEEP ? "" : out[k].reason);
 		add_int(o, "priority", sp->priority);
 		add_int(o, "memory_mib", sp->memory_mib);

@@ -190,7 +190,8 @@ int vm_host_start(struct havmd *h)
 	v->parser = calloc(1, sizeof(*v->parser));
 	v->virt = calloc(1, sizeof(*v->virt));
 	v->sent = calloc(1, sizeof(*v->sent));
-	if (!v->parser || !v->virt || !v->sent)
+	v->unleased = calloc(WIRE_VM_DOMS_MAX, sizeof(*v->unleased));
+	if (!v->parser || !v->virt || !v->sent || !v->unleased)
 		return -ENOMEM;
 	return monitor_spawn(h);
 }
@@ -208,9 +209,12 @@ void vm_host_stop(struct havmd *h)
 	free(v->parser);
 	free(v->virt);
 	free(v->sent);
+	free(v->unleased);
 	v->parser = NULL;
 	v->virt = NULL;
 	v->sent = NULL;
+	v->unleased = NULL;
+	v->n_unleased = 0;
 }
 
 static struct vm_job *job_find(struct havmd *h, const char *vm)
@@ -266,6 +270,8 @@ static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_r
 				continue; /* a defined domain that is off runs nowhere */
 			snprintf(w->name, sizeof(w->name), "%s", d->name);
 			w->state = wire_state(d->state);
+			if (d->state == VIRT_RUNNING && vm_leasecheck_unleased(h, d->name))
+				w->flags = WIRE_VM_DOM_UNLEASED;
 			w->memory_mib = d->memory_mib;
 			w->vcpus = d->vcpus;
 			r->n_doms++;
@@ -662,6 +668,7 @@ void vm_host_tick(struct havmd *h, uint64_t now)
 	struct vm_state *v = &h->vm;
 
 	isolation_check(h, now);
+	vm_leasecheck_tick(h, now);
 	if (v->monitor_pid == 0 && now >= v->monitor_restart_ms)
 		if (monitor_spawn(h) < 0)
 			v->monitor_restart_ms = now + VM_MONITOR_RESTART_MS;

@@ -39,6 +39,7 @@ static const char *const type_names[HAVM_EV_COUNT] = {
 	[HAVM_EV_VM_MIGRATED] = "vm-migrated",
 	[HAVM_EV_CONFIG_CHANGED] = "config-changed",
 	[HAVM_EV_VM_LOST] = "vm-lost",
+	[HAVM_EV_VM_UNLEASED] = "vm-unleased",
 	[HAVM_EV_LIBVIRT_CHANGED] = "libvirt-changed",
 };
 

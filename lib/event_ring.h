@@ -56,6 +56,7 @@ enum havm_event {
 	HAVM_EV_CONFIG_CHANGED = 26,  /* the cluster configuration (protected VMs) changed */
 	HAVM_EV_VM_LOST = 27,         /* a protected VM stopped running where it ran */
 	HAVM_EV_LIBVIRT_CHANGED = 28, /* a host's libvirt stopped or started answering */
+	HAVM_EV_VM_UNLEASED = 29,     /* a protected VM runs without holding its lease */
 	HAVM_EV_COUNT
 };
 

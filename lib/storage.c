@@ -224,6 +224,24 @@ static int lease_name_at(const char *path, uint64_t offset, char *name, size_t s
 	return rc;
 }
 
+int lease_held_by(const char *path, const char *name, uint64_t offset, uint64_t host_id)
+{
+	char cur[SANLK_NAME_LEN + 1] = "";
+	uint64_t owner = 0, gen = 0;
+	int rc = lease_name_at(path, offset, cur, sizeof(cur));
+
+	if (rc == -ENODATA)
+		return 0; /* no lease written there: nobody can hold it */
+	if (rc)
+		return rc;
+	if (strcmp(cur, name) != 0)
+		return 0; /* the slot leases another name */
+	rc = lease_owner(path, name, offset, &owner, &gen);
+	if (rc)
+		return rc;
+	return owner == host_id;
+}
+
 int lease_prepare(const char *path, const char *name, uint64_t offset)
 {
 	char cur[SANLK_NAME_LEN + 1] = "";

@@ -67,6 +67,11 @@ int lease_prepare(const char *path, const char *name, uint64_t offset);
 int lease_owner(const char *path, const char *name, uint64_t offset, uint64_t *host_id,
 		uint64_t *generation);
 
+/* Whether HOST_ID holds lease NAME at OFFSET: 1 yes; 0 no (held by
+ * another host or by none, or the slot holds no lease NAME); -errno when
+ * the storage cannot tell. */
+int lease_held_by(const char *path, const char *name, uint64_t offset, uint64_t host_id);
+
 /*
  * Free lease NAME at OFFSET held by FENCED_HOST_ID, a host verified powered
  * off, so recovery need not wait out sanlock's host-dead timeout. Refuses

@@ -68,7 +68,7 @@ struct place_vm {
 	const struct vm_spec *spec;
 	enum place_where where;
 	uint32_t host;           /* RUNNING: where (node id) */
-	char blocked[96];        /* BLOCKED: why */
+	char blocked[150];       /* BLOCKED: why */
 	/* Hosts this VM must not be started on now, on top of its avoid list
 	 * (e.g. the host where it just failed to start): node ids, 0-ended. */
 	uint32_t exclude[4];

@@ -402,9 +402,12 @@ enum wire_vm_state {
 #define WIRE_VM_REPORT_LOCKSPACE 0x04 /* joined the storage lockspace: leased VMs can start */
 #define WIRE_VM_REPORT_LISTED 0x08    /* the domains come from libvirt (in this life) */
 #define WIRE_VM_REPORT_FLAGS_ALL 0x0f
+#define WIRE_VM_DOM_UNLEASED 0x01 /* runs, and its lease is not this host's (two checks) */
+#define WIRE_VM_DOM_FLAGS_ALL 0x01
 struct wire_vm_dom {
 	char name[WIRE_NAME_MAX + 1];
 	uint8_t state;
+	uint8_t flags;
 	uint32_t memory_mib;
 	uint32_t vcpus;
 };

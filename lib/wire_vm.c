@@ -116,10 +116,12 @@ int wire_vm_report_encode(void *buf, size_t cap, const struct wire_vm_report *m)
 	put_u16(&w, m->n_doms);
 	for (size_t i = 0; i < m->n_doms; i++) {
 		const struct wire_vm_dom *d = &m->doms[i];
-		if (!vm_name_ok(d->name) || d->state > WIRE_VM_STATE_MAX)
+		if (!vm_name_ok(d->name) || d->state > WIRE_VM_STATE_MAX ||
+		    (d->flags & ~WIRE_VM_DOM_FLAGS_ALL))
 			return -EINVAL;
 		put_str(&w, d->name, WIRE_NAME_MAX);
 		put_u8(&w, d->state);
+		put_u8(&w, d->flags);
 		put_u32(&w, d->memory_mib);
 		put_u32(&w, d->vcpus);
 	}
@@ -148,9 +150,11 @@ int wire_vm_report_decode(const void *buf, size_t len, struct wire_vm_report *m)
 		struct wire_vm_dom *d = &m->doms[i];
 		get_str(&r, d->name, WIRE_NAME_MAX);
 		d->state = get_u8(&r);
+		d->flags = get_u8(&r);
 		d->memory_mib = get_u32(&r);
 		d->vcpus = get_u32(&r);
-		check(&r, vm_name_ok(d->name) && d->state <= WIRE_VM_STATE_MAX);
+		check(&r, vm_name_ok(d->name) && d->state <= WIRE_VM_STATE_MAX &&
+			      !(d->flags & ~WIRE_VM_DOM_FLAGS_ALL));
 	}
 	return body_end(&r);
 }

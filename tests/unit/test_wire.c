@@ -657,6 +657,45 @@ static void events_reply_rejects(void **state)
 	assert_int_equal(wire_events_reply_encode(buf, sizeof(buf), &in), -EINVAL);
 }
 
+/* A VM report keeps each domain's flags; an unknown flag is refused both ways. */
+static void vm_report_round_trip_and_rejects(void **state)
+{
+	(void)state;
+	static struct wire_vm_report in, out;
+	static uint8_t vbuf[HAVM_WIRE_MSG_MAX];
+	int len;
+
+	memset(&in, 0, sizeof(in));
+	in.incarnation = 7;
+	in.seq = 3;
+	in.flags = WIRE_VM_REPORT_LIBVIRT | WIRE_VM_REPORT_LISTED;
+	in.cpus = 2;
+	in.mem_total_mib = 4096;
+	in.n_doms = 2;
+	strcpy(in.doms[0].name, "web1");
+	in.doms[0].state = WIRE_VM_RUNNING;
+	in.doms[0].flags = WIRE_VM_DOM_UNLEASED;
+	in.doms[0].memory_mib = 512;
+	in.doms[0].vcpus = 1;
+	strcpy(in.doms[1].name, "db");
+	in.doms[1].state = WIRE_VM_STARTING;
+	len = wire_vm_report_encode(vbuf, sizeof(vbuf), &in);
+	assert_true(len > 0);
+	assert_int_equal(wire_vm_report_decode(vbuf, (size_t)len, &out), 0);
+	assert_int_equal(out.n_doms, 2);
+	assert_string_equal(out.doms[0].name, "web1");
+	assert_int_equal(out.doms[0].flags, WIRE_VM_DOM_UNLEASED);
+	assert_int_equal(out.doms[0].memory_mib, 512);
+	assert_int_equal(out.doms[1].state, WIRE_VM_STARTING);
+	assert_int_equal(out.doms[1].flags, 0);
+	/* The first domain's flags byte: after the report's fixed fields
+	 * (8+8+1+8+8+4+8+8+2), its name (2 + 4) and its state (1). */
+	vbuf[HAVM_WIRE_HDR_LEN + 55 + 6 + 1] = 0x80;
+	assert_int_equal(wire_vm_report_decode(vbuf, (size_t)len, &out), -EBADMSG);
+	in.doms[0].flags = 0x80;
+	assert_int_equal(wire_vm_report_encode(vbuf, sizeof(vbuf), &in), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +721,7 @@ int main(void)
 		cmocka_unit_test(events_reply_round_trip),
 		cmocka_unit_test(events_reply_largest),
 		cmocka_unit_test(events_reply_rejects),
+		cmocka_unit_test(vm_report_round_trip_and_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,7 +155,7 @@ wait_until 10 out_is paused vm_state 3 vm4 || harness_fail "vm4 on node3 is '$(v
 wait_until 10 out_is "" vm_hosts vm4 || harness_fail "the sampler still reads vm4 as running on '$(vm_hosts vm4)'"
 end=$((SECONDS + 8))
 while [ $SECONDS -lt $end ]; do
-	[ "$(vm_field 1 vm4 status)/$(vm_field 1 vm4 host)" = running/node3 ] ||
+	[ "$(vm_field 1 vm4 status)/$(vm_field 1 vm4 host)" = paused/node3 ] ||
 		harness_fail "paused vm4: node1 lists it as $(vm_field 1 vm4 status) on '$(vm_field 1 vm4 host)'"
 	sleep 1
 done
@@ -164,7 +164,7 @@ placed=$(placed_since "$t1")
 [ -z "$placed" ] || harness_fail "VMs were placed while vm4 was paused: $placed"
 started=$(starts_since_mark)
 [ -z "$started" ] || harness_fail "start requests while vm4 was paused: $started"
-harness_pass "vm4 paused on node3: havm lists it running there (a paused domain may hold its lease) and starts nothing for 8 s"
+harness_pass "vm4 paused on node3: havm lists it paused there (a paused domain may hold its lease again) and starts nothing for 8 s"
 
 host_virsh 3 dumpxml vm4 >"$HARNESS_RUNDIR/vm4.live.xml" || harness_fail "dumpxml vm4 on node3"
 grep -q '<lease>' "$HARNESS_RUNDIR/vm4.live.xml" || harness_fail "vm4 runs without a lease"

@@ -6,6 +6,10 @@
 #     the grace, which frees their leases; the quorate side then starts
 #     them (their leases decide): they come back without any fence, and no
 #     VM ever runs twice (sampler).
+#     isou, started by hand without a lease and then protected, is
+#     reported as unleased, stopped by node3 too, and not started on the
+#     quorate side while node3 is lost (no lease would stop a second copy);
+#     it starts, with its lease, once node3 is back.
 #  2. node3 returns; a VM runs there again; node3 is cut off once more, its
 #     BMC alive this time: the quorate side fences it (the BMC's own record
 #     shows the power off) and restarts the VM elsewhere.
@@ -31,6 +35,18 @@ wait_until 60 vm_runs_on isoa 3 && wait_until 30 vm_runs_on isob 3 ||
 	harness_fail "isoa/isob not running on node3: $(vms_json 1 | jq -c '.vms')"
 harness_pass "isoa and isob run on node3 (preferred)"
 
+# isou: started on node3 by hand from an XML without a <lease>, then
+# protected: havm adopts it where it runs, and node3's lease check finds it
+# running without its lease.
+vm_define isou >/dev/null
+host_virsh 3 create "$(vm_xml isou)" >/dev/null || harness_fail "virsh create isou on node3"
+havm_on 1 vm add isou --xml "$(vm_xml isou)" --prefer node3 >/dev/null || harness_fail "vm add isou"
+unleased() { [ "$(vms_json 1 | jq -r '.vms[] | select(.name == "isou") | "\(.unleased)/\(.host)"')" = true/node3 ]; }
+wait_until 60 unleased || harness_fail "isou not listed as unleased on node3: $(vms_json 1 | jq -c '.vms[] | select(.name == "isou")')"
+log_has 3 'event: vm-unleased .*vm=isou' || harness_fail "no vm-unleased event for isou on node3"
+havm_on 1 vm list | grep -q '^isou .*RUNS WITHOUT ITS LEASE' || harness_fail "havm vm list does not say isou runs without its lease: $(havm_on 1 vm list)"
+harness_pass "isou, started by hand without a lease and then protected, is adopted on node3 and reported as running without its lease"
+
 samples=$HARNESS_RUNDIR/vm.samples
 vm_sampler_start "$samples"
 offs=$(bmc_power_offs 3)
@@ -46,10 +62,28 @@ log_has 3 'event: vm-stopped .*vm=isoa .*reason="isolation' ||
 history_has 1 'host=node3 .*result=off-verified' && harness_fail "node3 recorded as fenced"
 harness_pass "node3 isolated with a dead BMC: it stopped its VMs after the grace; they run on node1/node2 ${took} ms after the cut, without a fence"
 
+# isou ran without a lease: node3 stopped it too, but nothing would have
+# kept a second copy from starting had it failed to, so the quorate side
+# must wait for proof that node3 is off (never, here).
+log_has 3 'event: vm-stopped .*vm=isou .*reason="isolation' || harness_fail "node3 did not stop isou for its isolation"
+end=$((SECONDS + 8))
+while [ $SECONDS -lt $end ]; do
+	[ -z "$(vm_qemu_hosts isou)" ] || harness_fail "isou was started on node$(vm_qemu_hosts isou) while node3 (where it ran without a lease) was lost"
+	sleep 1
+done
+why=$(vms_json 1 | jq -r '.vms[] | select(.name == "isou") | "\(.status): \(.reason)"')
+case $why in "pending: "*"node3 is lost; waiting until it is proven off"*) ;; *) harness_fail "isou on node1: $why" ;; esac
+harness_pass "isou (unleased on node3) not started elsewhere 8 s after isoa/isob were: $why"
+
 host_unisolate 3
 bmc_start 3 || harness_fail "restarting node3's BMC"
 wait_until 60 sees_online 1 3 || harness_fail "node3 did not rejoin"
 wait_until 120 all_ready || harness_fail "node3 not ready for VMs again"
+isou_back() { [ -n "$(vm_hosts isou)" ]; }
+wait_until 60 isou_back || harness_fail "isou did not run again once node3 was back: $(vms_json 1 | jq -c '.vms[] | select(.name == "isou")')"
+h=$(vm_hosts isou)
+host_virsh "$h" dumpxml isou | grep -q '<lease>' || harness_fail "isou runs again on node$h without a lease"
+harness_pass "node3 back (isou stopped there): isou started once, on node$h, with its lease"
 vm_define isoc >/dev/null
 havm_on 2 vm add isoc --xml "$(vm_xml isoc)" --prefer node3 >/dev/null || harness_fail "vm add isoc"
 wait_until 60 vm_runs_on isoc 3 || harness_fail "isoc not running on node3"
