@@ -381,8 +381,32 @@ static void status_vms(void)
 	if (paused)
 		printf(", %u paused", paused);
 	printf(" (havm vm list)\n");
+	if (json_object_object_get_ex(doc, "maintenance_mode", &n1) && json_object_get_boolean(n1))
+		printf("CLUSTER MAINTENANCE MODE: no host is fenced, no VM started, stopped or "
+		       "moved (havm cluster maintenance off)\n");
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
-		json_object *o = json_object_array_get_idx(hosts, i), *e, *w, *n;
+		json_object *o = json_object_array_get_idx(hosts, i), *e, *w, *n, *ev;
+		if (json_object_object_get_ex(o, "evacuation", &ev) &&
+		    json_object_object_get_ex(o, "name", &n)) {
+			json_object *l, *mv, *bl;
+			int64_t left = json_object_object_get_ex(ev, "left", &l) ? json_object_get_int64(l) : 0;
+			printf("  %s in maintenance: %s", json_object_get_string(n),
+			       left ? "evacuating" : "empty");
+			if (left)
+				printf(", %lld VM(s) left", (long long)left);
+			if (json_object_object_get_ex(ev, "moving", &mv) && json_object_array_length(mv))
+				printf("; moving %s", json_object_to_json_string_ext(mv, JSON_C_TO_STRING_PLAIN));
+			if (json_object_object_get_ex(ev, "blocked", &bl))
+				for (size_t b = 0; b < json_object_array_length(bl); b++) {
+					json_object *x = json_object_array_get_idx(bl, b), *vm, *why;
+					if (json_object_object_get_ex(x, "vm", &vm) &&
+					    json_object_object_get_ex(x, "why", &why))
+						printf("; %s cannot move: %s", json_object_get_string(vm),
+						       json_object_get_string(why));
+				}
+			printf("\n");
+			continue;
+		}
 		if (json_object_object_get_ex(o, "eligible", &e) && !json_object_get_boolean(e) &&
 		    json_object_object_get_ex(o, "why_not", &w) &&
 		    json_object_object_get_ex(o, "name", &n) &&
@@ -435,9 +459,11 @@ int cmd_node(int argc, char **argv)
 	static const char usage[] =
 		"Usage: havm node list [--json]\n"
 		"       havm node fence NODE [--force]\n"
+		"       havm node maintenance NODE on|off [OPTIONS] (see havm node maintenance -h)\n"
 		"list: the cluster's hosts with their node id and state.\n"
 		"fence: power NODE off through its fence levels now (the coordinator of the\n"
-		"  quorate partition does it); asks for confirmation unless --force.\n";
+		"  quorate partition does it); asks for confirmation unless --force.\n"
+		"maintenance: empty NODE by live migration before servicing it, and back.\n";
 	static struct wire_status_reply m;
 	bool json = false;
 	int rc;
@@ -454,6 +480,8 @@ int cmd_node(int argc, char **argv)
 			}
 		return cmd_node_fence(argc - 1, argv + 1, usage);
 	}
+	if (strcmp(argv[1], "maintenance") == 0)
+		return cmd_node_maintenance(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") != 0) {
 		char q[CLI_QUOTE_SIZE];
 

@@ -494,10 +494,11 @@ static void print_list(json_object *vms, const char *only)
 			       jstr(o, "anti_affinity")[0] ? jstr(o, "anti_affinity") : "-");
 			continue;
 		}
-		printf("%-20s %-8s %-9s %-10s %8lld %6lld  %s\n", jstr(o, "name"), jstr(o, "state"),
-		       jstr(o, "status"), host[0] ? host : "-", (long long)jint(o, "priority"),
-		       (long long)jint(o, "memory_mib"),
-		       jbool(o, "unleased") ? UNLEASED_TEXT : jstr(o, "reason"));
+		printf("%-20s %-8s %-9s %-10s %8lld %6lld  %s%s%s\n", jstr(o, "name"),
+		       jstr(o, "state"), jstr(o, "status"), host[0] ? host : "-",
+		       (long long)jint(o, "priority"), (long long)jint(o, "memory_mib"),
+		       jstr(o, "reason"), jbool(o, "unleased") && jstr(o, "reason")[0] ? "; " : "",
+		       jbool(o, "unleased") ? UNLEASED_TEXT : "");
 	}
 	if (!only && n == 0)
 		printf("(no protected VMs: havm vm add NAME --xml PATH)\n");

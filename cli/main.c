@@ -18,7 +18,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "show the cluster: quorum, coordinator, hosts" },
-	{ "node", cmd_node, "node list | node fence NODE: the cluster's hosts" },
+	{ "node", cmd_node, "node list | fence NODE | maintenance NODE on|off: the hosts" },
+	{ "cluster", cmd_cluster, "cluster maintenance on|off: pause every automatic action" },
 	{ "vm", cmd_vm, "vm add|remove|start|stop|list|show: the protected VMs" },
 	{ "configure", cmd_configure, "configure show|load: the cluster configuration as text" },
 	{ "plan", cmd_plan, "plan --fail NODE: what would happen if hosts failed" },

@@ -785,6 +785,7 @@ static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, 
 			.facts = t->facts,
 			.heartbeat = hb,
 			.hb_generation = gen,
+			.maintenance = vm_node_in_maintenance(h, host->name),
 			.running = t->running,
 			.running_inc = t->running_inc,
 			.attempts = t->need_inc == t->facts.inc ? t->attempts : 0,
@@ -795,6 +796,7 @@ static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, 
 		};
 	}
 	*s = (struct fence_snapshot){
+		.paused = vm_cluster_maintenance(h),
 		.acting = known && h->cluster.coordinator != 0 &&
 			  h->cluster.coordinator == h->cluster.local_nodeid &&
 			  cluster_synced(h),
@@ -838,7 +840,22 @@ static void plan_and_act(struct havmd *h)
 		hosts[i].attempts = 0;
 		hosts[i].not_before_ms = t->not_before_ms;
 		event_record(h, HAVM_EV_HOST_LOST, LOG_NOTICE, h->cfg.hosts[i].nodeid, NULL,
-			     "incarnation=%llu; not treated as dead until proven off",
+			     "incarnation=%llu; not treated as dead until proven off%s",
+			     (unsigned long long)t->facts.inc,
+			     s.paused ? "; cluster maintenance mode: not fenced until it is off"
+				      : "");
+	}
+	/* A host in maintenance that leaves is not fenced: said once per life. */
+	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
+		struct fence_target *t = &f->t[i];
+
+		if (!hosts[i].maintenance || hosts[i].member || t->facts.inc == 0 ||
+		    t->facts.closed_inc >= t->facts.inc || t->maint_told_inc == t->facts.inc)
+			continue;
+		t->maint_told_inc = t->facts.inc;
+		event_record(h, HAVM_EV_HOST_LOST, LOG_NOTICE, h->cfg.hosts[i].nodeid, NULL,
+			     "incarnation=%llu; in maintenance: not fenced (its VMs, if any "
+			     "are left there, wait for it)",
 			     (unsigned long long)t->facts.inc);
 	}
 	n = fence_plan(&s, steps, HAVM_HOSTS_MAX);

@@ -45,6 +45,7 @@ struct fence_target {
 	/* A closed life still alive in the group: since when (void check). */
 	uint64_t alive_closed_since_ms;
 	/* the executor, for facts.inc */
+	uint64_t maint_told_inc; /* the life whose leaving in maintenance was told */
 	uint64_t need_inc;      /* the life we saw needing a fence ... */
 	uint64_t need_since_ms; /* ... since then (fence delay, elapsed) */
 	unsigned attempts;      /* failed power attempts for need_inc */

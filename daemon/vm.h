@@ -96,17 +96,41 @@ struct vm_track {
 	uint64_t crash_window_ms;   /* start of the restart window */
 	uint32_t crash_restarts;    /* stops where it ran, within the window */
 	bool failed;                /* past max-restarts: left alone until `vm start` */
-	char last_reason[160];      /* why it waits (back-off) */
-	char pending_reason[160];   /* the last pending reason told */
+	char last_reason[200];      /* why it waits (back-off) */
+	char pending_reason[200];   /* the last pending reason told */
 	uint32_t migrate_to;        /* an operator asked it moved there; 0 none */
 	uint64_t migrate_ms;        /* when */
 	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
+};
+
+/* A domain's CPU load (vm_load.c). */
+struct vm_load_dom {
+	char name[VMCFG_NAME_MAX + 1];
+	uint64_t cpu_ns;            /* its CPU time at AT_MS */
+	uint64_t at_ms;
+	uint32_t milli;             /* smoothed; 1000 = one CPU busy */
+	uint32_t pub;               /* the value in our report */
+	bool have, seen;
 };
 
 /* A running VM whose lease a check found not ours (vm_leasecheck.c). */
 struct vm_unleased {
 	char name[VMCFG_NAME_MAX + 1];
 	uint8_t strikes;            /* checks in a row; 2: unleased */
+};
+
+/* A VM being moved off a host in maintenance (vm_evac.c). */
+#define VM_EVAC_MAX 64
+struct vm_evac {
+	bool used;
+	char vm[VMCFG_NAME_MAX + 1];
+	uint32_t from, to;          /* the host in maintenance; where to */
+	uint64_t action_id;         /* an unprotected VM's migration under way
+				     * (a protected one's is its track's) */
+	uint64_t action_ms;
+	uint32_t failures;          /* migrations failed in a row */
+	uint64_t not_before_ms;
+	char error[160];            /* the last failure, or why it has no place */
 };
 
 struct vm_state {
@@ -139,6 +163,12 @@ struct vm_state {
 	uint64_t report_seq;
 	struct wire_vm_report *sent; /* heap: the last report sent */
 	bool report_dirty;
+	struct vm_load_dom *load;   /* heap: WIRE_VM_DOMS_MAX */
+	size_t n_load;
+	uint32_t host_load, host_load_pub; /* milli-CPUs, smoothed; published */
+	bool host_load_have;
+	uint64_t proc_busy, proc_total, proc_ms; /* /proc/stat, last read */
+	uint64_t load_pub_ms;
 	struct vm_unleased *unleased; /* heap: WIRE_VM_DOMS_MAX */
 	size_t n_unleased;
 	uint64_t leasecheck_job;    /* the lease check under way; 0 none */
@@ -151,6 +181,8 @@ struct vm_state {
 	uint64_t prepare_job;       /* the lease prepare job under way; 0 none */
 	uint64_t host_closed_ms[HAVM_HOSTS_MAX]; /* when a lost host was seen proven off */
 	uint64_t host_lost_ms[HAVM_HOSTS_MAX];   /* when a host was seen lost, not proven off */
+	struct vm_evac evac[VM_EVAC_MAX];
+	uint32_t evac_moved[HAVM_HOSTS_MAX]; /* moved off each host (this coordinator) */
 	/* isolation (vms.isolation): since when we have no quorum; done */
 	uint64_t noquorum_since_ms;
 	bool isolation_done;
@@ -180,12 +212,38 @@ void vm_host_on_action(struct havmd *h, const struct wire_vm_action *a, uint32_t
 /* Send our report if it changed (or FORCE). */
 void vm_host_report(struct havmd *h, bool force);
 
+/* The cluster configuration's maintenance (false when VMs are off). */
+bool vm_node_in_maintenance(const struct havmd *h, const char *host);
+bool vm_cluster_maintenance(const struct havmd *h);
+
+/* vm_load.c: CPU loads, after each report of the libvirt monitor */
+void vm_load_update(struct havmd *h, uint64_t now);
+/* VM's published load here (milli-CPUs), 0 when unknown. */
+uint32_t vm_load_dom(const struct havmd *h, const char *vm);
+
 /* vm_leasecheck.c: our running protected VMs hold their leases */
 void vm_leasecheck_tick(struct havmd *h, uint64_t now);
 /* Two checks in a row found VM running here without its lease. */
 bool vm_leasecheck_unleased(const struct havmd *h, const char *vm);
 
+/* vm_evac.c: hosts in maintenance emptied by live migration */
+struct place_host;
+struct place_vm;
+void vm_evac_tick(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+		  const struct place_vm *vms, size_t n, uint64_t now);
+struct vm_evac *vm_evac_find(const struct havmd *h, const char *vm);
+/* Whether one more migration from FROM to TO stays within the limits. */
+bool vm_evac_may_migrate(const struct havmd *h, uint32_t from, uint32_t to);
+/* A protected VM's migration ended (its track had it): count it. */
+void vm_evac_result(struct havmd *h, const char *vm, uint32_t from, int rc, const char *msg);
+/* An unprotected VM's migration result: true when it was ours. */
+bool vm_evac_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
+
 /* vm_coord.c */
+const struct wire_vm_report *vm_coord_report(const struct havmd *h, uint32_t host);
+const struct vm_track *vm_coord_track(const struct havmd *h, const char *vm);
+int vm_coord_send_migrate(struct havmd *h, uint32_t from, uint32_t to, const char *vm,
+			  uint64_t *id);
 void vm_coord_tick(struct havmd *h, uint64_t now);
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
 void vm_coord_on_request(struct havmd *h, const struct wire_vm_request *r, uint32_t from);

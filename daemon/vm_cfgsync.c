@@ -189,6 +189,16 @@ static const char *change_summary(const struct vmcfg_change *ch, char *buf, size
 	case VMCFG_REPLACE:
 		snprintf(buf, cap, "change=load vms=%zu", ch->all ? ch->all->n_vms : 0);
 		break;
+	case VMCFG_NODE:
+		snprintf(buf, cap, "change=node node=%s maintenance=%s", ch->node.name,
+			 ch->node.maint == VMCFG_MAINT_ALL	   ? "on"
+			 : ch->node.maint == VMCFG_MAINT_PROTECTED ? "protected"
+								   : "off");
+		break;
+	case VMCFG_PROPERTY:
+		snprintf(buf, cap, "change=property maintenance-mode=%s",
+			 ch->maintenance ? "true" : "false");
+		break;
 	}
 	return buf;
 }
@@ -547,6 +557,17 @@ static int check_change(const struct havmd *h, const struct vmcfg_change *ch, ch
 {
 	if (ch->op == VMCFG_ADD)
 		return check_hosts(h, &ch->spec, err, cap) ?: check_xml_path(h, &ch->spec, err, cap);
+	if (ch->op == VMCFG_NODE && !config_host_by_name(&h->cfg, ch->node.name)) {
+		snprintf(err, cap, "no host %s in havm.conf", ch->node.name);
+		return -ENOENT;
+	}
+	if (ch->op == VMCFG_REPLACE)
+		for (size_t i = 0; i < ch->all->n_nodes; i++)
+			if (!config_host_by_name(&h->cfg, ch->all->nodes[i].name)) {
+				snprintf(err, cap, "node %s: no such host in havm.conf",
+					 ch->all->nodes[i].name);
+				return -EINVAL;
+			}
 	if (ch->op == VMCFG_REPLACE)
 		for (size_t i = 0; i < ch->all->n_vms; i++) {
 			int rc = check_hosts(h, &ch->all->vms[i], err, cap)

@@ -168,6 +168,16 @@ static const struct wire_vm_dom *report_dom(const struct wire_vm_report *r, cons
 	return NULL;
 }
 
+const struct wire_vm_report *vm_coord_report(const struct havmd *h, uint32_t host)
+{
+	return current_report(h, host);
+}
+
+const struct vm_track *vm_coord_track(const struct havmd *h, const char *vm)
+{
+	return track_find(h, vm);
+}
+
 const struct wire_vm_dom *vm_coord_dom(const struct havmd *h, uint32_t host, const char *vm)
 {
 	return report_dom(current_report(h, host), vm);
@@ -269,6 +279,8 @@ static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, siz
 	}
 	if (in_list(fail, hc->nodeid))
 		snprintf(p->why_not, sizeof(p->why_not), "taken as failed");
+	else if (vmcfg_node_maint(h->vm.cfg, hc->name) != VMCFG_MAINT_OFF)
+		snprintf(p->why_not, sizeof(p->why_not), "in maintenance");
 	else if (!is_member(s, hc->nodeid) && in_quorum(s, hc->nodeid))
 		snprintf(p->why_not, sizeof(p->why_not), "its havmd is not running");
 	else if (!is_member(s, hc->nodeid))
@@ -469,6 +481,12 @@ static int send_action_to(struct havmd *h, uint8_t action, uint32_t target, uint
 		return n;
 	*id = a.id;
 	return 0;
+}
+
+int vm_coord_send_migrate(struct havmd *h, uint32_t from, uint32_t to, const char *vm,
+			  uint64_t *id)
+{
+	return send_action_to(h, WIRE_VM_MIGRATE, from, to, vm, id);
 }
 
 static int send_action(struct havmd *h, uint8_t action, uint32_t target, const char *vm,
@@ -781,6 +799,12 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 
 			if (t->inflight_id)
 				break; /* a stop under way */
+			if (v->cfg->maintenance) {
+				tell_pending(h, t, name,
+					     "cluster maintenance mode: nothing is started or "
+					     "stopped until `havm cluster maintenance off`");
+				break;
+			}
 			/* Prepared by this coordinator before its first start here,
 			 * even if it ran before: a VM protected while it ran, or a
 			 * slot changed by a remove and an add, may have no lease in
@@ -816,7 +840,9 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 		}
 	}
 	prepare_leases(h, prep_names, prep_slots, n_prep);
-	vm_coord_migrations(h, hosts, n_hosts, vms, n, now);
+	vm_evac_tick(h, hosts, n_hosts, vms, n, now);
+	if (!v->cfg->maintenance)
+		vm_coord_migrations(h, hosts, n_hosts, vms, n, now);
 }
 
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
@@ -825,10 +851,13 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	uint64_t now = clock_now_ms();
 	uint64_t took = t && t->inflight_id == r->id ? now - t->inflight_ms : 0;
 
+	if (!t && h->vm.was_coordinator && vm_evac_on_result(h, r, from))
+		return; /* an unprotected VM moved off a host in maintenance */
 	if (!t || t->inflight_id != r->id || t->inflight_host != from)
 		return; /* not ours (another coordinator's, or forgotten) */
 	t->inflight_id = 0;
 	if (r->action == WIRE_VM_MIGRATE) {
+		vm_evac_result(h, r->vm, from, r->rc, r->message);
 		/* Not retried, not counted: the VM runs on where it was. */
 		if (r->rc == 0)
 			event_record(h, HAVM_EV_VM_MIGRATED, LOG_NOTICE, t->migrate_to, r->vm,
@@ -955,7 +984,7 @@ void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t
 					   hosts[i].mem_free_mib >= vms[k].spec->memory_mib;
 		for (size_t i = 0; eligible && i < vms[k].spec->n_avoid; i++)
 			eligible = strcmp(vms[k].spec->avoid[i], host_name(h, t->migrate_to)) != 0;
-		if (!eligible)
+		if (!eligible || !vm_evac_may_migrate(h, vms[k].host, t->migrate_to))
 			continue; /* until it can take it, or the request expires */
 		if (send_action_to(h, WIRE_VM_MIGRATE, vms[k].host, t->migrate_to,
 				   vms[k].spec->name, &id) < 0)

@@ -82,6 +82,59 @@ static int parse_fail(const struct havmd *h, const char *arg, uint32_t *fail, ch
 	return 0;
 }
 
+/*
+ * Host I's maintenance into O: "maintenance" ("on", "protected", "off")
+ * and, when in maintenance, "evacuation": what is still to leave it (from
+ * the reports: any host can tell), what moves now and what cannot move
+ * and why (the coordinator's memory: elsewhere empty).
+ */
+static void maintenance_doc(const struct havmd *h, size_t i, const struct place_vm *vms,
+			    size_t n, json_object *o)
+{
+	const struct havm_host *hc = &h->cfg.hosts[i];
+	enum vmcfg_maint m = vmcfg_node_maint(h->vm.cfg, hc->name);
+	const struct wire_vm_report *r = vm_coord_report(h, hc->nodeid);
+	json_object *ev, *moving, *blocked;
+	int64_t left = 0;
+
+	add_str(o, "maintenance", m == VMCFG_MAINT_ALL	      ? "on"
+				  : m == VMCFG_MAINT_PROTECTED ? "protected"
+							       : "off");
+	if (m == VMCFG_MAINT_OFF)
+		return;
+	ev = json_object_new_object();
+	moving = json_object_new_array();
+	blocked = json_object_new_array();
+	for (size_t k = 0; k < n; k++)
+		left += vms[k].where == PLACE_RUNNING && vms[k].host == hc->nodeid &&
+			!vms[k].spec->stopped;
+	for (size_t d = 0; r && m == VMCFG_MAINT_ALL && d < r->n_doms; d++)
+		left += !vmcfg_find(h->vm.cfg, r->doms[d].name) &&
+			r->doms[d].state != WIRE_VM_SHUTOFF && r->doms[d].state != WIRE_VM_CRASHED;
+	for (size_t e = 0; e < VM_EVAC_MAX; e++) {
+		const struct vm_evac *x = &h->vm.evac[e];
+		const struct vm_track *t;
+
+		if (!x->used || x->from != hc->nodeid)
+			continue;
+		t = vm_coord_track(h, x->vm);
+		if (x->action_id || (t && t->inflight_id && t->inflight_action == WIRE_VM_MIGRATE)) {
+			json_object_array_add(moving, json_object_new_string(x->vm));
+		} else if (x->error[0]) {
+			json_object *b = json_object_new_object();
+			add_str(b, "vm", x->vm);
+			add_str(b, "why", x->error);
+			add_int(b, "failures", x->failures);
+			json_object_array_add(blocked, b);
+		}
+	}
+	add_int(ev, "left", left);
+	add_int(ev, "moved", h->vm.evac_moved[i]);
+	json_object_object_add(ev, "moving", moving);
+	json_object_object_add(ev, "blocked", blocked);
+	json_object_object_add(o, "evacuation", ev);
+}
+
 /* The VMs' state and placement now (FAIL NULL) or if FAIL failed: the
  * same input and planner as the coordinator's. */
 static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
@@ -106,6 +159,7 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 	place_plan(hosts, n_hosts, vms, c->n_vms, &p, out);
 	add_int(doc, "version", (int64_t)c->version);
 	add_int(doc, "coordinator", h->cluster.coordinator);
+	json_object_object_add(doc, "maintenance_mode", json_object_new_boolean(c->maintenance));
 	for (size_t i = 0; i < n_hosts; i++) {
 		json_object *o = json_object_new_object();
 		add_str(o, "name", hosts[i].name);
@@ -115,6 +169,7 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		add_int(o, "mem_free_mib", (int64_t)hosts[i].mem_free_mib);
 		add_int(o, "cpus", hosts[i].cpus);
 		add_int(o, "vms", hosts[i].n_vms);
+		maintenance_doc(h, i, vms, c->n_vms, o);
 		json_object_array_add(ha, o);
 	}
 	for (size_t k = 0; k < c->n_vms; k++) {

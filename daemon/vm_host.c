@@ -133,6 +133,7 @@ static void on_line(struct havmd *h, const char *line)
 	} else if (rc == 1) {
 		v->have_virt = true;
 		v->virt_ms = clock_now_ms();
+		vm_load_update(h, v->virt_ms);
 		if (!v->libvirt_ok) {
 			v->libvirt_ok = true;
 			event_record(h, HAVM_EV_LIBVIRT_CHANGED, LOG_NOTICE, h->cluster.local_nodeid,
@@ -191,7 +192,8 @@ int vm_host_start(struct havmd *h)
 	v->virt = calloc(1, sizeof(*v->virt));
 	v->sent = calloc(1, sizeof(*v->sent));
 	v->unleased = calloc(WIRE_VM_DOMS_MAX, sizeof(*v->unleased));
-	if (!v->parser || !v->virt || !v->sent || !v->unleased)
+	v->load = calloc(WIRE_VM_DOMS_MAX, sizeof(*v->load));
+	if (!v->parser || !v->virt || !v->sent || !v->unleased || !v->load)
 		return -ENOMEM;
 	return monitor_spawn(h);
 }
@@ -209,7 +211,12 @@ void vm_host_stop(struct havmd *h)
 	free(v->parser);
 	free(v->virt);
 	free(v->sent);
+	if (v->leasecheck_job)
+		worker_cancel(h, v->leasecheck_job);
 	free(v->unleased);
+	free(v->load);
+	v->load = NULL;
+	v->n_load = 0;
 	v->parser = NULL;
 	v->virt = NULL;
 	v->sent = NULL;
@@ -262,6 +269,7 @@ static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_r
 		r->cpus = v->virt->cpus;
 		r->mem_total_mib = v->virt->mem_total_mib;
 		r->mem_free_mib = v->virt->mem_free_mib;
+		r->load_milli = v->host_load_pub;
 		for (size_t i = 0; i < v->virt->n_doms && r->n_doms < WIRE_VM_DOMS_MAX; i++) {
 			const struct virt_dom *d = &v->virt->doms[i];
 			struct wire_vm_dom *w = &r->doms[r->n_doms];
@@ -270,10 +278,11 @@ static void build_report(const struct havmd *h, bool lockspace, struct wire_vm_r
 				continue; /* a defined domain that is off runs nowhere */
 			snprintf(w->name, sizeof(w->name), "%s", d->name);
 			w->state = wire_state(d->state);
-			if (d->state == VIRT_RUNNING && vm_leasecheck_unleased(h, d->name))
+			if (vm_leasecheck_unleased(h, d->name))
 				w->flags = WIRE_VM_DOM_UNLEASED;
 			w->memory_mib = d->memory_mib;
 			w->vcpus = d->vcpus;
+			w->cpu_milli = vm_load_dom(h, d->name);
 			r->n_doms++;
 		}
 	}
@@ -632,8 +641,12 @@ static void isolation_check(struct havmd *h, uint64_t now)
 	}
 	if (!v->noquorum_since_ms)
 		v->noquorum_since_ms = now;
+	/* Cluster maintenance mode pauses this too: the quorate side would
+	 * not restart what we stop. Should it have been switched off there
+	 * meanwhile, the VMs' leases still decide where they run. */
 	if (h->cfg.vms_isolation != HAVM_ISOLATION_STOP ||
-	    now - v->noquorum_since_ms < h->cfg.vms_isolation_grace_ms || !v->have_virt)
+	    now - v->noquorum_since_ms < h->cfg.vms_isolation_grace_ms || !v->have_virt ||
+	    vm_cluster_maintenance(h))
 		return;
 	/* Every pass until none runs: a stop that failed (libvirt hung) is
 	 * tried again, and a VM a start job brought up meanwhile is stopped

@@ -9,12 +9,17 @@
  * once this host's isolation grace is over, and a host that failed to
  * stop it would run it still.
  *
- * A worker job reads the owner of each running protected VM's lease from
- * the shared storage (one read per VM, off the loop) every
- * LEASECHECK_EVERY_MS, sooner after a suspect. A VM is unleased after two
- * checks in a row find its lease not ours while it ran, with no job of
- * ours on it (a migration moves the lease while the source still lists
- * the VM): it is flagged in our report and told at error level.
+ * A worker job asks the local sanlock daemon, for each protected VM that
+ * runs here with no job of ours on it, whether its qemu process (libvirt's
+ * pid file) holds the VM's lease in havm's lockspace (sanlock_inquire: no
+ * storage I/O), every LEASECHECK_EVERY_MS, and again LEASECHECK_AGAIN_MS
+ * after a suspect. Two findings in a row make the VM unleased: flagged in
+ * our report and told at error level. A check that cannot tell (sanlock
+ * not answering, no pid file) changes nothing; results count only while
+ * libvirt's list is fresh (the last list of a hung libvirt may
+ * name VMs that are gone). The flag stays while the domain is listed
+ * in any state but shut off -- a paused qemu that never held its lease
+ * resumes without it -- until a check finds the lease held.
  */
 #include "vm.h"
 #include "clock.h"
@@ -26,39 +31,84 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LEASECHECK_EVERY_MS 15000
 #define LEASECHECK_AGAIN_MS 2000     /* after a suspect: confirm soon */
-#define LEASECHECK_TIMEOUT_MS 60000
+#define LEASECHECK_TIMEOUT_MS 10000  /* local requests only */
 #define LEASECHECK_MAX WIRE_VM_DOMS_MAX
+#define LEASECHECK_BUSY_JOBS 4       /* VM jobs under way: a failover comes first */
+#define LEASECHECK_FRESH_MS 3000
+#define QEMU_PID_DIR "/run/libvirt/qemu" /* libvirt's qemu:///system state */
 
 struct lc_arg {
-	char path[HAVM_PATH_MAX + 1];
-	uint32_t host_id;
 	size_t n;
-	struct {
-		char name[VMCFG_NAME_MAX + 1];
-		uint64_t offset;
-	} vms[LEASECHECK_MAX];
+	char name[LEASECHECK_MAX][VMCFG_NAME_MAX + 1];
 };
-_Static_assert((LEASECHECK_MAX + 7) / 8 <= WORKER_OUT_MAX, "the result fits a worker's");
+#define LC_BITS ((LEASECHECK_MAX + 7) / 8)
+/* The result: VM K's bit in NOT_OURS when its qemu does not hold its
+ * lease, in UNKNOWN when that could not be told. */
+struct lc_out {
+	uint8_t not_ours[LC_BITS];
+	uint8_t unknown[LC_BITS];
+};
+_Static_assert(sizeof(struct lc_out) <= WORKER_OUT_MAX, "the result fits a worker's");
 
-/* In the worker child: bit K of OUT set when VM K's lease is not ours:
- * held elsewhere, by nobody, or not even written in its slot (a VM
- * protected while it ran is given its lease only at its next start). A
- * read that fails says nothing. */
+static bool bit(const uint8_t *b, size_t k)
+{
+	return b[k / 8] & (1u << (k % 8));
+}
+
+static void set_bit(uint8_t *b, size_t k)
+{
+	b[k / 8] |= (uint8_t)(1u << (k % 8));
+}
+
+/* The pid of VM NAME's qemu, from libvirt's pid file; -errno. */
+static int qemu_pid(const char *name)
+{
+	char path[sizeof(QEMU_PID_DIR) + VMCFG_NAME_MAX + 8], buf[32];
+	long pid;
+	char *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", QEMU_PID_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (pid <= 0 || pid > INT32_MAX || (*end != '\0' && *end != '\n'))
+		return -EINVAL;
+	return (int)pid;
+}
+
+/* In the worker child. */
 static int job_check(void *arg, void *out, size_t *len)
 {
 	const struct lc_arg *a = arg;
-	uint8_t *bits = out;
+	struct lc_out *o = out;
 
-	*len = (a->n + 7) / 8;
-	memset(bits, 0, *len);
-	for (size_t k = 0; k < a->n; k++)
-		if (lease_held_by(a->path, a->vms[k].name, a->vms[k].offset, a->host_id) == 0)
-			bits[k / 8] |= (uint8_t)(1u << (k % 8));
+	memset(o, 0, sizeof(*o));
+	*len = sizeof(*o);
+	for (size_t k = 0; k < a->n; k++) {
+		int pid = qemu_pid(a->name[k]);
+		int held = pid > 0 ? lease_held_by_pid(pid, a->name[k]) : pid;
+
+		if (held < 0)
+			set_bit(o->unknown, k);
+		else if (held == 0)
+			set_bit(o->not_ours, k);
+	}
 	return 0;
 }
 
@@ -77,36 +127,59 @@ static void drop(struct vm_state *v, size_t i)
 
 static struct lc_arg arg; /* read by the child: a copy */
 
+/* Domain NAME as libvirt lists it now, not shut off; NULL if not. */
+static const struct virt_dom *listed(const struct vm_state *v, const char *name)
+{
+	for (size_t i = 0; i < v->virt->n_doms; i++)
+		if (v->virt->doms[i].state != VIRT_SHUTOFF && strcmp(v->virt->doms[i].name, name) == 0)
+			return &v->virt->doms[i];
+	return NULL;
+}
+
+static bool job_on(const struct vm_state *v, const char *name)
+{
+	for (size_t i = 0; i < VM_JOBS_MAX; i++)
+		if (v->jobs[i].used && strcmp(v->jobs[i].vm, name) == 0)
+			return true;
+	return false;
+}
+
 static void on_done(struct havmd *h, void *ctx, int status, const void *out, size_t len)
 {
 	struct vm_state *v = &h->vm;
-	const uint8_t *bits = out;
+	const struct lc_out *o = out;
 	bool suspect = false;
 
 	(void)ctx;
 	v->leasecheck_job = 0;
-	if (status < 0 || len < (arg.n + 7) / 8) {
+	if (!v->unleased)
+		return; /* stopping */
+	/* Flags of domains gone from libvirt's list go with them. */
+	for (size_t i = 0; i < v->n_unleased;)
+		if (v->have_virt && v->libvirt_ok && !listed(v, v->unleased[i].name))
+			drop(v, i);
+		else
+			i++;
+	if (status < 0 || len < sizeof(*o)) {
 		log_warn("vm: lease check failed error=\"%s\"; trying again later",
 			 strerror(status < 0 ? -status : EBADMSG));
 		return;
 	}
-	/* Suspects no longer checked (stopped, gone) are forgotten. */
-	for (size_t i = 0; i < v->n_unleased;) {
-		bool checked = false;
-		for (size_t k = 0; k < arg.n && !checked; k++)
-			checked = strcmp(arg.vms[k].name, v->unleased[i].name) == 0;
-		if (checked)
-			i++;
-		else
-			drop(v, i);
-	}
+	/* Counted only on a fresh list (the monitor reports every second):
+	 * a hung libvirt's last list may name VMs that are gone. */
+	if (!v->libvirt_ok || clock_now_ms() - v->virt_ms > LEASECHECK_FRESH_MS)
+		return;
 	for (size_t k = 0; k < arg.n; k++) {
-		bool ours = !(bits[k / 8] & (1u << (k % 8)));
-		struct vm_unleased *u = find(v, arg.vms[k].name);
+		struct vm_unleased *u = find(v, arg.name[k]);
+		const struct virt_dom *d = listed(v, arg.name[k]);
 
-		if (ours) {
+		if (bit(o->unknown, k) || !d || job_on(v, arg.name[k]))
+			continue; /* nothing learnt */
+		if (!bit(o->not_ours, k)) {
 			if (u && u->strikes >= 2)
-				log_notice("vm: vm=%s holds its lease now", arg.vms[k].name);
+				event_record(h, HAVM_EV_VM_UNLEASED, LOG_NOTICE,
+					     h->cluster.local_nodeid, u->name,
+					     "reason=\"it holds its lease now\"");
 			if (u)
 				drop(v, (size_t)(u - v->unleased));
 			continue;
@@ -114,7 +187,7 @@ static void on_done(struct havmd *h, void *ctx, int status, const void *out, siz
 		if (!u && v->n_unleased < LEASECHECK_MAX) {
 			u = &v->unleased[v->n_unleased++];
 			*u = (struct vm_unleased){ 0 };
-			snprintf(u->name, sizeof(u->name), "%s", arg.vms[k].name);
+			snprintf(u->name, sizeof(u->name), "%s", arg.name[k]);
 		}
 		if (!u)
 			continue;
@@ -122,54 +195,48 @@ static void on_done(struct havmd *h, void *ctx, int status, const void *out, siz
 			event_record(h, HAVM_EV_VM_UNLEASED, LOG_ERR, h->cluster.local_nodeid,
 				     u->name,
 				     "reason=\"it runs here without holding its lease, so sanlock "
-				     "cannot keep it from running twice: is lock_manager = sanlock "
-				     "set in qemu.conf (see conf/libvirt), and was it started by "
-				     "havm?\"; it is not started elsewhere before this host is "
-				     "proven off");
+				     "cannot keep it from running twice: started by hand or "
+				     "without lock_manager = sanlock in qemu.conf (see "
+				     "conf/libvirt), or protected while it ran\"; it is not "
+				     "started elsewhere before this host is proven off");
 			v->report_dirty = true;
 		}
 		suspect = suspect || u->strikes < 2;
 	}
-	v->leasecheck_next_ms = clock_now_ms() + (suspect ? LEASECHECK_AGAIN_MS : LEASECHECK_EVERY_MS);
+	if (suspect)
+		v->leasecheck_next_ms = clock_now_ms() + LEASECHECK_AGAIN_MS;
 }
 
 void vm_leasecheck_tick(struct havmd *h, uint64_t now)
 {
 	struct vm_state *v = &h->vm;
 	struct havmd_snapshot s;
+	size_t jobs = 0;
 	int rc;
 
-	if (v->leasecheck_job || now < v->leasecheck_next_ms || !v->have_virt || !v->cfg)
+	if (v->leasecheck_job || now < v->leasecheck_next_ms || !v->have_virt || !v->libvirt_ok ||
+	    !v->cfg)
 		return;
 	services_snapshot(h, &s);
 	if (s.storage.state != HAVM_STORAGE_JOINED)
 		return; /* nothing can hold a lease of ours yet */
-	/* Not while jobs run: a failover's starts come first, and a job may
-	 * move a lease (a migration's source still lists its VM). */
 	for (size_t i = 0; i < VM_JOBS_MAX; i++)
-		if (v->jobs[i].used)
-			return;
+		jobs += v->jobs[i].used;
+	if (jobs >= LEASECHECK_BUSY_JOBS)
+		return; /* a failover's starts need the workers */
 	arg.n = 0;
-	snprintf(arg.path, sizeof(arg.path), "%s", h->cfg.storage_path);
-	arg.host_id = h->cluster.local_nodeid;
 	for (size_t i = 0; i < v->virt->n_doms && arg.n < LEASECHECK_MAX; i++) {
 		const struct virt_dom *d = &v->virt->doms[i];
-		const struct vm_spec *spec;
 
-		/* Running only: a paused VM gives its lease up (libvirt). */
-		if (d->state != VIRT_RUNNING)
+		/* Running only: a paused VM has given its lease up (libvirt),
+		 * and a job may be moving it (a migration's source). */
+		if (d->state != VIRT_RUNNING || job_on(v, d->name) || !vmcfg_find(v->cfg, d->name))
 			continue;
-		spec = vmcfg_find(v->cfg, d->name);
-		if (!spec)
-			continue; /* not protected: no lease of ours */
-		snprintf(arg.vms[arg.n].name, sizeof(arg.vms[arg.n].name), "%s", d->name);
-		arg.vms[arg.n++].offset = STORAGE_VM_OFFSET(spec->slot);
+		snprintf(arg.name[arg.n++], VMCFG_NAME_MAX + 1, "%s", d->name);
 	}
 	v->leasecheck_next_ms = now + LEASECHECK_EVERY_MS;
-	if (arg.n == 0) {
-		v->n_unleased = 0;
+	if (arg.n == 0)
 		return;
-	}
 	rc = worker_start(h, "vm lease check", LEASECHECK_TIMEOUT_MS, job_check, &arg, on_done, NULL,
 			  &v->leasecheck_job);
 	if (rc < 0)

@@ -215,3 +215,13 @@ const struct havmd_service vm_service = {
 	.on_view = vm_on_view,
 	.on_facts_changed = vm_on_facts_changed,
 };
+
+bool vm_node_in_maintenance(const struct havmd *h, const char *host)
+{
+	return h->vm.on && h->vm.cfg && vmcfg_node_maint(h->vm.cfg, host) != VMCFG_MAINT_OFF;
+}
+
+bool vm_cluster_maintenance(const struct havmd *h)
+{
+	return h->vm.on && h->vm.cfg && h->vm.cfg->maintenance;
+}

@@ -71,6 +71,12 @@ enum havm_migration {
 	HAVM_MIGRATION_TCP = 2,
 };
 
+/* balance.load_source: how a host's CPU load is measured. */
+enum havm_load_source {
+	HAVM_LOAD_DOMAINS = 0, /* the sum of its domains' CPU time (libvirt) */
+	HAVM_LOAD_HOST = 1,    /* the host's /proc/stat: everything it runs */
+};
+
 struct havm_fence_device {
 	enum havm_fence_kind kind;
 	char name[HAVM_NAME_MAX + 1];          /* names the device in logs */
@@ -141,6 +147,8 @@ struct havm_config {
 	 */
 	char vms_shared_dir[HAVM_PATH_MAX + 1]; /* VM XMLs and disks must be under it */
 	uint32_t vms_max_parallel_starts;       /* starts under way at once, cluster-wide */
+	uint32_t vms_max_migrations;            /* live migrations under way, cluster-wide */
+	uint32_t vms_max_migrations_host;       /* ... per host, in or out */
 	uint32_t vms_vcpu_ratio;                /* vCPUs placed per physical CPU */
 	uint32_t vms_start_timeout_ms;          /* one start, until libvirt answers */
 	enum havm_isolation vms_isolation;      /* without quorum: freeze or stop VMs */
@@ -149,6 +157,14 @@ struct havm_config {
 	 * tell the disks are shared (test beds with a local "shared" dir). */
 	bool vms_unsafe_migration;
 	uint32_t vms_isolation_grace_ms;        /* ... after this long without quorum */
+	/* balance: CPU-load balancing by live migration; off when absent
+	 * (balance_high_pct 0) */
+	uint32_t balance_high_pct;              /* a host above this ... */
+	uint32_t balance_hold_ms;               /* ... for this long sheds a VM */
+	uint32_t balance_cooldown_ms;           /* a VM moves at most once per this */
+	uint32_t balance_min_gain_pct;          /* points a move must gain */
+	uint32_t balance_window_ms;             /* loads are smoothed over this */
+	enum havm_load_source balance_load_source;
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */
@@ -164,6 +180,12 @@ struct havm_config {
 static inline bool config_vms_on(const struct havm_config *cfg)
 {
 	return cfg->vms_shared_dir[0] != '\0';
+}
+
+/* Whether CPU-load balancing is configured (the balance group). */
+static inline bool config_balance_on(const struct havm_config *cfg)
+{
+	return cfg->balance_high_pct != 0;
 }
 
 int config_load(const char *path, struct havm_config *cfg, char *err, size_t errlen);

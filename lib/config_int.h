@@ -44,6 +44,7 @@ enum config_key_type {
 	KEY_WATCHDOG,     /* "required" or "none" into enum havm_watchdog_mode */
 	KEY_ISOLATION,    /* "freeze" or "stop" into enum havm_isolation */
 	KEY_MIGRATION,    /* "ssh", "tls" or "tcp" into enum havm_migration */
+	KEY_LOAD_SOURCE,  /* "domains" or "host" into enum havm_load_source */
 };
 
 /* The names a string setting may take, and what each stands for. */
@@ -167,5 +168,6 @@ int config_check_fencing(struct config_ctx *c, const config_setting_t *set, cons
 /* The rule across the keys of "storage": no unsafe watchdog claim with "none". */
 int config_check_storage(struct config_ctx *c, const config_setting_t *set, const void *dst);
 int config_check_vms(struct config_ctx *c, const config_setting_t *set, const void *dst);
+int config_check_balance(struct config_ctx *c, const config_setting_t *set, const void *dst);
 
 #endif

@@ -465,6 +465,17 @@ int config_check_vms(struct config_ctx *c, const config_setting_t *set, const vo
 	return 0;
 }
 
+/* balance moves protected VMs: it needs the vms group. */
+int config_check_balance(struct config_ctx *c, const config_setting_t *set, const void *dst)
+{
+	const struct havm_config *cfg = dst;
+
+	if (set && !config_vms_on(cfg))
+		return config_error(c, set,
+				    "group \"balance\" needs group \"vms\": it moves protected VMs");
+	return 0;
+}
+
 static const char *config_type_name(enum config_key_type t)
 {
 	switch (t) {
@@ -483,6 +494,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
+	case KEY_LOAD_SOURCE:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return "a string";
@@ -514,6 +526,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
+	case KEY_LOAD_SOURCE:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
@@ -552,6 +565,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 		break;
 	case KEY_MIGRATION:
 		*(enum havm_migration *)field = (enum havm_migration)v;
+		break;
+	case KEY_LOAD_SOURCE:
+		*(enum havm_load_source *)field = (enum havm_load_source)v;
 		break;
 	default:
 		break; /* not a choice type */
@@ -597,6 +613,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
+	case KEY_LOAD_SOURCE:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -631,6 +648,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_WATCHDOG:
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
+	case KEY_LOAD_SOURCE:
 		config_store_choice(k, field, (int)k->def);
 		return 0;
 	case KEY_ADDRESS:

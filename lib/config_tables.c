@@ -78,6 +78,12 @@ static const struct config_choices watchdogs = CHOICES(watchdog_names);
 static const struct config_choices isolations = CHOICES(isolation_names);
 static const struct config_choices migrations = CHOICES(migration_names);
 
+static const struct config_choice load_source_names[] = {
+	{ "domains", HAVM_LOAD_DOMAINS },
+	{ "host", HAVM_LOAD_HOST },
+};
+static const struct config_choices load_sources = CHOICES(load_source_names);
+
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
 
@@ -221,6 +227,16 @@ static const struct config_key vms_keys[] = {
 	 */
 	{ .name = "max_parallel_starts", .type = KEY_U32, .min = 1, .max = 12, .def = 8,
 	  .offset = FIELD(struct havm_config, vms_max_parallel_starts, uint32_t) },
+	/*
+	 * Live migrations under way at once, cluster-wide and per host (as
+	 * source or destination): maintenance and balancing both. Small, so
+	 * that migrations do not congest the network and each converges
+	 * fast; a VM migrates in a second or two when idle.
+	 */
+	{ .name = "max_parallel_migrations", .type = KEY_U32, .min = 1, .max = 12, .def = 2,
+	  .offset = FIELD(struct havm_config, vms_max_migrations, uint32_t) },
+	{ .name = "max_migrations_per_host", .type = KEY_U32, .min = 1, .max = 12, .def = 2,
+	  .offset = FIELD(struct havm_config, vms_max_migrations_host, uint32_t) },
 	/* Idle VMs overcommit vCPUs well; 4 is a common, cautious ratio. */
 	{ .name = "vcpu_ratio", .type = KEY_U32, .min = 1, .max = 64, .def = 4,
 	  .offset = FIELD(struct havm_config, vms_vcpu_ratio, uint32_t) },
@@ -278,6 +294,33 @@ static const struct config_group vms_group = {
 	.where = " in group \"vms\"", .keys = vms_keys, .n_keys = ARRAY_SIZE(vms_keys),
 	.absent_means_off = true, .check = config_check_vms,
 };
+/*
+ * balance: a host above high_threshold percent of its CPUs for hold_time_ms
+ * sheds one VM at a time by live migration (lib/vm_balance.c). Percent of
+ * the host's CPUs, so up to 100 on a real host; a test bed whose hosts
+ * share one machine's CPUs can read more.
+ */
+static const struct config_key balance_keys[] = {
+	{ .name = "high_threshold", .type = KEY_U32, .min = 1, .max = 1000, .def = 80,
+	  .offset = FIELD(struct havm_config, balance_high_pct, uint32_t) },
+	/* Long enough that a burst (a backup, a boot) moves nothing. */
+	{ .name = "hold_time_ms", .type = KEY_U32, .min = 1000, .max = 3600000, .def = 120000,
+	  .offset = FIELD(struct havm_config, balance_hold_ms, uint32_t) },
+	{ .name = "cooldown_ms", .type = KEY_U32, .min = 0, .max = 86400000, .def = 900000,
+	  .offset = FIELD(struct havm_config, balance_cooldown_ms, uint32_t) },
+	{ .name = "min_gain", .type = KEY_U32, .min = 0, .max = 100, .def = 5,
+	  .offset = FIELD(struct havm_config, balance_min_gain_pct, uint32_t) },
+	{ .name = "window_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 30000,
+	  .offset = FIELD(struct havm_config, balance_window_ms, uint32_t) },
+	{ .name = "load_source", .type = KEY_LOAD_SOURCE, .def = HAVM_LOAD_DOMAINS,
+	  .choices = &load_sources,
+	  .offset = FIELD(struct havm_config, balance_load_source, enum havm_load_source) },
+};
+static const struct config_group balance_group = {
+	.where = " in group \"balance\"", .keys = balance_keys,
+	.n_keys = ARRAY_SIZE(balance_keys), .absent_means_off = true,
+	.check = config_check_balance,
+};
 static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
 static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
 static const struct config_group log_group = GROUP(" in group \"log\"", log_keys);
@@ -290,6 +333,7 @@ static const struct config_key top_keys[] = {
 	{ .name = "storage", .type = KEY_GROUP, .group = &storage_group },
 	{ .name = "fencing", .type = KEY_GROUP, .group = &fencing_group },
 	{ .name = "vms", .type = KEY_GROUP, .group = &vms_group },
+	{ .name = "balance", .type = KEY_GROUP, .group = &balance_group },
 };
 
 const struct config_group config_top_group = GROUP("", top_keys);
@@ -302,4 +346,5 @@ _Static_assert(ARRAY_SIZE(log_keys) <= CONFIG_GROUP_KEYS_MAX, "log_keys");
 _Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys");
 _Static_assert(ARRAY_SIZE(fencing_keys) <= CONFIG_GROUP_KEYS_MAX, "fencing_keys");
 _Static_assert(ARRAY_SIZE(vms_keys) <= CONFIG_GROUP_KEYS_MAX, "vms_keys");
+_Static_assert(ARRAY_SIZE(balance_keys) <= CONFIG_GROUP_KEYS_MAX, "balance_keys");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");

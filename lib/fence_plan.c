@@ -79,8 +79,12 @@ bool fence_needed(const struct fence_snapshot *s, const struct fence_host *h)
 		return false;
 	if (h->facts.closed_inc >= h->facts.inc)
 		return false;
-	/* An operator's request fences a member too. */
-	return !h->member || h->requested;
+	/* An operator's request fences a member too, and a host in
+	 * maintenance, which is otherwise left alone when it leaves: it is
+	 * being serviced. */
+	if (h->requested)
+		return true;
+	return !h->member && !h->maintenance;
 }
 
 const char *fence_storage_refusal(const struct fence_snapshot *s, const struct fence_host *h)
@@ -113,12 +117,13 @@ size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t
 		/* A job for a life that no longer needs fencing, or while we may
 		 * not act, is stopped: the host came back, another record
 		 * closed it, or we lost quorum. */
-		if (h->running && (!s->acting || !need || h->running_inc != h->facts.inc)) {
+		if (h->running &&
+		    (!s->acting || s->paused || !need || h->running_inc != h->facts.inc)) {
 			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_CANCEL,
 							h->running_inc };
 			continue;
 		}
-		if (!s->acting || !need)
+		if (!s->acting || s->paused || !need)
 			continue;
 		if (fence_storage_refusal(s, h) == NULL && s->now_ms >= h->delay_until_ms) {
 			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_STORAGE_DEAD,

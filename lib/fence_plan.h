@@ -73,6 +73,8 @@ struct fence_host {
 	size_t levels;           /* configured power fence levels */
 	bool member;             /* in the current settled membership */
 	bool requested;          /* an operator asked to fence inc */
+	bool maintenance;        /* in maintenance (the operator services it): not
+				  * fenced when it leaves, unless requested */
 	struct host_facts facts;
 	uint8_t heartbeat;       /* enum havm_heartbeat, as sanlock says now */
 	uint64_t hb_generation;  /* the generation sanlock's heartbeat is of */
@@ -86,6 +88,7 @@ struct fence_host {
 
 struct fence_snapshot {
 	bool acting;      /* coordinator of a quorate, settled, synced partition */
+	bool paused;      /* cluster maintenance mode: nothing fenced, jobs stopped */
 	uint32_t self;    /* our node id: a daemon never fences its own host */
 	uint64_t now_ms;
 	const struct fence_host *hosts;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sanlock.h>
 #include <sanlock_admin.h>
+#include <sanlock_resource.h>
 #include <sanlock_rv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,21 @@
 
 #define LS_FLAGS (SANLK_LSF_ALIGN1M | SANLK_LSF_SECTOR512)
 #define RES_FLAGS (SANLK_RES_ALIGN1M | SANLK_RES_SECTOR512)
+
+/* Where libsanlock finds its daemon: the same environment, the same default. */
+#define SANLOCK_RUN_DIR_ENV "SANLOCK_RUN_DIR"
+#define SANLOCK_RUN_DIR_DEFAULT "/run/sanlock"
+#define SANLOCK_SOCKET_NAME "sanlock.sock"
+
+/* The socket every libsanlock call of this file talks to, and no other. */
+static int sanlock_socket_path(char *path, size_t cap)
+{
+	const char *dir = getenv(SANLOCK_RUN_DIR_ENV);
+	int n = snprintf(path, cap, "%s/%s", dir ? dir : SANLOCK_RUN_DIR_DEFAULT,
+			 SANLOCK_SOCKET_NAME);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
 
 /* sanlock's "no such record here" codes: the area holds no havm data. */
 static bool not_initialised(int rc)
@@ -224,22 +240,32 @@ static int lease_name_at(const char *path, uint64_t offset, char *name, size_t s
 	return rc;
 }
 
-int lease_held_by(const char *path, const char *name, uint64_t offset, uint64_t host_id)
+int lease_held_by_pid(int pid, const char *name)
 {
-	char cur[SANLK_NAME_LEN + 1] = "";
-	uint64_t owner = 0, gen = 0;
-	int rc = lease_name_at(path, offset, cur, sizeof(cur));
+	char *state = NULL, want[SANLK_NAME_LEN + sizeof(STORAGE_LOCKSPACE) + 3];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	int count = 0, rc, held = 0;
 
-	if (rc == -ENODATA)
-		return 0; /* no lease written there: nobody can hold it */
-	if (rc)
-		return rc;
-	if (strcmp(cur, name) != 0)
-		return 0; /* the slot leases another name */
-	rc = lease_owner(path, name, offset, &owner, &gen);
-	if (rc)
-		return rc;
-	return owner == host_id;
+	/* libsanlock reports a missing socket as -ENOENT too, which would
+	 * read as "not registered" below: sanlock must be there first. */
+	if (sanlock_socket_path(path, sizeof(path)) < 0 || stat(path, &st) < 0)
+		return -ENOTCONN;
+	rc = sanlock_inquire(-1, pid, 0, &count, &state);
+	if (rc == -ENOENT)
+		return 0; /* not a sanlock client at all: no lock manager */
+	if (rc < 0)
+		return map_rc(rc);
+	/* "LOCKSPACE:NAME:PATH:OFFSET:LVER" per lease, space separated. */
+	snprintf(want, sizeof(want), "%s:%s:", STORAGE_LOCKSPACE, name);
+	for (char *tok = state; tok && *tok && !held;) {
+		size_t len = strcspn(tok, " ");
+		held = len >= strlen(want) && strncmp(tok, want, strlen(want)) == 0;
+		tok += len;
+		tok += strspn(tok, " ");
+	}
+	free(state);
+	return held;
 }
 
 int lease_prepare(const char *path, const char *name, uint64_t offset)
@@ -329,10 +355,6 @@ int lease_reclaim_all_fenced(const char *path, uint64_t fenced_host_id, uint64_t
  * adds the connection and drops it, and nothing is registered.
  */
 
-/* Where libsanlock finds its daemon: the same environment, the same default. */
-#define SANLOCK_RUN_DIR_ENV "SANLOCK_RUN_DIR"
-#define SANLOCK_RUN_DIR_DEFAULT "/run/sanlock"
-#define SANLOCK_SOCKET_NAME "sanlock.sock"
 /* wdmd's socket has no override: wdmd always listens there. */
 #define WDMD_SOCKET "/run/wdmd/wdmd.sock"
 
@@ -529,14 +551,8 @@ int storage_watchdog_probe_at(const char *sanlock_socket, const char *wdmd_socke
 int storage_watchdog_probe(bool *has_watchdog)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *dir = getenv(SANLOCK_RUN_DIR_ENV);
-	int n;
 
-	/* The daemon every libsanlock call of this file talks to, and no other. */
-	if (!dir)
-		dir = SANLOCK_RUN_DIR_DEFAULT;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, SANLOCK_SOCKET_NAME);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
+	if (sanlock_socket_path(path, sizeof(path)) < 0) {
 		*has_watchdog = false;
 		return -ENAMETOOLONG;
 	}

@@ -67,10 +67,13 @@ int lease_prepare(const char *path, const char *name, uint64_t offset);
 int lease_owner(const char *path, const char *name, uint64_t offset, uint64_t *host_id,
 		uint64_t *generation);
 
-/* Whether HOST_ID holds lease NAME at OFFSET: 1 yes; 0 no (held by
- * another host or by none, or the slot holds no lease NAME); -errno when
- * the storage cannot tell. */
-int lease_held_by(const char *path, const char *name, uint64_t offset, uint64_t host_id);
+/*
+ * Whether process PID (a qemu) holds lease NAME in havm's lockspace, as the
+ * local sanlock daemon says (no storage I/O): 1 yes; 0 no (PID holds no
+ * such lease, or is no sanlock client at all: libvirt without its lock
+ * manager); -errno when sanlock cannot tell (not running, busy, PID gone).
+ */
+int lease_held_by_pid(int pid, const char *name);
 
 /*
  * Free lease NAME at OFFSET held by FENCED_HOST_ID, a host verified powered

@@ -213,6 +213,14 @@ const struct vm_spec *vmcfg_find(const struct vm_config *c, const char *name)
 	return at >= 0 ? &c->vms[at] : NULL;
 }
 
+enum vmcfg_maint vmcfg_node_maint(const struct vm_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_nodes && i < VMCFG_NODES_MAX; i++)
+		if (strcmp(c->nodes[i].name, name) == 0)
+			return c->nodes[i].maint;
+	return VMCFG_MAINT_OFF;
+}
+
 /* ---- the scanner: words, logical lines, line numbers -------------------- */
 
 struct vmcfg_scan {
@@ -644,6 +652,82 @@ static int vmcfg_cmp_spec(const void *a, const void *b)
  * stored form one `version` line before them. Then the checks that need
  * every VM (names and slots used once), and the VMs sorted by name.
  */
+/* The KEY=VALUE word after W, on its line, into V (its value only). */
+static int vmcfg_key_value(struct vmcfg_scan *sc, const struct vmcfg_word *w, const char *key,
+			   struct vmcfg_word *v)
+{
+	size_t klen = strlen(key);
+	int rc = vmcfg_next(sc, v);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || v->len <= klen || memcmp(v->s, key, klen) != 0 || v->s[klen] != '=')
+		return vmcfg_fail(sc, w->line, "%.*s takes %s=...", (int)w->len, w->s, key);
+	v->s += klen + 1;
+	v->len -= klen + 1;
+	return 1;
+}
+
+static bool vmcfg_value_is(const struct vmcfg_word *v, const char *s)
+{
+	return v->len == strlen(s) && memcmp(v->s, s, v->len) == 0;
+}
+
+/* "property maintenance-mode=true|false" after W ("property"). */
+static int vmcfg_parse_property(struct vmcfg_scan *sc, const struct vmcfg_word *w, bool *on)
+{
+	struct vmcfg_word v;
+	char show[SHOW_BUF];
+	int rc = vmcfg_key_value(sc, w, "maintenance-mode", &v);
+
+	if (rc < 0)
+		return rc;
+	if (vmcfg_value_is(&v, "true"))
+		*on = true;
+	else if (vmcfg_value_is(&v, "false"))
+		*on = false;
+	else
+		return vmcfg_fail(sc, w->line, "maintenance-mode is true or false, not \"%s\"",
+				  vmcfg_show(v.s, v.len, show, sizeof(show)));
+	return vmcfg_expect_end(sc, "property maintenance-mode=...");
+}
+
+/* "node NAME maintenance=on|protected|off" after W ("node"). */
+static int vmcfg_parse_node(struct vmcfg_scan *sc, const struct vmcfg_word *w, struct vm_node *n)
+{
+	struct vmcfg_word name, v;
+	char show[SHOW_BUF];
+	int rc = vmcfg_next(sc, &name);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return vmcfg_fail(sc, w->line, "node without a host name");
+	if (!vm_name_n_ok(name.s, name.len))
+		return vmcfg_fail(sc, w->line, "bad host name \"%s\"",
+				  vmcfg_show(name.s, name.len, show, sizeof(show)));
+	memset(n, 0, sizeof(*n));
+	memcpy(n->name, name.s, name.len);
+	rc = vmcfg_key_value(sc, w, "maintenance", &v);
+	if (rc < 0)
+		return rc;
+	if (vmcfg_value_is(&v, "on"))
+		n->maint = VMCFG_MAINT_ALL;
+	else if (vmcfg_value_is(&v, "protected"))
+		n->maint = VMCFG_MAINT_PROTECTED;
+	else if (vmcfg_value_is(&v, "off"))
+		n->maint = VMCFG_MAINT_OFF;
+	else
+		return vmcfg_fail(sc, w->line, "maintenance is on, protected or off, not \"%s\"",
+				  vmcfg_show(v.s, v.len, show, sizeof(show)));
+	return vmcfg_expect_end(sc, "node NAME maintenance=...");
+}
+
+static int vmcfg_cmp_node(const void *a, const void *b)
+{
+	return strcmp(((const struct vm_node *)a)->name, ((const struct vm_node *)b)->name);
+}
+
 static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct vm_config *out)
 {
 	/* On the stack (22 KiB), so that parsing allocates nothing and
@@ -655,7 +739,12 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 	char show[SHOW_BUF];
 	int rc;
 
+	bool have_property = false;
+	unsigned int node_line[VMCFG_NODES_MAX];
+
 	out->version = 0;
+	out->maintenance = false;
+	out->n_nodes = 0;
 	out->n_vms = 0;
 	for (;;) {
 		rc = vmcfg_next(sc, &w);
@@ -688,8 +777,37 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 			have_version = true;
 			continue;
 		}
+		if (vmcfg_word_is(&w, "property")) {
+			if (have_property)
+				return vmcfg_fail(sc, w.line, "property maintenance-mode given twice");
+			rc = vmcfg_parse_property(sc, &w, &out->maintenance);
+			if (rc < 0)
+				return rc;
+			have_property = true;
+			continue;
+		}
+		if (vmcfg_word_is(&w, "node")) {
+			struct vm_node n;
+
+			rc = vmcfg_parse_node(sc, &w, &n);
+			if (rc < 0)
+				return rc;
+			for (size_t i = 0; i < out->n_nodes; i++)
+				if (strcmp(out->nodes[i].name, n.name) == 0)
+					return vmcfg_fail(sc, w.line,
+							  "node %s given twice (first on line %u)",
+							  n.name, node_line[i]);
+			if (n.maint == VMCFG_MAINT_OFF)
+				continue; /* the default: nothing to keep */
+			if (out->n_nodes == VMCFG_NODES_MAX)
+				return vmcfg_fail(sc, w.line, "more than %d nodes", VMCFG_NODES_MAX);
+			node_line[out->n_nodes] = w.line;
+			out->nodes[out->n_nodes++] = n;
+			continue;
+		}
 		if (!vmcfg_word_is(&w, "vm"))
-			return vmcfg_fail(sc, w.line, "unknown statement \"%s\" (expected vm)",
+			return vmcfg_fail(sc, w.line,
+					  "unknown statement \"%s\" (expected vm, node or property)",
 					  vmcfg_show(w.s, w.len, show, sizeof(show)));
 		if (form == FORM_STORED && !have_version)
 			return vmcfg_fail(sc, w.line, "the stored form begins with \"version N\"");
@@ -739,6 +857,7 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 	}
 	/* No two names are equal now: the order is total, whatever qsort. */
 	qsort(out->vms, out->n_vms, sizeof(out->vms[0]), vmcfg_cmp_spec);
+	qsort(out->nodes, out->n_nodes, sizeof(out->nodes[0]), vmcfg_cmp_node);
 	return 0;
 }
 
@@ -897,11 +1016,36 @@ static void vmcfg_text_puts(struct vmcfg_text *t, const char *s)
 	vmcfg_text_put(t, s, strlen(s));
 }
 
-/* The VM lines of C, each with its newline. */
+static const char *vmcfg_maint_name(enum vmcfg_maint m)
+{
+	return m == VMCFG_MAINT_ALL ? "on" : m == VMCFG_MAINT_PROTECTED ? "protected" : "off";
+}
+
+/* The property and node lines of C, K from 0 until it returns -1: line K
+ * into LINE (CAP bytes), without its newline; its length. */
+static int vmcfg_head_line(const struct vm_config *c, size_t k, char *line, size_t cap)
+{
+	if (c->maintenance) {
+		if (k == 0)
+			return snprintf(line, cap, "property maintenance-mode=true");
+		k--;
+	}
+	if (k >= c->n_nodes || k >= VMCFG_NODES_MAX)
+		return -1;
+	return snprintf(line, cap, "node %s maintenance=%s", c->nodes[k].name,
+			vmcfg_maint_name(c->nodes[k].maint));
+}
+
+/* The lines of C, each with its newline: property, nodes, VMs. */
 static void vmcfg_text_vms(struct vmcfg_text *t, const struct vm_config *c, bool internal)
 {
 	char line[VMCFG_VM_LINE_BUF];
+	int hn;
 
+	for (size_t k = 0; (hn = vmcfg_head_line(c, k, line, sizeof(line))) >= 0; k++) {
+		vmcfg_text_put(t, line, (size_t)hn);
+		vmcfg_text_puts(t, "\n");
+	}
 	for (size_t i = 0; i < c->n_vms && i < VMCFG_VMS_MAX; i++) {
 		int n = vmcfg_format_vm(&c->vms[i], internal, line, sizeof(line));
 
@@ -966,7 +1110,12 @@ uint64_t vmcfg_hash(const struct vm_config *c)
 {
 	char line[VMCFG_VM_LINE_BUF];
 	uint64_t h = FNV64_OFFSET;
+	int m;
 
+	for (size_t k = 0; (m = vmcfg_head_line(c, k, line, sizeof(line))) >= 0; k++) {
+		h = vmcfg_fnv1a(h, line, (size_t)m);
+		h = vmcfg_fnv1a(h, "\n", 1);
+	}
 	for (size_t i = 0; i < c->n_vms && i < VMCFG_VMS_MAX; i++) {
 		int n = vmcfg_format_vm(&c->vms[i], true, line, sizeof(line));
 
@@ -1030,7 +1179,10 @@ static size_t vmcfg_stored_len(const struct vm_config *c)
 {
 	char line[VMCFG_VM_LINE_BUF];
 	size_t len = sizeof("version 18446744073709551615\n") - 1;
+	int m;
 
+	for (size_t k = 0; (m = vmcfg_head_line(c, k, line, sizeof(line))) >= 0; k++)
+		len += (size_t)m + 1;
 	for (size_t i = 0; i < c->n_vms; i++) {
 		int n = vmcfg_format_vm(&c->vms[i], true, line, sizeof(line));
 
@@ -1221,7 +1373,22 @@ static int vmcfg_apply_replace(struct vm_config *c, const struct vm_config *all,
 			   VMCFG_TEXT_MAX);
 		return -ENOSPC;
 	}
+	if (all->n_nodes > VMCFG_NODES_MAX) {
+		vmcfg_errf(err, errlen, "replace: more than %d nodes", VMCFG_NODES_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < all->n_nodes; i++)
+		if (all->nodes[i].maint == VMCFG_MAINT_OFF || !vmcfg_name_ok(all->nodes[i].name) ||
+		    (i > 0 && strcmp(all->nodes[i - 1].name, all->nodes[i].name) >= 0)) {
+			vmcfg_errf(err, errlen, "replace: node %s: bad, twice or out of order",
+				   all->nodes[i].name);
+			return -EINVAL;
+		}
 	/* Nothing can fail from here on. */
+	c->maintenance = all->maintenance;
+	if (c != all)
+		memmove(c->nodes, all->nodes, all->n_nodes * sizeof(c->nodes[0]));
+	c->n_nodes = all->n_nodes;
 	if (c != all)
 		memmove(c->vms, all->vms, n * sizeof(c->vms[0]));
 	if (n < c->n_vms)
@@ -1232,6 +1399,38 @@ static int vmcfg_apply_replace(struct vm_config *c, const struct vm_config *all,
 		c->vms[i].memory_mib = memory[i];
 		c->vms[i].vcpus = vcpus[i];
 	}
+	return 0;
+}
+
+/* Set or clear host N's maintenance, keeping the nodes sorted. */
+static int vmcfg_apply_node(struct vm_config *c, const struct vm_node *n, char *err, size_t errlen)
+{
+	size_t at = 0;
+
+	if (!vmcfg_name_ok(n->name) || n->maint > VMCFG_MAINT_PROTECTED) {
+		vmcfg_errf(err, errlen, "node: bad host name or maintenance");
+		return -EINVAL;
+	}
+	while (at < c->n_nodes && strcmp(c->nodes[at].name, n->name) < 0)
+		at++;
+	if (at < c->n_nodes && strcmp(c->nodes[at].name, n->name) == 0) {
+		if (n->maint != VMCFG_MAINT_OFF) {
+			c->nodes[at].maint = n->maint;
+			return 0;
+		}
+		memmove(&c->nodes[at], &c->nodes[at + 1], (c->n_nodes - at - 1) * sizeof(*n));
+		c->n_nodes--;
+		return 0;
+	}
+	if (n->maint == VMCFG_MAINT_OFF)
+		return 0; /* not in maintenance: nothing to clear */
+	if (c->n_nodes == VMCFG_NODES_MAX) {
+		vmcfg_errf(err, errlen, "node: more than %d hosts in maintenance", VMCFG_NODES_MAX);
+		return -ENOSPC;
+	}
+	memmove(&c->nodes[at + 1], &c->nodes[at], (c->n_nodes - at) * sizeof(*n));
+	c->nodes[at] = *n;
+	c->n_nodes++;
 	return 0;
 }
 
@@ -1259,6 +1458,11 @@ int vmcfg_apply(struct vm_config *c, const struct vmcfg_change *ch, char *err, s
 		rc = 0;
 		break;
 	case VMCFG_REPLACE: rc = vmcfg_apply_replace(c, ch->all, err, errlen); break;
+	case VMCFG_NODE: rc = vmcfg_apply_node(c, &ch->node, err, errlen); break;
+	case VMCFG_PROPERTY:
+		c->maintenance = ch->maintenance;
+		rc = 0;
+		break;
 	default: vmcfg_errf(err, errlen, "unknown change %d", (int)ch->op); return -EINVAL;
 	}
 	if (rc == 0)
@@ -1294,6 +1498,17 @@ char *vmcfg_change_format(const struct vmcfg_change *ch, size_t *len)
 			return NULL;
 		vmcfg_text_puts(&t, "replace\n");
 		vmcfg_text_vms(&t, ch->all, true);
+		break;
+	case VMCFG_NODE:
+		if (!vmcfg_name_ok(ch->node.name) || ch->node.maint > VMCFG_MAINT_PROTECTED)
+			return NULL;
+		snprintf(line, sizeof(line), "node %s maintenance=%s\n", ch->node.name,
+			 vmcfg_maint_name(ch->node.maint));
+		vmcfg_text_puts(&t, line);
+		break;
+	case VMCFG_PROPERTY:
+		vmcfg_text_puts(&t, ch->maintenance ? "property maintenance-mode=true\n"
+						    : "property maintenance-mode=false\n");
 		break;
 	default: return NULL;
 	}
@@ -1385,6 +1600,20 @@ int vmcfg_change_parse(const char *text, size_t len, struct vmcfg_change *out, c
 		else if (rc == 0 || !vmcfg_word_is(&st, "started"))
 			return vmcfg_fail(&sc, w.line, "state NAME takes started or stopped");
 		return vmcfg_expect_done(&sc, "state NAME started|stopped");
+	}
+	if (vmcfg_word_is(&w, "node")) {
+		out->op = VMCFG_NODE;
+		rc = vmcfg_parse_node(&sc, &w, &out->node);
+		if (rc < 0)
+			return rc;
+		return vmcfg_expect_done(&sc, "node NAME maintenance=...");
+	}
+	if (vmcfg_word_is(&w, "property")) {
+		out->op = VMCFG_PROPERTY;
+		rc = vmcfg_parse_property(&sc, &w, &out->maintenance);
+		if (rc < 0)
+			return rc;
+		return vmcfg_expect_done(&sc, "property maintenance-mode=...");
 	}
 	if (vmcfg_word_is(&w, "replace")) {
 		out->op = VMCFG_REPLACE;
@@ -1551,6 +1780,8 @@ int vmcfg_load_file(const char *path, struct vm_config *c, char *err, size_t err
 	int fd, rc;
 
 	c->version = 0;
+	c->maintenance = false;
+	c->n_nodes = 0;
 	c->n_vms = 0;
 	if (err && errlen > 0)
 		err[0] = '\0';
@@ -1603,6 +1834,8 @@ int vmcfg_load_file(const char *path, struct vm_config *c, char *err, size_t err
 out:
 	if (rc < 0) {
 		c->version = 0;
+		c->maintenance = false;
+		c->n_nodes = 0;
 		c->n_vms = 0;
 	}
 	free(buf);

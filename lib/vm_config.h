@@ -63,11 +63,36 @@ struct vm_spec {
 	uint32_t vcpus;                  /* from the XML */
 };
 
+/*
+ * Maintenance, cluster-wide state like the VMs (text form):
+ *   property maintenance-mode=true   every automatic action paused
+ *   node kvm2 maintenance=on         kvm2 emptied of its VMs, then left alone
+ *   node kvm2 maintenance=protected  the same for its protected VMs only
+ * printed before the VM lines, the property first, nodes by name; a node
+ * line with maintenance=off is read and dropped (it is the default).
+ */
+#define VMCFG_NODES_MAX 32      /* = HAVM_HOSTS_MAX */
+enum vmcfg_maint {
+	VMCFG_MAINT_OFF = 0,
+	VMCFG_MAINT_ALL = 1,       /* every domain of the host is moved off */
+	VMCFG_MAINT_PROTECTED = 2, /* its protected VMs only */
+};
+struct vm_node {
+	char name[VMCFG_NAME_MAX + 1];   /* a host of havm.conf (checked by havmd) */
+	enum vmcfg_maint maint;          /* never OFF in a configuration */
+};
+
 struct vm_config {
 	uint64_t version;                /* +1 per change applied; 0: never set */
+	bool maintenance;                /* property maintenance-mode */
+	size_t n_nodes;
+	struct vm_node nodes[VMCFG_NODES_MAX]; /* sorted by name */
 	size_t n_vms;
 	struct vm_spec vms[VMCFG_VMS_MAX]; /* sorted by name */
 };
+
+/* Host NAME's maintenance (VMCFG_MAINT_OFF when it has no node line). */
+enum vmcfg_maint vmcfg_node_maint(const struct vm_config *c, const char *name);
 
 /* A spec with every default set and the name given; the rest empty (slot
  * VMCFG_SLOT_NONE, memory and vcpus 0). A NAME longer than VMCFG_NAME_MAX
@@ -120,15 +145,27 @@ int vmcfg_format_vm(const struct vm_spec *s, bool internal, char *buf, size_t ca
  *     that is taken.
  *   REMOVE, STATE: -ENOENT when there is no such VM. STATE to the state
  *     the VM already has is still a change (the version moves).
- *   REPLACE: ALL must be sorted by name with no name twice; new VMs need
+ *   NODE: -ENOSPC past VMCFG_NODES_MAX hosts in maintenance; clearing a
+ *     host not in maintenance is still a change. PROPERTY: always applies.
+ *   REPLACE: the maintenance property and node lines are replaced too.
+ *     ALL must be sorted by name with no name twice; new VMs need
  *     memory and vcpus; slots given first, then kept, then the lowest free
  *     to each new VM in name order; two VMs wanting one slot: -EINVAL.
  *   Any: -ENOSPC when the stored form would exceed VMCFG_TEXT_MAX (what
  *     vmcfg_load_file would refuse); -EINVAL when the version would wrap.
  */
-enum vmcfg_op { VMCFG_ADD = 1, VMCFG_REMOVE = 2, VMCFG_STATE = 3, VMCFG_REPLACE = 4 };
+enum vmcfg_op {
+	VMCFG_ADD = 1,
+	VMCFG_REMOVE = 2,
+	VMCFG_STATE = 3,
+	VMCFG_REPLACE = 4,
+	VMCFG_NODE = 5,     /* "node NAME maintenance=on|protected|off": set it */
+	VMCFG_PROPERTY = 6, /* "property maintenance-mode=true|false" */
+};
 struct vmcfg_change {
 	enum vmcfg_op op;
+	struct vm_node node;      /* NODE (maint OFF: clear it) */
+	bool maintenance;         /* PROPERTY */
 	struct vm_spec spec;      /* ADD: the VM; REMOVE, STATE: name (+ stopped) */
 	struct vm_config *all;    /* REPLACE: the new set (slot VMCFG_SLOT_NONE:
 				   * to assign; memory, vcpus 0: keep) */

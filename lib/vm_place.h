@@ -68,7 +68,7 @@ struct place_vm {
 	const struct vm_spec *spec;
 	enum place_where where;
 	uint32_t host;           /* RUNNING: where (node id) */
-	char blocked[150];       /* BLOCKED: why */
+	char blocked[192];       /* BLOCKED: why */
 	/* Hosts this VM must not be started on now, on top of its avoid list
 	 * (e.g. the host where it just failed to start): node ids, 0-ended. */
 	uint32_t exclude[4];
@@ -85,7 +85,7 @@ struct place_result {
 	enum place_verdict verdict;
 	uint32_t host;           /* START: where; KEEP of a running VM, STOP:
 				  * where it runs; else 0 */
-	char reason[160];        /* START: why there ("preferred host", "most
+	char reason[200];        /* START: why there ("preferred host", "most
 				  * free memory (N MiB)", "anti-affinity group
 				  * G, then ..."); PENDING: why not ("no host has
 				  * N MiB free (most: kvm2 M MiB)", "every

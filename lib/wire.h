@@ -410,6 +410,7 @@ struct wire_vm_dom {
 	uint8_t flags;
 	uint32_t memory_mib;
 	uint32_t vcpus;
+	uint32_t cpu_milli;   /* its smoothed CPU use; 1000 = one CPU busy */
 };
 struct wire_vm_report {
 	uint64_t incarnation;
@@ -419,6 +420,7 @@ struct wire_vm_report {
 	uint64_t cfg_hash;
 	uint32_t cpus;
 	uint64_t mem_total_mib, mem_free_mib;
+	uint32_t load_milli;  /* the host's smoothed CPU use (balance.load_source) */
 	uint16_t n_doms;
 	struct wire_vm_dom doms[WIRE_VM_DOMS_MAX];
 };

@@ -113,6 +113,7 @@ int wire_vm_report_encode(void *buf, size_t cap, const struct wire_vm_report *m)
 	put_u32(&w, m->cpus);
 	put_u64(&w, m->mem_total_mib);
 	put_u64(&w, m->mem_free_mib);
+	put_u32(&w, m->load_milli);
 	put_u16(&w, m->n_doms);
 	for (size_t i = 0; i < m->n_doms; i++) {
 		const struct wire_vm_dom *d = &m->doms[i];
@@ -124,6 +125,7 @@ int wire_vm_report_encode(void *buf, size_t cap, const struct wire_vm_report *m)
 		put_u8(&w, d->flags);
 		put_u32(&w, d->memory_mib);
 		put_u32(&w, d->vcpus);
+		put_u32(&w, d->cpu_milli);
 	}
 	return hdr_end(&w);
 }
@@ -143,6 +145,7 @@ int wire_vm_report_decode(const void *buf, size_t len, struct wire_vm_report *m)
 	m->cpus = get_u32(&r);
 	m->mem_total_mib = get_u64(&r);
 	m->mem_free_mib = get_u64(&r);
+	m->load_milli = get_u32(&r);
 	m->n_doms = get_u16(&r);
 	check(&r, m->incarnation != 0 && !(m->flags & ~WIRE_VM_REPORT_FLAGS_ALL));
 	check(&r, m->n_doms <= WIRE_VM_DOMS_MAX);
@@ -153,6 +156,7 @@ int wire_vm_report_decode(const void *buf, size_t len, struct wire_vm_report *m)
 		d->flags = get_u8(&r);
 		d->memory_mib = get_u32(&r);
 		d->vcpus = get_u32(&r);
+		d->cpu_milli = get_u32(&r);
 		check(&r, vm_name_ok(d->name) && d->state <= WIRE_VM_STATE_MAX &&
 			      !(d->flags & ~WIRE_VM_DOM_FLAGS_ALL));
 	}

@@ -432,9 +432,45 @@ static void announced_closure_of_a_future_life_refused(void **state)
 	assert_int_equal(steps[0].inc, 8);
 }
 
+
+/* A host in maintenance is not fenced when it leaves (unless an operator
+ * asks); cluster maintenance mode fences nothing and stops a job out. */
+static void maintenance_is_not_fenced(void **state)
+{
+	struct fence_host h[] = { lost3(7) };
+	struct fence_snapshot s;
+	(void)state;
+	h[0].maintenance = true;
+	assert_int_equal(plan(true, 1000, h, 1), 0);
+	s = snap(true, 1000, h, 1);
+	assert_false(fence_needed(&s, &h[0]));
+	h[0].heartbeat = HAVM_HB_DEAD; /* not even by storage */
+	h[0].facts.watchdog = true;
+	h[0].facts.generation = 2;
+	h[0].hb_generation = 2;
+	h[0].levels = 0;
+	assert_int_equal(plan(true, 1000, h, 1), 0);
+	h[0].requested = true;
+	assert_true(fence_needed(&s, &h[0]));
+	assert_int_equal(plan(true, 1000, h, 1), 1);
+
+	h[0] = lost3(7);
+	s = snap(true, 1000, h, 1);
+	s.paused = true;
+	assert_int_equal(fence_plan(&s, steps, 16), 0);
+	assert_true(fence_needed(&s, &h[0])); /* status still says it is pending */
+	h[0].running = true;
+	h[0].running_inc = 7;
+	assert_int_equal(fence_plan(&s, steps, 16), 1);
+	assert_int_equal(steps[0].kind, FENCE_STEP_CANCEL);
+	s.paused = false;
+	assert_int_equal(fence_plan(&s, steps, 16), 0); /* its job runs on */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(maintenance_is_not_fenced),
 		cmocka_unit_test(lost_host_is_power_fenced),
 		cmocka_unit_test(only_the_acting_coordinator_fences),
 		cmocka_unit_test(never_seen_is_never_fenced),

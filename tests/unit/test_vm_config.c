@@ -1309,6 +1309,115 @@ static void killed_mid_save_never_tears(void **state)
 	remove_dir();
 }
 
+
+/* Maintenance: node and property lines, their changes, and their place
+ * in the text, the hash and a replace. */
+static void maintenance_lines(void **state)
+{
+	(void)state;
+	static const char text[] = "vm b xml=/s/b.xml\n"
+				   "node kvm2 maintenance=protected\n"
+				   "property maintenance-mode=true\n"
+				   "node kvm1 maintenance=on\n"
+				   "node kvm3 maintenance=off\n";
+	static const char shown[] = "property maintenance-mode=true\n"
+				    "node kvm1 maintenance=on\n"
+				    "node kvm2 maintenance=protected\n"
+				    "vm b xml=/s/b.xml\n";
+	struct vmcfg_change ch;
+	size_t len;
+	char *out;
+	uint64_t h0, h1;
+
+	assert_int_equal(vmcfg_parse(text, sizeof(text) - 1, false, &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.maintenance);
+	assert_int_equal(cfg.n_nodes, 2);
+	assert_int_equal(vmcfg_node_maint(&cfg, "kvm1"), VMCFG_MAINT_ALL);
+	assert_int_equal(vmcfg_node_maint(&cfg, "kvm2"), VMCFG_MAINT_PROTECTED);
+	assert_int_equal(vmcfg_node_maint(&cfg, "kvm3"), VMCFG_MAINT_OFF);
+	out = vmcfg_format(&cfg, false, &len);
+	assert_non_null(out);
+	assert_string_equal(out, shown);
+	free(out);
+
+	/* Strict. */
+	static const char *const bad[] = {
+		"node kvm1\n", "node kvm1 maintenance=maybe\n", "node kvm1 maintenance=\n",
+		"node\n", "node k@ maintenance=on\n", "node kvm1 maintenance=on extra\n",
+		"node kvm1 maintenance=on\nnode kvm1 maintenance=off\n",
+		"property maintenance-mode=yes\n", "property colour=red\n",
+		"property maintenance-mode=true\nproperty maintenance-mode=false\n",
+		"nodes kvm1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(vmcfg_parse(bad[i], strlen(bad[i]), false, &cfg2, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "line "));
+	}
+
+	/* The hash covers them; without them it is the VM lines' alone. */
+	h0 = vmcfg_hash(&cfg);
+	cfg.maintenance = false;
+	h1 = vmcfg_hash(&cfg);
+	assert_true(h0 != h1);
+
+	/* Changes: as text and back, then applied. */
+	memset(&ch, 0, sizeof(ch));
+	ch.op = VMCFG_NODE;
+	strcpy(ch.node.name, "kvm3");
+	ch.node.maint = VMCFG_MAINT_ALL;
+	out = vmcfg_change_format(&ch, &len);
+	assert_string_equal(out, "node kvm3 maintenance=on\n");
+	assert_int_equal(vmcfg_change_parse(out, len, &ch, err, sizeof(err)), 0);
+	free(out);
+	assert_int_equal(ch.op, VMCFG_NODE);
+	cfg.version = 4;
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
+	assert_int_equal(cfg.version, 5);
+	assert_int_equal(cfg.n_nodes, 3);
+	assert_string_equal(cfg.nodes[2].name, "kvm3"); /* kept sorted */
+	ch.node.maint = VMCFG_MAINT_OFF;
+	strcpy(ch.node.name, "kvm1");
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_nodes, 2);
+	assert_string_equal(cfg.nodes[0].name, "kvm2");
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0); /* clear again: a no-op change */
+	assert_int_equal(cfg.n_nodes, 2);
+	assert_int_equal(cfg.version, 7);
+	strcpy(ch.node.name, "bad name");
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), -EINVAL);
+
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(vmcfg_change_parse("property maintenance-mode=true\n", 31, &ch, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(ch.op, VMCFG_PROPERTY);
+	assert_true(ch.maintenance);
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
+	assert_true(cfg.maintenance);
+	assert_int_equal(vmcfg_change_parse("node kvm1 maintenance=on x\n", 27, &ch, err, sizeof(err)),
+			 -EINVAL);
+
+	/* A replace replaces them too; the stored form keeps them. */
+	assert_int_equal(vmcfg_parse("", 0, false, &cfg2, err, sizeof(err)), 0);
+	memset(&ch, 0, sizeof(ch));
+	ch.op = VMCFG_REPLACE;
+	ch.all = &cfg2;
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
+	assert_false(cfg.maintenance);
+	assert_int_equal(cfg.n_nodes, 0);
+	cfg.maintenance = true;
+	cfg.nodes[0] = (struct vm_node){ .name = "kvm9", .maint = VMCFG_MAINT_ALL };
+	cfg.n_nodes = 1;
+	out = vmcfg_format(&cfg, true, &len);
+	assert_int_equal(vmcfg_parse(out, len, true, &cfg2, err, sizeof(err)), 0);
+	free(out);
+	assert_true(cfg2.maintenance);
+	assert_int_equal(cfg2.n_nodes, 1);
+	assert_int_equal(vmcfg_hash(&cfg2), vmcfg_hash(&cfg));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1340,6 +1449,7 @@ int main(void)
 		cmocka_unit_test(load_refuses_bad_files),
 		cmocka_unit_test(failed_save_keeps_old_file),
 		cmocka_unit_test(killed_mid_save_never_tears),
+		cmocka_unit_test(maintenance_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -677,6 +677,8 @@ static void vm_report_round_trip_and_rejects(void **state)
 	in.doms[0].flags = WIRE_VM_DOM_UNLEASED;
 	in.doms[0].memory_mib = 512;
 	in.doms[0].vcpus = 1;
+	in.doms[0].cpu_milli = 1234;
+	in.load_milli = 2500;
 	strcpy(in.doms[1].name, "db");
 	in.doms[1].state = WIRE_VM_STARTING;
 	len = wire_vm_report_encode(vbuf, sizeof(vbuf), &in);
@@ -686,11 +688,13 @@ static void vm_report_round_trip_and_rejects(void **state)
 	assert_string_equal(out.doms[0].name, "web1");
 	assert_int_equal(out.doms[0].flags, WIRE_VM_DOM_UNLEASED);
 	assert_int_equal(out.doms[0].memory_mib, 512);
+	assert_int_equal(out.doms[0].cpu_milli, 1234);
+	assert_int_equal(out.load_milli, 2500);
 	assert_int_equal(out.doms[1].state, WIRE_VM_STARTING);
 	assert_int_equal(out.doms[1].flags, 0);
 	/* The first domain's flags byte: after the report's fixed fields
-	 * (8+8+1+8+8+4+8+8+2), its name (2 + 4) and its state (1). */
-	vbuf[HAVM_WIRE_HDR_LEN + 55 + 6 + 1] = 0x80;
+	 * (8+8+1+8+8+4+8+8+4+2), its name (2 + 4) and its state (1). */
+	vbuf[HAVM_WIRE_HDR_LEN + 59 + 6 + 1] = 0x80;
 	assert_int_equal(wire_vm_report_decode(vbuf, (size_t)len, &out), -EBADMSG);
 	in.doms[0].flags = 0x80;
 	assert_int_equal(wire_vm_report_encode(vbuf, sizeof(vbuf), &in), -EINVAL);
