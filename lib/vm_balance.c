@@ -474,11 +474,11 @@ static void explain_source(const struct bal_ctx *c, size_t s, const struct tally
 
 	if (t->small.vm != NONE) {
 		snprintf(why, cap,
-			 "no move gains %" PRIu32 " points on %s (%" PRIu32
+			 "no move gains %" PRIu32 " point%s on %s (%" PRIu32
 			 "%%): best %s to %s leaves %" PRIu32 "%%",
-			 c->min_gain_pct, sn, pct_of(balance_host_ppm(&c->hosts[s])),
-			 c->vms[t->small.vm].spec->name, c->hosts[t->small.to].name,
-			 pct_of(t->small.key));
+			 c->min_gain_pct, c->min_gain_pct == 1 ? "" : "s", sn,
+			 pct_of(balance_host_ppm(&c->hosts[s])), c->vms[t->small.vm].spec->name,
+			 c->hosts[t->small.to].name, pct_of(t->small.key));
 	} else if (t->over.vm != NONE) {
 		snprintf(why, cap,
 			 "no host stays below %" PRIu32
@@ -501,7 +501,8 @@ static void explain_source(const struct bal_ctx *c, size_t s, const struct tally
 		char head[48];
 
 		snprintf(why, cap, "no host can take any VM of %s (of ", sn);
-		snprintf(head, sizeof(head), "%zu VM-host pairs: ", t->pairs);
+		snprintf(head, sizeof(head), "%zu VM-host pair%s: ", t->pairs,
+			 t->pairs == 1 ? "" : "s");
 		text_append(why, cap, head, "");
 		append_count(why, cap, &first, t->no_mem, "short of memory");
 		append_count(why, cap, &first, t->no_cpu, "of vCPUs");
