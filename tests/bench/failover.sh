@@ -10,6 +10,8 @@
 #       [--pacemaker-runs P] [--max-starts K] [--parts havm,fallback,pacemaker]
 #   FAILOVER_KEEP_LOGS=DIR keeps node2's and node3's havmd / pacemaker logs
 #   (and havm's sampler files) of every run in DIR.
+#   FAILOVER_CPU=1 prints, per run, the CPU time each kind of process used
+#   from the power loss until all VMs ran (see cpu_snapshot).
 #   (as root; defaults: 10 VMs, 5 runs, 2 fallback runs, 5 Pacemaker runs,
 #   K = 12, all three parts)
 #
@@ -105,8 +107,13 @@ stats() {
 
 # count_running_on "HOSTS": from one scan of every host's qemu processes,
 # how many of vm1..vmN run (a vCPU in guest code) on exactly one host, and
-# that host one of HOSTS.
+# that host one of HOSTS. _count_running "HOSTS" puts it in RUNNING, without
+# a subshell, so that a poller keeps _vm_scan's cache between scans.
 count_running_on() {
+	_count_running "$1"
+	echo "$RUNNING"
+}
+_count_running() {
 	local k n=0 v h
 	local -A where=()
 	_vm_scan
@@ -122,23 +129,42 @@ count_running_on() {
 		h=${where[vm$v]:-none}
 		case " $1 " in *" $h "*) n=$((n + 1)) ;; esac
 	done
-	echo "$n"
+	RUNNING=$n
 }
-all_running_on() { [ "$(count_running_on "$1")" = "$NVM" ]; }
+all_running_on() { _count_running "$1" && [ "$RUNNING" = "$NVM" ]; }
+
+# now_ms VAR: harness_now_ms into VAR, without a fork.
+now_ms() {
+	local t=$EPOCHREALTIME
+	printf -v "$1" '%s' "$((${t%.*} * 1000 + 10#${t#*.} / 1000))"
+}
 
 # power_loss_ms i: the time of host i's last power-off, the BMC's record.
 power_loss_ms() { awk '$4 == "power-off" && $5 == "done" { t = $3 } END { print t }' "$(host_bmc_power_log "$1")"; }
 
 # wait_all_back T0 LIMIT_S: poll until every VM runs on node2/node3; print
-# the ms from T0 to the scan that found them.
+# the ms from T0 to the end of the scan that found them. A scan takes time
+# on a loaded machine: the moment they all ran lies between the start of
+# the scan before (which missed one) and the end of this one; that window,
+# the number of scans and their mean length go to $HARNESS_RUNDIR/poll.
+# The poller (a subshell: run as $(wait_all_back ...)) runs at nice -10:
+# at nice 0 it waited its turn behind the starting VMs, and with them
+# running, a poll took ~250 ms, all of it added to the result. A scan
+# costs ~3 ms of CPU.
 wait_all_back() {
-	local t0=$1 limit=$(($2 * 1000)) now
+	local t0=$1 limit=$(($2 * 1000)) now prev=$1 end n=0 scan_ms=0
+	renice -n -10 -p "$BASHPID" >/dev/null 2>&1 || true
 	while :; do
-		now=$(harness_now_ms)
+		now_ms now
 		if all_running_on "2 3"; then
-			echo $(($(harness_now_ms) - t0))
+			now_ms end
+			n=$((n + 1)) scan_ms=$((scan_ms + end - now))
+			echo "$((prev - t0)) $((end - t0)) $n $((scan_ms / n))" >"$HARNESS_RUNDIR/poll"
+			echo $((end - t0))
 			return 0
 		fi
+		now_ms end
+		n=$((n + 1)) scan_ms=$((scan_ms + end - now)) prev=$now
 		[ $((now - t0)) -lt "$limit" ] || return 1
 		sleep 0.05
 	done
@@ -161,6 +187,93 @@ since_ms() {
 		done < <(grep -E -- "$pat" "$f" | awk '{ print $1, $2, $3 }')
 	done
 	if [ -n "$first" ]; then echo "+$((first - t0))/+$((last - t0))"; else echo -; fi
+}
+
+# cpu_snapshot FILE: every process of the machine, one line each:
+#   PID STARTTIME WHERE COMM PPID UTIME STIME CUTIME CSTIME
+# (clock ticks, /proc/PID/stat). WHERE is the host (n1..nN) or hub whose
+# network namespace the process is in, "bench" for this shell, its
+# sampler and any other process of the root namespace descending from it,
+# else "other" (the rest of the shared machine). Builtins only: a snapshot
+# costs the bench shell some CPU, which the table shows under bench.
+cpu_snapshot() {
+	local p line rest comm where i f hub
+	local -a v
+	local -A ppid_of=() where_of=()
+	: >"$1"
+	hub=/run/netns/$(_harness_hub)
+	for p in /proc/[0-9]*; do
+		read -r line 2>/dev/null <"$p/stat" || continue
+		# comm may hold spaces and parentheses: it ends at the last ')'
+		rest=${line##*) } comm=${line#*(} comm=${comm%) *}
+		read -r -a v <<<"$rest"
+		where=
+		for ((i = 1; i <= HARNESS_N; i++)); do
+			if [ "$p/ns/net" -ef "/run/netns/$HARNESS_RUNID-n$i" ]; then where=n$i; break; fi
+		done
+		[ -n "$where" ] || ! [ "$p/ns/net" -ef "$hub" ] || where=hub
+		p=${p#/proc/}
+		ppid_of[$p]=${v[1]}
+		where_of[$p]=$where
+		# state ppid ... utime(14) stime cutime cstime ... starttime(22)
+		printf '%s %s %s %s %s %s %s %s %s\n' "$p" "${v[19]}" "${where:-?}" "${comm// /_}" \
+			"${v[1]}" "${v[11]}" "${v[12]}" "${v[13]}" "${v[14]}" >>"$1"
+	done
+	# root-namespace processes: this shell's descendants are the bench's
+	f=$1.tmp
+	while read -r p rest; do
+		where=${where_of[$p]:-}
+		if [ -z "$where" ]; then
+			where=other i=$p
+			while [ -n "$i" ] && [ "$i" -gt 1 ]; do
+				if [ "$i" = "$BASHPID" ]; then where=bench; break; fi
+				i=${ppid_of[$i]:-}
+			done
+		fi
+		printf '%s %s\n' "$p" "${rest/ \? / $where }"
+	done <"$1" >"$f" && mv -f "$f" "$1"
+}
+
+# cpu_table BEFORE AFTER SHELL_PID: CPU ms used between the two snapshots, by where
+# and comm: "own" is the processes' own time (all threads), "reaped" the
+# time of their children that exited and were waited for in between (a
+# havmd's worker jobs, a shell's $(...) and commands). A process seen only
+# in AFTER counts whole. havmd's children (monitor, tiebreaker, running
+# jobs) show as havmd-child; the bench's own shell as bench-shell (its
+# reaped time is the poller, wait_all_back, and the snapshots' cost), its
+# sampler as bench-sampler. PID 1 reaps orphans, node1's killed qemus
+# among them, with their whole lives' CPU: its reaped time is left out.
+cpu_table() {
+	awk -v tck="$(getconf CLK_TCK)" -v shell="$3" -v sampler="${VM_SAMPLER_PID:-}" '
+		function key(w, c, pp, p) {
+			if (c == "havmd" && comm_of[pp] == "havmd") c = "havmd-child"
+			if (p == shell) c = "bench-shell"
+			if (p == sampler) c = "bench-sampler"
+			return w " " c
+		}
+		FNR == NR { b[$1 " " $2] = $6 + $7; bc[$1 " " $2] = $8 + $9; next }
+		{ comm_of[$1] = $4; line[FNR] = $0; n = FNR }
+		END {
+			for (l = 1; l <= n; l++) {
+				split(line[l], f, " ")
+				id = f[1] " " f[2]
+				k = key(f[3], f[4], f[5], f[1])
+				own[k] += f[6] + f[7] - b[id]
+				reaped[k] += (id in bc) && f[1] != 1 ? f[8] + f[9] - bc[id] : 0
+				procs[k]++
+			}
+			for (k in own) {
+				tot = own[k] + reaped[k]
+				if (tot <= 0) continue
+				printf "%-6s %-22s %5d %8d %8d %8d\n", substr(k, 1, index(k, " ") - 1),
+					substr(k, index(k, " ") + 1), procs[k], own[k] * 1000 / tck,
+					reaped[k] * 1000 / tck, tot * 1000 / tck
+				sum += tot
+				if (k !~ /^other /) run += tot
+			}
+			printf "%-6s %-22s %5s %8s %8s %8d\n", "all", "(this run)", "", "", "", run * 1000 / tck
+			printf "%-6s %-22s %5s %8s %8s %8d\n", "all", "(machine)", "", "", "", sum * 1000 / tck
+		}' "$1" "$2" | sort -k6,6nr
 }
 
 # ---------------------------------------------------------------------------
@@ -239,12 +352,21 @@ havm_run() {
 		host_poweroff 1
 		t0=$HARNESS_LAST_POWEROFF_MS
 	else
+		[ -z "${FAILOVER_CPU:-}" ] || cpu_snapshot "$HARNESS_RUNDIR/cpu.before"
 		bmc_ipmitool 1 chassis power off >/dev/null || harness_fail "power off through node1's BMC"
 		t0=$(power_loss_ms 1)
 		[ -n "$t0" ] || harness_fail "no power-off in node1's BMC record"
 	fi
 	took=$(wait_all_back "$t0" $((fallback ? 300 : 120))) ||
 		harness_fail "node1's VMs did not all come back ($(count_running_on "2 3") of $NVM): $(vms_json 2 | jq -c '[.vms[] | {name, status, host, reason}]')"
+	if [ -n "${FAILOVER_CPU:-}" ] && [ "$fallback" = 0 ]; then
+		local cpu_t1
+		cpu_t1=$(harness_now_ms)
+		cpu_snapshot "$HARNESS_RUNDIR/cpu.after"
+		echo "  CPU ms from just before the power loss to all VMs running ($((cpu_t1 - t0)) ms wall, 2 CPUs):"
+		printf '    %-6s %-22s %5s %8s %8s %8s\n' where comm procs own reaped total
+		cpu_table "$HARNESS_RUNDIR/cpu.before" "$HARNESS_RUNDIR/cpu.after" "$BASHPID" | sed 's/^/    /'
+	fi
 	sleep 1
 	vm_sampler_stop
 	verdict=$(assert_never_two "$samples") || harness_fail "run $r: $verdict"
@@ -263,6 +385,10 @@ havm_run() {
 		"asked $(since_ms "$t0" "$(host_log 2)" "$(host_log 3)" 'vm: starting vm=')," \
 		"done $(since_ms "$t0" "$(host_log 2)" "$(host_log 3)" 'vm: start done vm=')"
 	echo "  VMs now: $per_host; sampler: $verdict; load before: $load"
+	local poll
+	read -r -a poll <"$HARNESS_RUNDIR/poll"
+	echo "  poller: all ran between +${poll[0]} (the scan before began) and +${poll[1]} ms;" \
+		"${poll[2]} scans of ${poll[3]} ms on average"
 	if [ -n "${FAILOVER_KEEP_LOGS:-}" ]; then
 		mkdir -p "$FAILOVER_KEEP_LOGS/havm.$fallback.$r"
 		for j in 2 3; do cp "$(host_log "$j")" "$FAILOVER_KEEP_LOGS/havm.$fallback.$r/node$j.log"; done
