@@ -381,6 +381,14 @@ static void status_vms(void)
 	if (paused)
 		printf(", %u paused", paused);
 	printf(" (havm vm list)\n");
+	printf("CPU load:");
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		json_object *o = json_object_array_get_idx(hosts, i), *n, *l;
+		if (json_object_object_get_ex(o, "name", &n) && json_object_object_get_ex(o, "load_pct", &l))
+			printf("%s %s %lld%%", i ? "," : "", json_object_get_string(n),
+			       (long long)json_object_get_int64(l));
+	}
+	printf(" (havm balance --dry-run)\n");
 	if (json_object_object_get_ex(doc, "maintenance_mode", &n1) && json_object_get_boolean(n1))
 		printf("CLUSTER MAINTENANCE MODE: no host is fenced, no VM started, stopped or "
 		       "moved (havm cluster maintenance off)\n");

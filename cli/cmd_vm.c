@@ -478,9 +478,11 @@ static void print_list(json_object *vms, const char *only)
 				printf("  why: %s\n", jstr(o, "reason"));
 			if (jbool(o, "unleased"))
 				printf("  %s\n", UNLEASED_TEXT);
-			printf("  xml %s\n  lease slot %lld, memory %lld MiB, %lld vCPU(s)\n",
+			printf("  xml %s\n  lease slot %lld, memory %lld MiB, %lld vCPU(s), CPU %lld%% of "
+			       "one\n",
 			       jstr(o, "xml"), (long long)jint(o, "slot"),
-			       (long long)jint(o, "memory_mib"), (long long)jint(o, "vcpus"));
+			       (long long)jint(o, "memory_mib"), (long long)jint(o, "vcpus"),
+			       (long long)jint(o, "cpu_pct"));
 			printf("  priority %lld, max-restarts %lld within %lld s\n",
 			       (long long)jint(o, "priority"), (long long)jint(o, "max_restarts"),
 			       (long long)jint(o, "restart_window"));

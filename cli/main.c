@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "vm", cmd_vm, "vm add|remove|start|stop|list|show: the protected VMs" },
 	{ "configure", cmd_configure, "configure show|load: the cluster configuration as text" },
 	{ "plan", cmd_plan, "plan --fail NODE: what would happen if hosts failed" },
+	{ "balance", cmd_balance, "balance --dry-run: what the CPU-load balancer would do now" },
 	{ "fence", cmd_fence, "fence history | fence check NODE" },
 	{ "events", cmd_events, "what havmd recorded: quorum, coordinator, hosts, storage" },
 	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },

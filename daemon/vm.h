@@ -101,6 +101,9 @@ struct vm_track {
 	uint32_t migrate_to;        /* an operator asked it moved there; 0 none */
 	uint64_t migrate_ms;        /* when */
 	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
+	uint64_t balanced_ms;       /* when the balancer last moved it (cooldown) */
+	bool balance_move;          /* the migration under way is the balancer's */
+	char move_reason[160];      /* why it is being moved (balancer) */
 };
 
 /* A domain's CPU load (vm_load.c). */
@@ -183,6 +186,11 @@ struct vm_state {
 	uint64_t host_lost_ms[HAVM_HOSTS_MAX];   /* when a host was seen lost, not proven off */
 	struct vm_evac evac[VM_EVAC_MAX];
 	uint32_t evac_moved[HAVM_HOSTS_MAX]; /* moved off each host (this coordinator) */
+	/* balancing (vm_balancer.c) */
+	uint64_t hot_since_ms[HAVM_HOSTS_MAX]; /* above balance.high_threshold since; 0 not */
+	uint64_t balance_not_before_ms;     /* no move before (a move's effect to show) */
+	char balance_why[200];              /* why the last pass moved nothing */
+	uint32_t balance_moves, balance_failures;
 	/* isolation (vms.isolation): since when we have no quorum; done */
 	uint64_t noquorum_since_ms;
 	bool isolation_done;
@@ -238,6 +246,19 @@ bool vm_evac_may_migrate(const struct havmd *h, uint32_t from, uint32_t to);
 void vm_evac_result(struct havmd *h, const char *vm, uint32_t from, int rc, const char *msg);
 /* An unprotected VM's migration result: true when it was ours. */
 bool vm_evac_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
+
+/* vm_balancer.c: CPU-load balancing (the coordinator's, and the facts
+ * every daemon keeps for `havm balance --dry-run`) */
+void vm_balancer_observe(struct havmd *h, uint64_t now);
+void vm_balancer_tick(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+		      const struct place_vm *vms, size_t n, uint64_t now);
+/* A migration of T ended (RC) or was forgotten: if the balancer's, the
+ * next move waits for balance.window_ms. */
+void vm_balancer_result(struct havmd *h, struct vm_track *t, int rc);
+void vm_balancer_forgotten(struct havmd *h, struct vm_track *t);
+struct json_object;
+struct json_object *vm_balancer_doc(struct havmd *h, const struct place_host *hosts,
+				    size_t n_hosts, const struct place_vm *vms, size_t n);
 
 /* vm_coord.c */
 const struct wire_vm_report *vm_coord_report(const struct havmd *h, uint32_t host);

@@ -520,6 +520,7 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 				 spec->name, host_name(h, t->inflight_host));
 			t->lost_with = t->inflight_host;
 			t->inflight_id = 0;
+			vm_balancer_forgotten(h, t);
 		}
 		if (t->inflight_id &&
 		    now - t->inflight_ms > (t->inflight_action == WIRE_VM_MIGRATE
@@ -528,6 +529,7 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			log_warn("vm: no outcome for the action on vm=%s host=%s; forgetting it",
 				 spec->name, host_name(h, t->inflight_host));
 			t->inflight_id = 0;
+			vm_balancer_forgotten(h, t);
 		}
 		if (vms[k].where == PLACE_RUNNING) {
 			const struct wire_vm_dom *d;
@@ -738,6 +740,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	 * every pass, acting or not, so that a coordinator that takes over
 	 * (or resumes) counts the isolation grace from the real loss. */
 	services_snapshot(h, &s);
+	vm_balancer_observe(h, now);
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		if (!s.host_open[i])
 			v->host_lost_ms[i] = 0;
@@ -758,6 +761,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 			 * being synchronised) keeps it. */
 			v->n_track = 0;
 			v->was_coordinator = false;
+			v->balance_not_before_ms = 0;
 		}
 		return;
 	}
@@ -843,6 +847,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	vm_evac_tick(h, hosts, n_hosts, vms, n, now);
 	if (!v->cfg->maintenance)
 		vm_coord_migrations(h, hosts, n_hosts, vms, n, now);
+	vm_balancer_tick(h, hosts, n_hosts, vms, n, now);
 }
 
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from)
@@ -858,16 +863,19 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	t->inflight_id = 0;
 	if (r->action == WIRE_VM_MIGRATE) {
 		vm_evac_result(h, r->vm, from, r->rc, r->message);
+		vm_balancer_result(h, t, r->rc);
 		/* Not retried, not counted: the VM runs on where it was. */
 		if (r->rc == 0)
 			event_record(h, HAVM_EV_VM_MIGRATED, LOG_NOTICE, t->migrate_to, r->vm,
-				     "from=%s elapsed_ms=%llu", host_name(h, from),
-				     (unsigned long long)took);
+				     "from=%s elapsed_ms=%llu%s%s%s", host_name(h, from),
+				     (unsigned long long)took, t->move_reason[0] ? " reason=\"" : "",
+				     t->move_reason, t->move_reason[0] ? "\"" : "");
 		else
 			event_record(h, HAVM_EV_VM_FAILED, LOG_WARNING, from, r->vm,
 				     "action=migrate to=%s error=\"%s\"; it runs on here",
 				     host_name(h, t->migrate_to), r->message);
 		t->migrate_to = 0;
+		t->move_reason[0] = '\0';
 		return;
 	}
 	if (r->rc == 0) {

@@ -169,6 +169,10 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		add_int(o, "mem_free_mib", (int64_t)hosts[i].mem_free_mib);
 		add_int(o, "cpus", hosts[i].cpus);
 		add_int(o, "vms", hosts[i].n_vms);
+		{
+			const struct wire_vm_report *r = vm_coord_report(h, hosts[i].nodeid);
+			add_int(o, "load_pct", r && r->cpus ? (int64_t)r->load_milli / (r->cpus * 10) : 0);
+		}
 		maintenance_doc(h, i, vms, c->n_vms, o);
 		json_object_array_add(ha, o);
 	}
@@ -208,6 +212,7 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		json_object_object_add(o, "unleased",
 				       json_object_new_boolean(d && (d->flags & WIRE_VM_DOM_UNLEASED)));
 		add_str(o, "reason", out[k].verdict == PLAN_KEEP ? "" : out[k].reason);
+		add_int(o, "cpu_pct", d ? d->cpu_milli / 10 : 0);
 		add_int(o, "priority", sp->priority);
 		add_int(o, "memory_mib", sp->memory_mib);
 		add_int(o, "vcpus", sp->vcpus);
@@ -235,6 +240,20 @@ static json_object *vms_doc(const struct havmd *h, const uint32_t *fail)
 		json_object_put(n1);
 	}
 	return doc;
+}
+
+/* What the balancer would do now, from the same facts as the coordinator. */
+static json_object *balance_doc(struct havmd *h)
+{
+	static struct place_host hosts[HAVM_HOSTS_MAX];
+	static struct place_vm vms[VMCFG_VMS_MAX];
+	static struct vm_spec specs[VMCFG_VMS_MAX];
+	struct havmd_snapshot s;
+	size_t n_hosts = 0;
+
+	services_snapshot(h, &s);
+	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, clock_now_ms());
+	return vm_balancer_doc(h, hosts, n_hosts, vms, h->vm.cfg->n_vms);
 }
 
 void vm_ctl_doc(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const void *msg, size_t len)
@@ -270,6 +289,9 @@ void vm_ctl_doc(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id, const voi
 			return;
 		}
 		doc = vms_doc(h, fail);
+		break;
+	case WIRE_DOC_BALANCE:
+		doc = balance_doc(h);
 		break;
 	}
 	if (doc) {

@@ -293,6 +293,8 @@ void vm_evac_tick(struct havmd *h, const struct place_host *hosts, size_t n_host
 			t->inflight_ms = now;
 			t->migrate_to = out[k].host;
 			t->migrate_ms = now;
+			snprintf(t->move_reason, sizeof(t->move_reason), "maintenance of %s",
+				 name_of(h, from));
 		} else {
 			e->action_id = id;
 		}

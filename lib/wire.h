@@ -471,8 +471,9 @@ enum wire_doc_kind {
 	WIRE_DOC_CONFIG = 1,  /* `havm configure show`: operator's text form */
 	WIRE_DOC_VMS = 2,     /* `havm vm list|show`: JSON */
 	WIRE_DOC_PLAN = 3,    /* `havm plan --fail ARG`: JSON */
+	WIRE_DOC_BALANCE = 4, /* `havm balance --dry-run`: JSON */
 };
-#define WIRE_DOC_KIND_MAX WIRE_DOC_PLAN
+#define WIRE_DOC_KIND_MAX WIRE_DOC_BALANCE
 struct wire_doc_request {
 	uint8_t kind;
 	uint32_t offset;
