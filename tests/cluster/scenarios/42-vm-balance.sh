@@ -2,23 +2,24 @@
 # CPU-load balancing, on real parts (three hosts with libvirtd + qemu,
 # sanlock and simulated BMCs; live migration over tcp):
 #  - three CPU-hungry protected VMs (boot sector `jmp $`) prefer node1;
-#    balance: high_threshold 45 (percent of a host's 2 CPUs), hold 5 s,
+#    balance: high_threshold 35 (percent of a host's 2 CPUs), hold 5 s,
 #    window 5 s, cooldown 300 s;
 #  - node1 goes above the threshold; the coordinator live-migrates VMs
 #    away, one at a time, until every host is below it; each move is a
 #    vm-migrated event with its reason ("node1 at N% for the hold time:
-#    ..."); no VM moves twice (cooldown), and nothing moves for 30 s more
-#    (no ping-pong); a sampler of every host's qemus never sees a VM on
-#    two hosts;
+#    ..."); over 30 s more no VM moves twice (cooldown) and none moves
+#    back to a host it left (no ping-pong); a sampler of every host's
+#    qemus never sees a VM on two hosts;
 #  - `havm balance --dry-run` then says why it would move nothing.
 # On this bed every host reports the machine's 2 CPUs, and the three VMs
-# share them: node1's load starts near 90% (each VM ~0.6 CPU), so the
-# threshold sits well below it and above what one or two VMs give a host.
+# share them: each VM reads about 20-30% of a host, node1 starts near
+# 66%, and one VM per host (the end) is below the threshold, two maybe
+# not: the balancer moves one or two VMs.
 set -euo pipefail
 export HARNESS_SANLOCK=1 HARNESS_BMC=1 HARNESS_LIBVIRT=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 harness_extra_config() {
-	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; migration = \"tcp\"; unsafe_migration_for_tests = true; }; balance: { high_threshold = 45; hold_time_ms = 5000; window_ms = 5000; cooldown_ms = 300000; min_gain = 5; };" \
+	FENCE_STORAGE=1 FENCE_EXTRA="vms: { shared_dir = \"$(harness_vm_dir)\"; migration = \"tcp\"; unsafe_migration_for_tests = true; }; balance: { high_threshold = 35; hold_time_ms = 5000; window_ms = 5000; cooldown_ms = 300000; min_gain = 5; };" \
 		FENCE_HOST_EXTRA_1="address = \"$(host_addr 1)\";" \
 		FENCE_HOST_EXTRA_2="address = \"$(host_addr 2)\";" \
 		FENCE_HOST_EXTRA_3="address = \"$(host_addr 3)\";" \
@@ -46,7 +47,7 @@ migrations() { grep -h 'event: vm-migrated ' "$(host_log 1)" "$(host_log 2)" "$(
 balanced() {
 	local i
 	[ "$(migrations)" -ge 1 ] || return 1
-	for i in 1 2 3; do [ "$(load "node$i")" -lt 45 ] || return 1; done
+	for i in 1 2 3; do [ "$(load "node$i")" -lt 35 ] || return 1; done
 	[ -z "$(vms_json 1 | jq -r '.vms[] | select(.status != "running") | .name')" ]
 }
 wait_until 150 balanced ||
@@ -55,16 +56,18 @@ n=$(migrations)
 harness_pass "balanced after $n move(s): loads node1 $(load node1)%, node2 $(load node2)%, node3 $(load node3)%; $(grep -h 'event: vm-migrated ' "$(host_log 1)" | head -1 | grep -o 'reason=.*' | cut -c1-160)"
 
 sleep 30
-[ "$(migrations)" = "$n" ] || harness_fail "more moves after balance was reached ($n -> $(migrations)): ping-pong"
+# Ping-pong: a VM moved again within its cooldown, or back to where it was.
 for v in $(seq 1 $NVM); do
 	c=$(grep -h "event: vm-migrated .*vm=hot$v " "$(host_log 1)" | grep -c . || true)
 	[ "$c" -le 1 ] || harness_fail "hot$v moved $c times within its cooldown"
 done
+! grep -h 'event: vm-migrated ' "$(host_log 1)" | grep -q 'host=node1 ' ||
+	harness_fail "a VM moved back to node1: $(grep -h 'event: vm-migrated ' "$(host_log 1)")"
 vm_sampler_stop
 if verdict=$(assert_never_two "$samples"); then :; else harness_fail "$verdict"; fi
-harness_pass "no move for 30 s more, no VM moved twice; sampler: $verdict"
+harness_pass "over 30 s more: $(migrations) move(s) in all, no VM moved twice or back to node1; sampler: $verdict"
 
 out=$(havm_on 2 balance --dry-run) || harness_fail "balance --dry-run: $out"
-case $out in *"No move: no host above 45%"*) ;; *) harness_fail "balance --dry-run: $out" ;; esac
+case $out in *"No move: no host above 35%"*) ;; *) harness_fail "balance --dry-run: $out" ;; esac
 [ "$(havm_on 3 balance --dry-run --json | jq -r '.move')" = null ] || harness_fail "balance --dry-run --json names a move"
 harness_pass "havm balance --dry-run: $(printf '%s' "$out" | tail -1)"
