@@ -32,7 +32,8 @@ static const char node_usage[] =
 	"  prints where each would go and changes nothing. --wait follows the moves\n"
 	"  until NODE is empty (exit 0) or SEC seconds pass (default 600; exit 1,\n"
 	"  naming what is left and why).\n"
-	"off: NODE is back in service (it takes VMs again).\n"
+	"off: NODE is back in service (it takes VMs again). Refused while NODE is not\n"
+	"  in the cluster (it would be fenced at once), unless --force.\n"
 	"Exit codes: 0 done, 1 refused or failed, 2 usage, 3 havmd not running,\n"
 	"6 no such host. See havm(8).\n";
 
@@ -87,6 +88,19 @@ static json_object *host_of(json_object *doc, const char *name)
 			return o;
 	}
 	return NULL;
+}
+
+/* Whether NODE's corosync is in this partition's membership now. */
+static bool host_in_cluster(const char *node)
+{
+	static struct wire_status_reply m;
+
+	if (status_fetch(&m) != HAVM_EXIT_OK)
+		return false;
+	for (uint16_t i = 0; i < m.n_nodes; i++)
+		if (strcmp(m.nodes[i].name, node) == 0)
+			return m.nodes[i].flags & WIRE_NODE_MEMBER;
+	return false;
 }
 
 static int send_text(const char *text, const char *done)
@@ -243,7 +257,7 @@ int cmd_node_maintenance(int argc, char **argv)
 		}
 	}
 	if (!node || !what || (strcmp(what, "on") != 0 && strcmp(what, "off") != 0) ||
-	    (strcmp(what, "off") == 0 && (protected_only || dry_run || force || wait))) {
+	    (strcmp(what, "off") == 0 && (protected_only || dry_run || wait))) {
 		fputs(node_usage, stderr);
 		return HAVM_EXIT_USAGE;
 	}
@@ -258,6 +272,16 @@ int cmd_node_maintenance(int argc, char **argv)
 		json_object_put(doc);
 		fprintf(stderr, "havm: no host named \"%s\" (havm node list shows them)\n", node);
 		return HAVM_EXIT_NOT_FOUND;
+	}
+	/* A host out of the cluster leaving maintenance is fenced at once: it
+	 * may be on the bench, or booting. */
+	if (strcmp(what, "off") == 0 && !force && !host_in_cluster(node)) {
+		json_object_put(doc);
+		fprintf(stderr,
+			"havm: %s is not in the cluster: out of maintenance it would be fenced "
+			"at once; start it first, or add --force\n",
+			node);
+		return HAVM_EXIT_ERROR;
 	}
 	json_object_put(doc);
 	if (strcmp(what, "off") == 0) {

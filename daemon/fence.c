@@ -797,6 +797,7 @@ static void snapshot(const struct havmd *h, const struct havmd_snapshot *facts, 
 	}
 	*s = (struct fence_snapshot){
 		.paused = vm_cluster_maintenance(h),
+		.hold = vm_fence_hold(h),
 		.acting = known && h->cluster.coordinator != 0 &&
 			  h->cluster.coordinator == h->cluster.local_nodeid &&
 			  cluster_synced(h),

@@ -123,7 +123,7 @@ struct vm_unleased {
 };
 
 /* A VM being moved off a host in maintenance (vm_evac.c). */
-#define VM_EVAC_MAX 64
+#define VM_EVAC_MAX 256
 struct vm_evac {
 	bool used;
 	char vm[VMCFG_NAME_MAX + 1];
@@ -189,6 +189,7 @@ struct vm_state {
 	/* balancing (vm_balancer.c) */
 	uint64_t hot_since_ms[HAVM_HOSTS_MAX]; /* above balance.high_threshold since; 0 not */
 	uint64_t balance_not_before_ms;     /* no move before (a move's effect to show) */
+	uint64_t disagree_since_ms;         /* the members' configurations differ since */
 	char balance_why[200];              /* why the last pass moved nothing */
 	uint32_t balance_moves, balance_failures;
 	/* isolation (vms.isolation): since when we have no quorum; done */
@@ -223,6 +224,14 @@ void vm_host_report(struct havmd *h, bool force);
 /* The cluster configuration's maintenance (false when VMs are off). */
 bool vm_node_in_maintenance(const struct havmd *h, const char *host);
 bool vm_cluster_maintenance(const struct havmd *h);
+/*
+ * Fencing waits (VM_FENCE_HOLD_MS at most) while the members' cluster
+ * configurations differ: which hosts are in maintenance, and whether the
+ * cluster is, is in it, and a coordinator that just came back with an
+ * old copy must not fence a host the others know is being serviced.
+ */
+bool vm_fence_hold(const struct havmd *h);
+#define VM_FENCE_HOLD_MS 30000
 
 /* vm_load.c: CPU loads, after each report of the libvirt monitor */
 void vm_load_update(struct havmd *h, uint64_t now);

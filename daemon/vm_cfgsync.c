@@ -557,17 +557,15 @@ static int check_change(const struct havmd *h, const struct vmcfg_change *ch, ch
 {
 	if (ch->op == VMCFG_ADD)
 		return check_hosts(h, &ch->spec, err, cap) ?: check_xml_path(h, &ch->spec, err, cap);
-	if (ch->op == VMCFG_NODE && !config_host_by_name(&h->cfg, ch->node.name)) {
+	/* Into maintenance: only a host of havm.conf. Out of it, any: a
+	 * host removed from havm.conf while in maintenance must be able to
+	 * leave it, and a whole configuration naming one (synchronised from
+	 * a member) must apply, or the hosts would never agree again. */
+	if (ch->op == VMCFG_NODE && ch->node.maint != VMCFG_MAINT_OFF &&
+	    !config_host_by_name(&h->cfg, ch->node.name)) {
 		snprintf(err, cap, "no host %s in havm.conf", ch->node.name);
 		return -ENOENT;
 	}
-	if (ch->op == VMCFG_REPLACE)
-		for (size_t i = 0; i < ch->all->n_nodes; i++)
-			if (!config_host_by_name(&h->cfg, ch->all->nodes[i].name)) {
-				snprintf(err, cap, "node %s: no such host in havm.conf",
-					 ch->all->nodes[i].name);
-				return -EINVAL;
-			}
 	if (ch->op == VMCFG_REPLACE)
 		for (size_t i = 0; i < ch->all->n_vms; i++) {
 			int rc = check_hosts(h, &ch->all->vms[i], err, cap)

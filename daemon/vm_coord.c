@@ -241,6 +241,23 @@ static bool reported_unleased(const struct havmd *h, uint32_t id, const char *vm
 	return false;
 }
 
+/* The last report of host ID (of any life) lists a protected VM that may
+ * run: a host in maintenance without one holds no VM that could be
+ * anywhere else (it was emptied before it went down). */
+static bool reported_protected(const struct havmd *h, uint32_t id)
+{
+	for (size_t k = 0; k < WIRE_NODES_MAX; k++) {
+		const struct vm_member *m = &h->vm.members[k];
+		if (!m->have || m->nodeid != id)
+			continue;
+		for (size_t i = 0; i < m->r.n_doms; i++)
+			if (dom_holds(&m->r.doms[i]) && vmcfg_find(h->vm.cfg, m->r.doms[i].name))
+				return true;
+		return false;
+	}
+	return true; /* never reported: it may run anything */
+}
+
 /* vms.isolation = "stop" and host I lost long enough that, if it is
  * isolated rather than dead, it has stopped its VMs. */
 static bool isolation_over(const struct havmd *h, int i, uint64_t now)
@@ -332,7 +349,9 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		/* A VM whose last place is unknown may be on any lost host: it
 		 * waits for all of them (past their isolation grace, or
 		 * proven off). */
-		if (s->host_open[i] && !open_host && !isolation_over(h, (int)i, now))
+		if (s->host_open[i] && !open_host && !isolation_over(h, (int)i, now) &&
+		    !(vmcfg_node_maint(c, h->cfg.hosts[i].name) != VMCFG_MAINT_OFF &&
+		      !reported_protected(h, id)))
 			open_host = id;
 	}
 	for (size_t k = 0; k < c->n_vms; k++) {
@@ -345,12 +364,17 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		specs[k] = *spec;
 		memset(pv, 0, sizeof(*pv));
 		pv->spec = &specs[k];
-		for (size_t i = 0; i < h->cfg.n_hosts && !where; i++) {
-			uint32_t id = h->cfg.hosts[i].nodeid;
-			if (is_member(s, id) && !in_list(fail, id) &&
-			    dom_holds(report_dom(current_report(h, id), spec->name)))
-				where = id;
-		}
+		/* Running first: during a live migration the destination lists
+		 * the VM too (paused, incoming) until it takes over. */
+		for (int pass = 0; pass < 2 && !where; pass++)
+			for (size_t i = 0; i < h->cfg.n_hosts && !where; i++) {
+				uint32_t id = h->cfg.hosts[i].nodeid;
+				const struct wire_vm_dom *d =
+					report_dom(current_report(h, id), spec->name);
+				if (is_member(s, id) && !in_list(fail, id) && dom_holds(d) &&
+				    (pass == 1 || d->state == WIRE_VM_RUNNING))
+					where = id;
+			}
 		if (where) {
 			pv->where = PLACE_RUNNING;
 			pv->host = where;
@@ -412,6 +436,21 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		if (pv->where == PLACE_BLOCKED && t && t->inflight_id &&
 		    t->inflight_action == WIRE_VM_START) {
 			int ti = host_index(h, t->inflight_host);
+			if (ti >= 0) {
+				struct place_host *ph = &hosts[ti];
+				ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib
+							   ? ph->mem_free_mib - spec->memory_mib
+							   : 0;
+				ph->vcpus_used += spec->vcpus;
+				ph->n_vms++;
+			}
+		}
+		/* A migration under way: its destination holds the VM's memory
+		 * and vCPUs already, or a pass could fill it twice. */
+		if (pv->where == PLACE_RUNNING && t && t->inflight_id &&
+		    t->inflight_action == WIRE_VM_MIGRATE && t->migrate_to &&
+		    !report_dom(current_report(h, t->migrate_to), spec->name)) {
+			int ti = host_index(h, t->migrate_to);
 			if (ti >= 0) {
 				struct place_host *ph = &hosts[ti];
 				ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib
@@ -515,6 +554,16 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 		/* An action whose host left: its result never comes. The VM
 		 * then waits for that host as for any host it may run on
 		 * (proven off, or its isolation grace), not for a timeout. */
+		/* A migration's destination that left may run it too. */
+		if (t->inflight_id && t->inflight_action == WIRE_VM_MIGRATE && t->migrate_to &&
+		    !is_member(s, t->migrate_to)) {
+			log_info("vm: the destination of the migration of vm=%s left host=%s; "
+				 "waiting for it",
+				 spec->name, host_name(h, t->migrate_to));
+			t->lost_with = t->migrate_to;
+			t->inflight_id = 0;
+			vm_balancer_forgotten(h, t);
+		}
 		if (t->inflight_id && !is_member(s, t->inflight_host)) {
 			log_info("vm: the host of an action on vm=%s left host=%s; waiting for it",
 				 spec->name, host_name(h, t->inflight_host));
@@ -741,10 +790,16 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	 * (or resumes) counts the isolation grace from the real loss. */
 	services_snapshot(h, &s);
 	vm_balancer_observe(h, now);
+	if (vmcfg_sync_agreed(h))
+		v->disagree_since_ms = 0;
+	else if (!v->disagree_since_ms)
+		v->disagree_since_ms = now;
 	for (size_t i = 0; i < h->cfg.n_hosts; i++) {
 		if (!s.host_open[i])
 			v->host_lost_ms[i] = 0;
-		else if (!v->host_lost_ms[i])
+		else if (!v->host_lost_ms[i] || v->cfg->maintenance)
+			/* In cluster maintenance mode a host does not apply its
+			 * isolation response: its grace counts from the end. */
 			v->host_lost_ms[i] = now;
 		if (s.host_closed[i] && !s.host_leases_free[i]) {
 			if (!v->host_closed_ms[i])
@@ -762,6 +817,8 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 			v->n_track = 0;
 			v->was_coordinator = false;
 			v->balance_not_before_ms = 0;
+			memset(v->evac, 0, sizeof(v->evac));
+			memset(v->evac_moved, 0, sizeof(v->evac_moved));
 		}
 		return;
 	}
@@ -865,6 +922,21 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 		vm_evac_result(h, r->vm, from, r->rc, r->message);
 		vm_balancer_result(h, t, r->rc);
 		/* Not retried, not counted: the VM runs on where it was. */
+		if (r->rc == 0 && t->migrate_to) {
+			/* It runs there now, whatever the reports say yet: a
+			 * destination that lags, or leaves, must not read as a
+			 * crash at the source. */
+			const struct wire_vm_report *dr = current_report(h, t->migrate_to);
+			t->running_on = t->last_host = t->migrate_to;
+			t->running_inc = dr ? dr->incarnation : 0;
+		}
+		if (r->rc == -EALREADY) {
+			/* The host runs one for it already (a previous
+			 * coordinator's): its end shows in the reports. */
+			t->migrate_to = 0;
+			t->move_reason[0] = '\0';
+			return;
+		}
 		if (r->rc == 0)
 			event_record(h, HAVM_EV_VM_MIGRATED, LOG_NOTICE, t->migrate_to, r->vm,
 				     "from=%s elapsed_ms=%llu%s%s%s", host_name(h, from),
@@ -903,7 +975,7 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 	 */
 	/* -EAGAIN: the host had no room for another job; like a lease held
 	 * elsewhere, not the VM's fault and not the host's. */
-	bool transient = r->rc == -EBUSY || r->rc == -EAGAIN;
+	bool transient = r->rc == -EBUSY || r->rc == -EAGAIN || r->rc == -EALREADY;
 
 	if (transient)
 		t->busy++;

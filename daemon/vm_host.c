@@ -551,7 +551,12 @@ static void job_begin(struct havmd *h, uint8_t action, const char *vm, uint64_t 
 	int rc;
 
 	if (j && j->worker_id) {
-		log_info("vm: action for vm=%s already under way here; ignored", vm);
+		/* Answered, so that a coordinator that took over does not wait
+		 * for an outcome that would never come. */
+		struct vm_job tmp = { .action_id = action_id, .action = action };
+		snprintf(tmp.vm, sizeof(tmp.vm), "%s", vm);
+		log_info("vm: action for vm=%s already under way here; refused", vm);
+		send_result(h, &tmp, -EALREADY, "an action on it is under way on this host");
 		return;
 	}
 	if (j)

@@ -175,6 +175,8 @@ static void on_done(struct havmd *h, void *ctx, int status, const void *out, siz
 
 		if (bit(o->unknown, k) || !d || job_on(v, arg.name[k]))
 			continue; /* nothing learnt */
+		if (bit(o->not_ours, k) && d->state != VIRT_RUNNING)
+			continue; /* paused meanwhile: it gave its lease up */
 		if (!bit(o->not_ours, k)) {
 			if (u && u->strikes >= 2)
 				event_record(h, HAVM_EV_VM_UNLEASED, LOG_NOTICE,

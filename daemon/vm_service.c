@@ -225,3 +225,9 @@ bool vm_cluster_maintenance(const struct havmd *h)
 {
 	return h->vm.on && h->vm.cfg && h->vm.cfg->maintenance;
 }
+
+bool vm_fence_hold(const struct havmd *h)
+{
+	return h->vm.on && h->vm.cfg && h->vm.disagree_since_ms &&
+	       clock_now_ms() - h->vm.disagree_since_ms < VM_FENCE_HOLD_MS;
+}

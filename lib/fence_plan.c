@@ -123,7 +123,7 @@ size_t fence_plan(const struct fence_snapshot *s, struct fence_step *out, size_t
 							h->running_inc };
 			continue;
 		}
-		if (!s->acting || s->paused || !need)
+		if (!s->acting || s->paused || s->hold || !need)
 			continue;
 		if (fence_storage_refusal(s, h) == NULL && s->now_ms >= h->delay_until_ms) {
 			out[n++] = (struct fence_step){ h->nodeid, FENCE_STEP_STORAGE_DEAD,

@@ -89,6 +89,8 @@ struct fence_host {
 struct fence_snapshot {
 	bool acting;      /* coordinator of a quorate, settled, synced partition */
 	bool paused;      /* cluster maintenance mode: nothing fenced, jobs stopped */
+	bool hold;        /* no new job now (jobs out run on): the facts that say
+			   * which hosts may be fenced are being agreed */
 	uint32_t self;    /* our node id: a daemon never fences its own host */
 	uint64_t now_ms;
 	const struct fence_host *hosts;

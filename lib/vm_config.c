@@ -740,10 +740,13 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 	int rc;
 
 	bool have_property = false;
-	unsigned int node_line[VMCFG_NODES_MAX];
+	unsigned int node_line[VMCFG_NODES_MAX * 2];
+	struct vm_node seen[VMCFG_NODES_MAX * 2];
+	size_t n_seen = 0;
 
 	out->version = 0;
 	out->maintenance = false;
+	out->head_given = false;
 	out->n_nodes = 0;
 	out->n_vms = 0;
 	for (;;) {
@@ -784,6 +787,7 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 			if (rc < 0)
 				return rc;
 			have_property = true;
+			out->head_given = true;
 			continue;
 		}
 		if (vmcfg_word_is(&w, "node")) {
@@ -792,16 +796,21 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 			rc = vmcfg_parse_node(sc, &w, &n);
 			if (rc < 0)
 				return rc;
-			for (size_t i = 0; i < out->n_nodes; i++)
-				if (strcmp(out->nodes[i].name, n.name) == 0)
+			out->head_given = true;
+			for (size_t i = 0; i < n_seen; i++)
+				if (strcmp(seen[i].name, n.name) == 0)
 					return vmcfg_fail(sc, w.line,
 							  "node %s given twice (first on line %u)",
 							  n.name, node_line[i]);
+			if (n_seen == VMCFG_NODES_MAX * 2)
+				return vmcfg_fail(sc, w.line, "more than %d node lines",
+						  VMCFG_NODES_MAX * 2);
+			node_line[n_seen] = w.line;
+			seen[n_seen++] = n;
 			if (n.maint == VMCFG_MAINT_OFF)
 				continue; /* the default: nothing to keep */
 			if (out->n_nodes == VMCFG_NODES_MAX)
 				return vmcfg_fail(sc, w.line, "more than %d nodes", VMCFG_NODES_MAX);
-			node_line[out->n_nodes] = w.line;
 			out->nodes[out->n_nodes++] = n;
 			continue;
 		}
@@ -1385,10 +1394,12 @@ static int vmcfg_apply_replace(struct vm_config *c, const struct vm_config *all,
 			return -EINVAL;
 		}
 	/* Nothing can fail from here on. */
-	c->maintenance = all->maintenance;
-	if (c != all)
-		memmove(c->nodes, all->nodes, all->n_nodes * sizeof(c->nodes[0]));
-	c->n_nodes = all->n_nodes;
+	if (all->head_given) {
+		c->maintenance = all->maintenance;
+		if (c != all)
+			memmove(c->nodes, all->nodes, all->n_nodes * sizeof(c->nodes[0]));
+		c->n_nodes = all->n_nodes;
+	}
 	if (c != all)
 		memmove(c->vms, all->vms, n * sizeof(c->vms[0]));
 	if (n < c->n_vms)
@@ -1497,6 +1508,10 @@ char *vmcfg_change_format(const struct vmcfg_change *ch, size_t *len)
 		if (!ch->all)
 			return NULL;
 		vmcfg_text_puts(&t, "replace\n");
+		/* Said even when off: a text with a head line replaces the
+		 * maintenance, one without keeps it. */
+		if (ch->all->head_given && !ch->all->maintenance)
+			vmcfg_text_puts(&t, "property maintenance-mode=false\n");
 		vmcfg_text_vms(&t, ch->all, true);
 		break;
 	case VMCFG_NODE:

@@ -85,6 +85,10 @@ struct vm_node {
 struct vm_config {
 	uint64_t version;                /* +1 per change applied; 0: never set */
 	bool maintenance;                /* property maintenance-mode */
+	/* Parsed only: the text had a node or property line. A replace by a
+	 * text without any keeps the maintenance as it is (a file of VMs
+	 * must not end a host's maintenance, which would have it fenced). */
+	bool head_given;
 	size_t n_nodes;
 	struct vm_node nodes[VMCFG_NODES_MAX]; /* sorted by name */
 	size_t n_vms;
@@ -147,7 +151,8 @@ int vmcfg_format_vm(const struct vm_spec *s, bool internal, char *buf, size_t ca
  *     the VM already has is still a change (the version moves).
  *   NODE: -ENOSPC past VMCFG_NODES_MAX hosts in maintenance; clearing a
  *     host not in maintenance is still a change. PROPERTY: always applies.
- *   REPLACE: the maintenance property and node lines are replaced too.
+ *   REPLACE: the maintenance property and node lines are replaced too,
+ *     when ALL has any (head_given); else they are kept.
  *     ALL must be sorted by name with no name twice; new VMs need
  *     memory and vcpus; slots given first, then kept, then the lowest free
  *     to each new VM in name order; two VMs wanting one slot: -EINVAL.

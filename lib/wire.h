@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define HAVM_WIRE_MAGIC 0x4841564dU
-#define HAVM_WIRE_VERSION 1
+#define HAVM_WIRE_VERSION 2 /* 2: VM reports with lease flags and CPU loads */
 #define HAVM_WIRE_HDR_LEN 12
 #define HAVM_WIRE_MSG_MAX 65536 /* also the IPC buffer size */
 

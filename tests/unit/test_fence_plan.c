@@ -465,6 +465,15 @@ static void maintenance_is_not_fenced(void **state)
 	assert_int_equal(steps[0].kind, FENCE_STEP_CANCEL);
 	s.paused = false;
 	assert_int_equal(fence_plan(&s, steps, 16), 0); /* its job runs on */
+	/* Held (the configurations are being agreed): no new job, and one
+	 * out runs on. */
+	s.hold = true;
+	assert_int_equal(fence_plan(&s, steps, 16), 0);
+	h[0].running = false;
+	assert_int_equal(fence_plan(&s, steps, 16), 0);
+	s.hold = false;
+	assert_int_equal(fence_plan(&s, steps, 16), 1);
+	assert_int_equal(steps[0].kind, FENCE_STEP_POWER);
 }
 
 int main(void)

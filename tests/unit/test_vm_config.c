@@ -1348,6 +1348,7 @@ static void maintenance_lines(void **state)
 		"property maintenance-mode=yes\n", "property colour=red\n",
 		"property maintenance-mode=true\nproperty maintenance-mode=false\n",
 		"nodes kvm1\n",
+		"node kvm1 maintenance=off\nnode kvm1 maintenance=on\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -1399,11 +1400,29 @@ static void maintenance_lines(void **state)
 	assert_int_equal(vmcfg_change_parse("node kvm1 maintenance=on x\n", 27, &ch, err, sizeof(err)),
 			 -EINVAL);
 
-	/* A replace replaces them too; the stored form keeps them. */
+	/* A replace without node or property lines keeps them (a file of
+	 * VMs does not end a maintenance); with any, replaces them all, and
+	 * says so in its text even when all are off. */
 	assert_int_equal(vmcfg_parse("", 0, false, &cfg2, err, sizeof(err)), 0);
 	memset(&ch, 0, sizeof(ch));
 	ch.op = VMCFG_REPLACE;
 	ch.all = &cfg2;
+	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
+	assert_true(cfg.maintenance);
+	assert_int_equal(cfg.n_nodes, 2);
+	assert_int_equal(vmcfg_parse("property maintenance-mode=false\n", 31, false, &cfg2, err,
+				     sizeof(err)),
+			 0);
+	assert_true(cfg2.head_given);
+	out = vmcfg_change_format(&ch, &len);
+	assert_non_null(strstr(out, "replace\nproperty maintenance-mode=false\n"));
+	{
+		struct vmcfg_change back;
+		assert_int_equal(vmcfg_change_parse(out, len, &back, err, sizeof(err)), 0);
+		assert_true(back.all->head_given);
+		vmcfg_change_free(&back);
+	}
+	free(out);
 	assert_int_equal(vmcfg_apply(&cfg, &ch, err, sizeof(err)), 0);
 	assert_false(cfg.maintenance);
 	assert_int_equal(cfg.n_nodes, 0);
