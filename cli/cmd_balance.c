@@ -6,6 +6,7 @@
  * (lib/vm_balance.c) as its coordinator; nothing changes.
  */
 #include "cli.h"
+#include "cli_json.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -18,19 +19,7 @@ static const char usage[] =
 	"each host's load, and the move it would make, or why none. Changes nothing.\n"
 	"Exit codes: 0, 1 error, 2 usage, 3 havmd not running. See havm(8).\n";
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
 
-static int64_t jint(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
 
 int cmd_balance(int argc, char **argv)
 {

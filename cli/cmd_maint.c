@@ -12,6 +12,7 @@
  * stuck, saying what moves and what cannot and why.
  */
 #include "cli.h"
+#include "cli_json.h"
 #include "vm_config.h"
 
 #include <json-c/json.h>
@@ -44,20 +45,7 @@ static const char cluster_usage[] =
 	"  status says so. off: what happened meanwhile is acted on (a host lost\n"
 	"  during it is fenced, its VMs restarted). See havm(8).\n";
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	json_object_object_get_ex(o, k, &v);
-	return v;
-}
 
 /* A JSON document from havmd (KIND, ARG), parsed; NULL with *RC set. */
 static json_object *fetch(uint8_t kind, const char *arg, int *rc)

@@ -6,6 +6,7 @@
  * taking the named hosts as failed and proven off.
  */
 #include "cli.h"
+#include "cli_json.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -20,13 +21,6 @@ static const char plan_usage[] =
 	"protected VM would run, 1 some would not (or an error), 2 usage, 3 havmd not\n"
 	"running, 6 no such host. See havm(8).\n";
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
 
 int cmd_plan(int argc, char **argv)
 {

@@ -9,6 +9,7 @@
  * they are with --json, or as a table.
  */
 #include "cli.h"
+#include "cli_json.h"
 
 #include "config.h"
 #include "domain_xml.h"
@@ -424,36 +425,13 @@ static int vm_simple(int argc, char **argv, enum vmcfg_op op, bool stopped, cons
 	return send_change(&ch, done);
 }
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : "";
-}
 
-static int64_t jint(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
 
-static bool jbool(json_object *o, const char *k)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
-}
 
 #define UNLEASED_TEXT                                                                     \
 	"RUNS WITHOUT ITS LEASE: sanlock cannot keep it from running twice (see havm "      \
 	"events; `havm vm stop` then `havm vm start` gives it its lease)"
 
-static json_object *jget(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-	json_object_object_get_ex(o, k, &v);
-	return v;
-}
 
 static void print_list(json_object *vms, const char *only)
 {

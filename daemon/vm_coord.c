@@ -318,6 +318,22 @@ static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, siz
 		p->eligible = true;
 }
 
+/* SPEC's memory and vCPUs taken on host ID (a start or a migration sent
+ * there, not yet in its report). */
+static void hold_room(const struct havmd *h, struct place_host *hosts, uint32_t id,
+		      const struct vm_spec *spec)
+{
+	int i = host_index(h, id);
+	struct place_host *ph = i >= 0 ? &hosts[i] : NULL;
+
+	if (!ph)
+		return;
+	ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib ? ph->mem_free_mib - spec->memory_mib
+							       : 0;
+	ph->vcpus_used += spec->vcpus;
+	ph->n_vms++;
+}
+
 void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const uint32_t *fail,
 		    struct place_host *hosts, size_t *n_hosts, struct place_vm *vms,
 		    struct vm_spec *specs, uint64_t now)
@@ -434,32 +450,14 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		 * and vCPUs are taken there already, or the next pass could
 		 * fill that host twice. */
 		if (pv->where == PLACE_BLOCKED && t && t->inflight_id &&
-		    t->inflight_action == WIRE_VM_START) {
-			int ti = host_index(h, t->inflight_host);
-			if (ti >= 0) {
-				struct place_host *ph = &hosts[ti];
-				ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib
-							   ? ph->mem_free_mib - spec->memory_mib
-							   : 0;
-				ph->vcpus_used += spec->vcpus;
-				ph->n_vms++;
-			}
-		}
+		    t->inflight_action == WIRE_VM_START)
+			hold_room(h, hosts, t->inflight_host, spec);
 		/* A migration under way: its destination holds the VM's memory
 		 * and vCPUs already, or a pass could fill it twice. */
 		if (pv->where == PLACE_RUNNING && t && t->inflight_id &&
 		    t->inflight_action == WIRE_VM_MIGRATE && t->migrate_to &&
-		    !report_dom(current_report(h, t->migrate_to), spec->name)) {
-			int ti = host_index(h, t->migrate_to);
-			if (ti >= 0) {
-				struct place_host *ph = &hosts[ti];
-				ph->mem_free_mib = ph->mem_free_mib > spec->memory_mib
-							   ? ph->mem_free_mib - spec->memory_mib
-							   : 0;
-				ph->vcpus_used += spec->vcpus;
-				ph->n_vms++;
-			}
-		}
+		    !report_dom(current_report(h, t->migrate_to), spec->name))
+			hold_room(h, hosts, t->migrate_to, spec);
 		if (pv->where != PLACE_DOWN || !t)
 			continue;
 		/* Stopped or crashed where it ran, on a host still here: start it
