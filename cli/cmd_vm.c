@@ -439,8 +439,8 @@ static void print_list(json_object *vms, const char *only)
 	bool any = false;
 
 	if (!only)
-		printf("%-20s %-8s %-9s %-10s %8s %6s  %s\n", "VM", "STATE", "STATUS", "HOST", "PRIORITY",
-		       "MEMORY", "WHY");
+		printf("%-20s %-8s %-9s %-10s %8s %6s %4s  %s\n", "VM", "STATE", "STATUS", "HOST",
+		       "PRIORITY", "MEMORY", "CPU", "WHY");
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(vms, i);
 		const char *host = jstr(o, "host")[0] ? jstr(o, "host") : jstr(o, "target");
@@ -474,9 +474,10 @@ static void print_list(json_object *vms, const char *only)
 			       jstr(o, "anti_affinity")[0] ? jstr(o, "anti_affinity") : "-");
 			continue;
 		}
-		printf("%-20s %-8s %-9s %-10s %8lld %6lld  %s%s%s\n", jstr(o, "name"),
+		printf("%-20s %-8s %-9s %-10s %8lld %6lld %3lld%%  %s%s%s\n", jstr(o, "name"),
 		       jstr(o, "state"), jstr(o, "status"), host[0] ? host : "-",
 		       (long long)jint(o, "priority"), (long long)jint(o, "memory_mib"),
+		       (long long)jint(o, "cpu_pct"),
 		       jstr(o, "reason"), jbool(o, "unleased") && jstr(o, "reason")[0] ? "; " : "",
 		       jbool(o, "unleased") ? UNLEASED_TEXT : "");
 	}
