@@ -64,6 +64,9 @@ int vm_change_send(const char *text, size_t len, uint64_t *version);
 int vm_change_send_retry(const char *text, size_t len, uint64_t *version);
 int vm_xml_check(const char *path, const char *shared_dir, const char *name, struct vm_spec *spec);
 int vm_load_config(const char *path, struct havm_config *cfg);
+/* Ask the coordinator to live-migrate VM to node DEST; HAVM_EXIT_OK once
+ * havmd has passed the request on (not when the VM has moved). */
+int vm_migrate_send(const char *vm, uint32_t dest);
 
 int cmd_status(int argc, char **argv);
 int cmd_vm(int argc, char **argv);

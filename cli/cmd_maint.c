@@ -25,7 +25,7 @@
 static const char node_usage[] =
 	"Usage: havm node maintenance NODE on [--protected-only] [--dry-run] [--force]\n"
 	"                                [--wait [--timeout SEC]]\n"
-	"       havm node maintenance NODE off\n"
+	"       havm node maintenance NODE off [--failback [--wait [--timeout SEC]]] [--force]\n"
 	"on: NODE takes no more VMs and havmd live-migrates every VM off it (its\n"
 	"  protected VMs by priority, then the others; with --protected-only only the\n"
 	"  protected ones); it is not fenced when it leaves the cluster. Refused when\n"
@@ -34,7 +34,9 @@ static const char node_usage[] =
 	"  until NODE is empty (exit 0) or SEC seconds pass (default 600; exit 1,\n"
 	"  naming what is left and why).\n"
 	"off: NODE is back in service (it takes VMs again). Refused while NODE is not\n"
-	"  in the cluster (it would be fenced at once), unless --force.\n"
+	"  in the cluster (it would be fenced at once), unless --force. --failback\n"
+	"  live-migrates back the protected VMs that ran on NODE when it went into\n"
+	"  maintenance; --wait follows them until they run there.\n"
 	"Exit codes: 0 done, 1 refused or failed, 2 usage, 3 havmd not running,\n"
 	"6 no such host. See havm(8).\n";
 
@@ -206,12 +208,90 @@ static int wait_empty(const char *node, unsigned timeout_s)
 	}
 }
 
+/* Where VM runs now ("" nowhere), from DOC. */
+static const char *where_is(json_object *doc, const char *vm)
+{
+	json_object *vl = jget(doc, "vms");
+
+	for (size_t i = 0; vl && i < json_object_array_length(vl); i++) {
+		json_object *o = json_object_array_get_idx(vl, i);
+		if (strcmp(jstr(o, "name"), vm) == 0)
+			return jstr(o, "host");
+	}
+	return "";
+}
+
+/*
+ * Ask for each VM of VMS (comma-separated) that runs elsewhere to move
+ * back to NODE; with WAIT, follow until all run there (exit 0) or
+ * TIMEOUT_S passes (exit 1, naming those that do not).
+ */
+static int fail_back(const char *node, const char *vms, bool wait, unsigned timeout_s)
+{
+	char list[VMCFG_NODE_VMS_MAX + 1], *save = NULL;
+	time_t end = time(NULL) + timeout_s;
+	uint32_t dest;
+	json_object *doc;
+	int rc, asked = 0;
+
+	doc = fetch(WIRE_DOC_VMS, NULL, &rc);
+	if (!doc)
+		return rc;
+	dest = (uint32_t)jint(host_of(doc, node), "nodeid");
+	snprintf(list, sizeof(list), "%s", vms);
+	for (char *vm = strtok_r(list, ",", &save); vm; vm = strtok_r(NULL, ",", &save)) {
+		const char *at = where_is(doc, vm);
+
+		if (!at[0] || strcmp(at, node) == 0)
+			continue; /* gone, stopped, or back already */
+		if (vm_migrate_send(vm, dest) == HAVM_EXIT_OK) {
+			printf("failback: %s from %s to %s requested\n", vm, at, node);
+			asked++;
+		}
+	}
+	json_object_put(doc);
+	if (!asked)
+		printf("failback: no VM to move back to %s\n", node);
+	if (!wait || !asked)
+		return HAVM_EXIT_OK;
+	for (;;) {
+		char left[1024] = "";
+		size_t used = 0;
+
+		sleep(1);
+		doc = fetch(WIRE_DOC_VMS, NULL, &rc);
+		if (!doc)
+			return rc;
+		snprintf(list, sizeof(list), "%s", vms);
+		for (char *vm = strtok_r(list, ",", &save); vm; vm = strtok_r(NULL, ",", &save)) {
+			const char *at = where_is(doc, vm);
+			if (at[0] && strcmp(at, node) != 0 && used < sizeof(left))
+				used += (size_t)snprintf(left + used, sizeof(left) - used, "%s%s on %s",
+							 used ? ", " : "", vm, at);
+		}
+		json_object_put(doc);
+		if (!left[0]) {
+			printf("failback: every VM is back on %s\n", node);
+			return HAVM_EXIT_OK;
+		}
+		if (time(NULL) >= end) {
+			fflush(stdout);
+			fprintf(stderr,
+				"havm: not back on %s after %u s: %s (havm events on the coordinator "
+				"say why)\n",
+				node, timeout_s, left);
+			return HAVM_EXIT_ERROR;
+		}
+	}
+}
+
 int cmd_node_maintenance(int argc, char **argv)
 {
 	const char *node = NULL, *what = NULL;
-	bool protected_only = false, dry_run = false, force = false, wait = false;
+	bool protected_only = false, dry_run = false, force = false, wait = false, failback = false;
 	unsigned timeout_s = 600;
-	char text[VMCFG_NAME_MAX + 64], q[CLI_QUOTE_SIZE], done[160];
+	static char evacuated[VMCFG_NODE_VMS_MAX + 1];
+	char text[VMCFG_NAME_MAX + VMCFG_NODE_VMS_MAX + 64], q[CLI_QUOTE_SIZE], done[160];
 	json_object *doc;
 	int rc, stuck;
 
@@ -227,6 +307,8 @@ int cmd_node_maintenance(int argc, char **argv)
 			force = true;
 		} else if (strcmp(argv[i], "--wait") == 0) {
 			wait = true;
+		} else if (strcmp(argv[i], "--failback") == 0) {
+			failback = true;
 		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			char *end;
 			unsigned long v = strtoul(argv[++i], &end, 10);
@@ -245,7 +327,8 @@ int cmd_node_maintenance(int argc, char **argv)
 		}
 	}
 	if (!node || !what || (strcmp(what, "on") != 0 && strcmp(what, "off") != 0) ||
-	    (strcmp(what, "off") == 0 && (protected_only || dry_run || wait))) {
+	    (strcmp(what, "off") == 0 && (protected_only || dry_run || (wait && !failback))) ||
+	    (strcmp(what, "on") == 0 && failback)) {
 		fputs(node_usage, stderr);
 		return HAVM_EXIT_USAGE;
 	}
@@ -271,12 +354,45 @@ int cmd_node_maintenance(int argc, char **argv)
 			node);
 		return HAVM_EXIT_ERROR;
 	}
-	json_object_put(doc);
 	if (strcmp(what, "off") == 0) {
+		char vms[VMCFG_NODE_VMS_MAX + 1];
+
+		snprintf(vms, sizeof(vms), "%s", jstr(host_of(doc, node), "evacuated_vms"));
+		json_object_put(doc);
 		snprintf(text, sizeof(text), "node %s maintenance=off\n", node);
 		snprintf(done, sizeof(done), "%s is back in service", node);
-		return send_text(text, done);
+		rc = send_text(text, done);
+		if (rc || !failback)
+			return rc;
+		return fail_back(node, vms, wait, timeout_s);
 	}
+	/* The protected VMs there now, for a failback later; when it is in
+	 * maintenance already, the ones it had then. */
+	if (jstr(host_of(doc, node), "evacuated_vms")[0]) {
+		snprintf(evacuated, sizeof(evacuated), "%s", jstr(host_of(doc, node), "evacuated_vms"));
+	} else {
+		json_object *vl = jget(doc, "vms");
+		size_t used = 0;
+
+		evacuated[0] = '\0';
+		for (size_t i = 0; vl && i < json_object_array_length(vl); i++) {
+			json_object *o = json_object_array_get_idx(vl, i);
+			const char *vm = jstr(o, "name");
+			size_t need = strlen(vm) + (used ? 1 : 0);
+
+			if (strcmp(jstr(o, "host"), node) != 0)
+				continue;
+			if (used + need > VMCFG_NODE_VMS_MAX) {
+				printf("note: too many VMs on %s to remember them all for a failback; "
+				       "%s and later ones are left out\n",
+				       node, vm);
+				break;
+			}
+			used += (size_t)snprintf(evacuated + used, sizeof(evacuated) - used, "%s%s",
+						 used ? "," : "", vm);
+		}
+	}
+	json_object_put(doc);
 	if (dry_run)
 		printf("If %s went into maintenance now, its protected VMs would go:\n", node);
 	stuck = check_room(node, dry_run, &rc);
@@ -293,8 +409,8 @@ int cmd_node_maintenance(int argc, char **argv)
 			stuck, node);
 		return HAVM_EXIT_ERROR;
 	}
-	snprintf(text, sizeof(text), "node %s maintenance=%s\n", node,
-		 protected_only ? "protected" : "on");
+	snprintf(text, sizeof(text), "node %s maintenance=%s%s%s\n", node,
+		 protected_only ? "protected" : "on", evacuated[0] ? " vms=" : "", evacuated);
 	snprintf(done, sizeof(done), "%s is in maintenance; its VMs are being moved off", node);
 	rc = send_text(text, done);
 	if (rc || !wait)

@@ -570,17 +570,31 @@ static int vm_where(const char *name, char *host, size_t cap)
 	return HAVM_EXIT_OK;
 }
 
+int vm_migrate_send(const char *vm, uint32_t dest)
+{
+	struct wire_vm_request rq = { 0 };
+	uint8_t msg[HAVM_WIRE_MSG_MAX], reply[HAVM_WIRE_MSG_MAX];
+	size_t len = 0;
+	int n;
+
+	snprintf(rq.vm, sizeof(rq.vm), "%s", vm);
+	rq.dest = dest;
+	n = wire_vm_request_encode(msg, sizeof(msg), HAVM_MSG_VM_MIGRATE_REQ, &rq);
+	if (n < 0) {
+		fprintf(stderr, "havm: internal error encoding the request\n");
+		return HAVM_EXIT_ERROR;
+	}
+	return ctl_call(msg, (size_t)n, HAVM_MSG_VM_MIGRATE_REPLY, reply, &len);
+}
+
 static int vm_migrate(int argc, char **argv)
 {
 	static struct havm_config cfg;
 	const char *config = HAVM_CONFIG_DEFAULT_PATH, *name = NULL, *node = NULL;
-	struct wire_vm_request rq = { 0 };
-	uint8_t msg[HAVM_WIRE_MSG_MAX], reply[HAVM_WIRE_MSG_MAX];
 	const struct havm_host *dest;
 	char q[CLI_QUOTE_SIZE], where[VMCFG_NAME_MAX + 1];
 	bool wait = true;
-	size_t len = 0;
-	int n, rc;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
@@ -615,14 +629,7 @@ static int vm_migrate(int argc, char **argv)
 			config);
 		return HAVM_EXIT_NOT_FOUND;
 	}
-	snprintf(rq.vm, sizeof(rq.vm), "%s", name);
-	rq.dest = dest->nodeid;
-	n = wire_vm_request_encode(msg, sizeof(msg), HAVM_MSG_VM_MIGRATE_REQ, &rq);
-	if (n < 0) {
-		fprintf(stderr, "havm: internal error encoding the request\n");
-		return HAVM_EXIT_ERROR;
-	}
-	rc = ctl_call(msg, (size_t)n, HAVM_MSG_VM_MIGRATE_REPLY, reply, &len);
+	rc = vm_migrate_send(name, dest->nodeid);
 	if (rc)
 		return rc;
 	if (!wait) {

@@ -102,6 +102,9 @@ static void maintenance_doc(const struct havmd *h, size_t i, const struct place_
 							       : "off");
 	if (m == VMCFG_MAINT_OFF)
 		return;
+	for (size_t k = 0; k < h->vm.cfg->n_nodes; k++)
+		if (strcmp(h->vm.cfg->nodes[k].name, hc->name) == 0)
+			add_str(o, "evacuated_vms", h->vm.cfg->nodes[k].vms);
 	ev = json_object_new_object();
 	moving = json_object_new_array();
 	blocked = json_object_new_array();

@@ -692,6 +692,40 @@ static int vmcfg_parse_property(struct vmcfg_scan *sc, const struct vmcfg_word *
 	return vmcfg_expect_end(sc, "property maintenance-mode=...");
 }
 
+/* An optional "vms=a,b" after a node's maintenance: names checked, kept
+ * as written. */
+static int vmcfg_parse_node_vms(struct vmcfg_scan *sc, const struct vmcfg_word *w,
+				struct vm_node *n)
+{
+	struct vmcfg_scan save = *sc;
+	struct vmcfg_word v;
+	char show[SHOW_BUF];
+	int rc = vmcfg_next(sc, &v);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || v.line != w->line || v.len < 4 || memcmp(v.s, "vms=", 4) != 0) {
+		*sc = save; /* not ours: the end of the statement says what it is */
+		return 0;
+	}
+	v.s += 4;
+	v.len -= 4;
+	if (v.len > VMCFG_NODE_VMS_MAX)
+		return vmcfg_fail(sc, w->line, "vms=: more than %d characters", VMCFG_NODE_VMS_MAX);
+	for (size_t i = 0; i <= v.len;) {
+		const char *comma = memchr(v.s + i, ',', v.len - i);
+		size_t end = comma ? (size_t)(comma - v.s) : v.len;
+
+		if (end == i || !vm_name_n_ok(v.s + i, end - i))
+			return vmcfg_fail(sc, w->line, "vms=: bad VM name \"%s\"",
+					  vmcfg_show(v.s + i, end - i, show, sizeof(show)));
+		i = end + 1;
+	}
+	memcpy(n->vms, v.s, v.len);
+	n->vms[v.len] = '\0';
+	return 0;
+}
+
 /* "node NAME maintenance=on|protected|off" after W ("node"). */
 static int vmcfg_parse_node(struct vmcfg_scan *sc, const struct vmcfg_word *w, struct vm_node *n)
 {
@@ -709,6 +743,9 @@ static int vmcfg_parse_node(struct vmcfg_scan *sc, const struct vmcfg_word *w, s
 	memset(n, 0, sizeof(*n));
 	memcpy(n->name, name.s, name.len);
 	rc = vmcfg_key_value(sc, w, "maintenance", &v);
+	if (rc < 0)
+		return rc;
+	rc = vmcfg_parse_node_vms(sc, w, n);
 	if (rc < 0)
 		return rc;
 	if (vmcfg_value_is(&v, "on"))
@@ -1041,8 +1078,9 @@ static int vmcfg_head_line(const struct vm_config *c, size_t k, char *line, size
 	}
 	if (k >= c->n_nodes || k >= VMCFG_NODES_MAX)
 		return -1;
-	return snprintf(line, cap, "node %s maintenance=%s", c->nodes[k].name,
-			vmcfg_maint_name(c->nodes[k].maint));
+	return snprintf(line, cap, "node %s maintenance=%s%s%s", c->nodes[k].name,
+			vmcfg_maint_name(c->nodes[k].maint), c->nodes[k].vms[0] ? " vms=" : "",
+			c->nodes[k].vms);
 }
 
 /* The lines of C, each with its newline: property, nodes, VMs. */
@@ -1426,7 +1464,7 @@ static int vmcfg_apply_node(struct vm_config *c, const struct vm_node *n, char *
 		at++;
 	if (at < c->n_nodes && strcmp(c->nodes[at].name, n->name) == 0) {
 		if (n->maint != VMCFG_MAINT_OFF) {
-			c->nodes[at].maint = n->maint;
+			c->nodes[at] = *n;
 			return 0;
 		}
 		memmove(&c->nodes[at], &c->nodes[at + 1], (c->n_nodes - at - 1) * sizeof(*n));
@@ -1517,8 +1555,9 @@ char *vmcfg_change_format(const struct vmcfg_change *ch, size_t *len)
 	case VMCFG_NODE:
 		if (!vmcfg_name_ok(ch->node.name) || ch->node.maint > VMCFG_MAINT_PROTECTED)
 			return NULL;
-		snprintf(line, sizeof(line), "node %s maintenance=%s\n", ch->node.name,
-			 vmcfg_maint_name(ch->node.maint));
+		snprintf(line, sizeof(line), "node %s maintenance=%s%s%s\n", ch->node.name,
+			 vmcfg_maint_name(ch->node.maint), ch->node.vms[0] ? " vms=" : "",
+			 ch->node.vms);
 		vmcfg_text_puts(&t, line);
 		break;
 	case VMCFG_PROPERTY:

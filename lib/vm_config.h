@@ -68,6 +68,8 @@ struct vm_spec {
  *   property maintenance-mode=true   every automatic action paused
  *   node kvm2 maintenance=on         kvm2 emptied of its VMs, then left alone
  *   node kvm2 maintenance=protected  the same for its protected VMs only
+ *   node kvm2 maintenance=on vms=web1,db1   and those VMs ran there when it
+ *                                    went into maintenance (for failback)
  * printed before the VM lines, the property first, nodes by name; a node
  * line with maintenance=off is read and dropped (it is the default).
  */
@@ -77,9 +79,14 @@ enum vmcfg_maint {
 	VMCFG_MAINT_ALL = 1,       /* every domain of the host is moved off */
 	VMCFG_MAINT_PROTECTED = 2, /* its protected VMs only */
 };
+#define VMCFG_NODE_VMS_MAX 3000   /* vms=: characters of names and commas */
 struct vm_node {
 	char name[VMCFG_NAME_MAX + 1];   /* a host of havm.conf (checked by havmd) */
 	enum vmcfg_maint maint;          /* never OFF in a configuration */
+	/* The protected VMs that ran there when it went into maintenance,
+	 * comma-separated ("" none): `havm node maintenance NODE off
+	 * --failback` moves them back. */
+	char vms[VMCFG_NODE_VMS_MAX + 1];
 };
 
 struct vm_config {

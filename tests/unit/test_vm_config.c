@@ -1316,13 +1316,13 @@ static void maintenance_lines(void **state)
 {
 	(void)state;
 	static const char text[] = "vm b xml=/s/b.xml\n"
-				   "node kvm2 maintenance=protected\n"
+				   "node kvm2 maintenance=protected vms=b,c.1\n"
 				   "property maintenance-mode=true\n"
 				   "node kvm1 maintenance=on\n"
 				   "node kvm3 maintenance=off\n";
 	static const char shown[] = "property maintenance-mode=true\n"
 				    "node kvm1 maintenance=on\n"
-				    "node kvm2 maintenance=protected\n"
+				    "node kvm2 maintenance=protected vms=b,c.1\n"
 				    "vm b xml=/s/b.xml\n";
 	struct vmcfg_change ch;
 	size_t len;
@@ -1335,6 +1335,7 @@ static void maintenance_lines(void **state)
 	assert_int_equal(vmcfg_node_maint(&cfg, "kvm1"), VMCFG_MAINT_ALL);
 	assert_int_equal(vmcfg_node_maint(&cfg, "kvm2"), VMCFG_MAINT_PROTECTED);
 	assert_int_equal(vmcfg_node_maint(&cfg, "kvm3"), VMCFG_MAINT_OFF);
+	assert_string_equal(cfg.nodes[1].vms, "b,c.1");
 	out = vmcfg_format(&cfg, false, &len);
 	assert_non_null(out);
 	assert_string_equal(out, shown);
@@ -1349,6 +1350,8 @@ static void maintenance_lines(void **state)
 		"property maintenance-mode=true\nproperty maintenance-mode=false\n",
 		"nodes kvm1\n",
 		"node kvm1 maintenance=off\nnode kvm1 maintenance=on\n",
+		"node kvm1 maintenance=on vms=\n", "node kvm1 maintenance=on vms=a,,b\n",
+		"node kvm1 maintenance=on vms=a vms=b\n", "node kvm1 vms=a maintenance=on\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';

@@ -15,7 +15,9 @@
 #    and ends naming "stuck" and why it cannot move, exit 1; a vm-failed
 #    event says it cannot leave node2; status says node2 is evacuating;
 #  - "stuck" destroyed by hand: status says node2 is empty; `maintenance
-#    node2 off` makes it take VMs again, and `on` puts it back;
+#    node2 off --failback --wait` makes it take VMs again and brings the 8
+#    protected VMs back live (configure show recorded them); `on --wait`
+#    empties it again;
 #  - node2, in maintenance, loses power: it is not fenced (its BMC's own
 #    record shows no power-off from havm for 15 s, the fence history has
 #    no entry for it) and an event says why.
@@ -129,10 +131,16 @@ empty2() { havm_on 1 status | grep -q 'node2 in maintenance: empty'; }
 wait_until 20 empty2 || harness_fail "status does not say node2 is empty: $(havm_on 1 status)"
 why2() { vms_json 1 | jq -r '.hosts[] | select(.name == "node2") | .why_not'; }
 [ "$(why2)" = "in maintenance" ] || harness_fail "node2's why_not: $(why2)"
-out=$(havm_on 3 node maintenance node2 off) || harness_fail "maintenance off: $out"
+havm_on 1 configure show | grep -q "^node node2 maintenance=on vms=vm1,vm2,vm3,vm4,vm5,vm6,vm7,vm8$" ||
+	harness_fail "configure show does not record node2's VMs: $(havm_on 1 configure show | grep '^node')"
+out=$(havm_on 3 node maintenance node2 off --failback --wait --timeout 90 2>&1) || harness_fail "maintenance off --failback: $out"
 wait_until 20 out_is "" why2 || harness_fail "node2 takes no VMs after maintenance off: $(why2)"
-out=$(havm_on 3 node maintenance node2 on --wait --timeout 20) || harness_fail "maintenance on (empty node2): $out"
-harness_pass "stuck gone: node2 empty; off makes it take VMs again; on again: $(printf '%s' "$out" | tail -1)"
+all_on2 || harness_fail "not every VM is back on node2: $(brief 1)"
+vm_runs_on free1 1 || vm_runs_on free1 3 || harness_fail "free1 (not protected, not failed back) moved: $(vm_hosts free1)"
+harness_pass "stuck gone: node2 empty; off --failback brought vm1..vm$NVM back live: $(printf '%s' "$out" | tail -1)"
+out=$(havm_on 1 node maintenance node2 on --wait --timeout 90 2>&1) || harness_fail "maintenance on again: $out"
+off_node2 || harness_fail "not every VM left node2 the second time: $(brief 1)"
+harness_pass "on again: $(printf '%s' "$out" | tail -1)"
 
 offs=$(bmc_power_offs 2)
 host_poweroff 2
