@@ -79,6 +79,7 @@ int cmd_storage(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_balance(int argc, char **argv);
+int cmd_alert(int argc, char **argv);
 /* `havm node maintenance`, from cmd_node: ARGV[0] is "maintenance". In
  * cmd_maint.c. */
 int cmd_node_maintenance(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "plan --fail NODE: what would happen if hosts failed" },
 	{ "balance", cmd_balance, "balance --dry-run: what the CPU-load balancer would do now" },
 	{ "fence", cmd_fence, "fence history | fence check NODE" },
+	{ "alert", cmd_alert, "alert test [--count N]: test events to the alert scripts" },
 	{ "events", cmd_events, "what havmd recorded: quorum, coordinator, hosts, storage" },
 	{ "debug", cmd_debug, "debug dump: print havmd's in-memory debug log" },
 	{ "storage", cmd_storage, "storage init: prepare the shared storage (once)" },

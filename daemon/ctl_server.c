@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "ctl_server.h"
+#include "events.h"
 #include "vm.h"
 
 #include "clock.h"
@@ -400,6 +401,33 @@ static void handle_status(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
  * never sees half a dump; the CLI prints it. Accepted blocking: a write of
  * at most log.blackbox_kb to the local disk, on an operator's request.
  */
+/* `havm alert test [--count N]`: N test events, about this host, so that
+ * this host sends them whoever coordinates. */
+static void handle_alert_test(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id,
+			      const uint8_t *msg, size_t len)
+{
+	uint8_t buf[HAVM_WIRE_HDR_LEN];
+	uint32_t count;
+	int n;
+
+	if (wire_alert_test_decode(msg, len, &count)) {
+		ctl_reply_error(h, c, id, HAVM_E_BADMSG, "malformed alert test request");
+		return;
+	}
+	if (!h->alerts.on) {
+		ctl_reply_error(h, c, id, HAVM_E_UNAVAILABLE,
+				"no alert scripts configured (the alerts group of havm.conf)");
+		return;
+	}
+	for (uint32_t i = 1; i <= count; i++)
+		event_record(h, HAVM_EV_ALERT_TEST, LOG_NOTICE, h->cluster.local_nodeid, NULL,
+			     "test=%u of=%u; nothing happened: an operator ran havm alert test", i,
+			     count);
+	n = wire_request_encode(buf, sizeof(buf), HAVM_MSG_ALERT_TEST_REPLY);
+	if (n > 0)
+		ctl_send_reply(h, c, id, buf, n);
+}
+
 static void handle_debug_dump(struct havmd *h, qb_ipcs_connection_t *c, uint32_t id)
 {
 	struct wire_debug_dump_reply m;
@@ -578,6 +606,9 @@ static int32_t on_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 		break;
 	case HAVM_MSG_VM_MIGRATE_REQ:
 		vm_ctl_migrate(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
+		break;
+	case HAVM_MSG_ALERT_TEST_REQ:
+		handle_alert_test(h, c, id, (const uint8_t *)data + sizeof(*rq), size - sizeof(*rq));
 		break;
 	default:
 		log_warn("ctl: unknown request type=%u", type);

@@ -3,6 +3,7 @@
  * ring for every event.
  */
 #include "events.h"
+#include "alerts.h"
 
 #include "havmd.h"
 #include "log.h"
@@ -52,4 +53,5 @@ void event_record(struct havmd *h, enum havm_event type, int severity, uint32_t 
 	default: EVENT_LOG(log_debug); break;
 	}
 #undef EVENT_LOG
+	alerts_on_event(h, e);
 }

@@ -10,6 +10,7 @@
 #ifndef HAVMD_H
 #define HAVMD_H
 
+#include "alerts.h"
 #include "config.h"
 #include "ctl_admit.h"
 #include "event_ring.h"
@@ -111,6 +112,7 @@ struct havmd {
 	struct qdevice qdevice;   /* storage.tiebreaker: the vote */
 	struct event_ring events; /* the newest events (daemon/events.h) */
 	struct vm_state vm;       /* VM high availability (daemon/vm.h) */
+	struct alerts_state alerts; /* alert scripts (daemon/alerts.h) */
 };
 
 #endif

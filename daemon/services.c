@@ -27,7 +27,7 @@
  */
 static const struct havmd_service *const services[] = {
 	&cluster_service, &storage_service, &fence_service, &tiebreak_service, &qdevice_service,
-	&vm_service,
+	&vm_service, &alerts_service,
 };
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
@@ -44,8 +44,8 @@ static const struct havmd_service *const services[] = {
  * the order havmd always stopped in, kept as it was.
  */
 static const struct havmd_service *const stop_order[] = {
-	&vm_service, &qdevice_service, &tiebreak_service, &cluster_service, &storage_service,
-	&fence_service,
+	&alerts_service, &vm_service, &qdevice_service, &tiebreak_service, &cluster_service,
+	&storage_service, &fence_service,
 };
 _Static_assert(sizeof(stop_order) == sizeof(services), "every service stops once");
 

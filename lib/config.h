@@ -17,6 +17,7 @@
 #define HAVM_NAME_MAX 63    /* cluster and host names, without the NUL */
 #define HAVM_HOSTS_MAX 32   /* corosync's practical limit for one cluster */
 #define HAVM_PATH_MAX 1023  /* sanlock's path limit, without the NUL */
+#define HAVM_ALERT_SCRIPTS_MAX 4
 
 #define HAVM_FENCE_LEVELS_MAX 4   /* tried in order; the first that works wins */
 #define HAVM_FENCE_DEVICES_MAX 4  /* per level; all must succeed */
@@ -165,6 +166,12 @@ struct havm_config {
 	uint32_t balance_min_gain_pct;          /* points a move must gain */
 	uint32_t balance_window_ms;             /* loads are smoothed over this */
 	enum havm_load_source balance_load_source;
+	/* alerts: every event of at least alert_min_severity to each script */
+	char alert_scripts[HAVM_ALERT_SCRIPTS_MAX][HAVM_PATH_MAX + 1];
+	size_t n_alert_scripts;
+	uint32_t alert_timeout_ms;              /* a script run longer is killed */
+	uint32_t alert_per_minute;              /* more are counted, then summarised */
+	int alert_min_severity;                 /* LOG_ERR ... LOG_INFO */
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

@@ -45,6 +45,8 @@ enum config_key_type {
 	KEY_ISOLATION,    /* "freeze" or "stop" into enum havm_isolation */
 	KEY_MIGRATION,    /* "ssh", "tls" or "tcp" into enum havm_migration */
 	KEY_LOAD_SOURCE,  /* "domains" or "host" into enum havm_load_source */
+	KEY_SEVERITY,     /* "err", "warning", "notice" or "info" into int (LOG_*) */
+	KEY_PATHS,        /* list of absolute paths into char[][HAVM_PATH_MAX + 1] */
 };
 
 /* The names a string setting may take, and what each stands for. */

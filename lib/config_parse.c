@@ -123,6 +123,31 @@ static int config_parse_path(struct config_ctx *c, const struct config_key *k,
 	return 0;
 }
 
+/* A list of absolute paths (alert scripts) into PATHS, *N of them. */
+static int config_parse_paths(struct config_ctx *c, const struct config_key *k,
+			      const config_setting_t *s, char (*paths)[HAVM_PATH_MAX + 1], size_t *n)
+{
+	int len = config_setting_length(s);
+
+	*n = 0;
+	if (len > HAVM_ALERT_SCRIPTS_MAX)
+		return config_error(c, s, "\"%s\" has %d entries, must be at most %d", k->name, len,
+				    HAVM_ALERT_SCRIPTS_MAX);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		int rc;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return config_error(c, e, "entry %d of \"%s\" must be a string (a path)",
+					    i + 1, k->name);
+		rc = config_parse_path(c, k, e, paths[i]);
+		if (rc < 0)
+			return rc;
+		*n = (size_t)i + 1;
+	}
+	return 0;
+}
+
 /* The value of string S among K's choices into *DST, or an error listing them. */
 static int config_parse_choice(struct config_ctx *c, const struct config_key *k,
 			       const config_setting_t *s, int *dst)
@@ -484,6 +509,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_HOSTS:
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
+	case KEY_PATHS:
 		return "a list";
 	case KEY_NAME:
 	case KEY_FACILITY:
@@ -495,6 +521,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
 	case KEY_LOAD_SOURCE:
+	case KEY_SEVERITY:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return "a string";
@@ -516,6 +543,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_HOSTS:
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
+	case KEY_PATHS:
 		return st == CONFIG_TYPE_LIST;
 	case KEY_NAME:
 	case KEY_FACILITY:
@@ -527,6 +555,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
 	case KEY_LOAD_SOURCE:
+	case KEY_SEVERITY:
 	case KEY_ADDRESS:
 	case KEY_USER:
 		return st == CONFIG_TYPE_STRING;
@@ -569,6 +598,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 	case KEY_LOAD_SOURCE:
 		*(enum havm_load_source *)field = (enum havm_load_source)v;
 		break;
+	case KEY_SEVERITY:
+		*(int *)field = v;
+		break;
 	default:
 		break; /* not a choice type */
 	}
@@ -593,6 +625,8 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 		return config_parse_fence(c, k, s, (struct havm_fence_level *)(void *)field, count);
 	case KEY_ARGS:
 		return config_parse_args(c, k, s, (char(*)[HAVM_FENCE_ARG_MAX + 1])field, count);
+	case KEY_PATHS:
+		return config_parse_paths(c, k, s, (char(*)[HAVM_PATH_MAX + 1])field, count);
 	case KEY_NAME:
 		return config_parse_chars(c, k, s, field, &config_name_chars);
 	case KEY_ADDRESS:
@@ -614,6 +648,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
 	case KEY_LOAD_SOURCE:
+	case KEY_SEVERITY:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -634,6 +669,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 		return config_parse_group(c, k->group, NULL, dst);
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
+	case KEY_PATHS:
 		*(size_t *)(void *)((char *)dst + k->count_offset) = 0;
 		return 0;
 	case KEY_U32:
@@ -649,6 +685,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_ISOLATION:
 	case KEY_MIGRATION:
 	case KEY_LOAD_SOURCE:
+	case KEY_SEVERITY:
 		config_store_choice(k, field, (int)k->def);
 		return 0;
 	case KEY_ADDRESS:

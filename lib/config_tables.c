@@ -84,6 +84,14 @@ static const struct config_choice load_source_names[] = {
 };
 static const struct config_choices load_sources = CHOICES(load_source_names);
 
+static const struct config_choice severity_names[] = {
+	{ "err", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },
+};
+static const struct config_choices severities = CHOICES(severity_names);
+
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
 
@@ -321,6 +329,26 @@ static const struct config_group balance_group = {
 	.n_keys = ARRAY_SIZE(balance_keys), .absent_means_off = true,
 	.check = config_check_balance,
 };
+/*
+ * alerts: each event goes to each script (run without a shell, the event
+ * in its environment, off the loop, killed after timeout_ms), at most
+ * per_minute of them; the rest are counted and summarised.
+ */
+static const struct config_key alerts_keys[] = {
+	{ .name = "scripts", .type = KEY_PATHS,
+	  .offset = FIELD(struct havm_config, alert_scripts, char (*)[HAVM_PATH_MAX + 1]),
+	  .count_offset = offsetof(struct havm_config, n_alert_scripts) },
+	{ .name = "timeout_ms", .type = KEY_U32, .min = 1000, .max = 600000, .def = 10000,
+	  .offset = FIELD(struct havm_config, alert_timeout_ms, uint32_t) },
+	{ .name = "per_minute", .type = KEY_U32, .min = 1, .max = 6000, .def = 60,
+	  .offset = FIELD(struct havm_config, alert_per_minute, uint32_t) },
+	{ .name = "min_severity", .type = KEY_SEVERITY, .def = LOG_NOTICE, .choices = &severities,
+	  .offset = FIELD(struct havm_config, alert_min_severity, int) },
+};
+static const struct config_group alerts_group = {
+	.where = " in group \"alerts\"", .keys = alerts_keys, .n_keys = ARRAY_SIZE(alerts_keys),
+	.absent_means_off = true,
+};
 static const struct config_group cluster_group = GROUP(" in group \"cluster\"", cluster_keys);
 static const struct config_group timers_group = GROUP(" in group \"timers\"", timers_keys);
 static const struct config_group log_group = GROUP(" in group \"log\"", log_keys);
@@ -334,6 +362,7 @@ static const struct config_key top_keys[] = {
 	{ .name = "fencing", .type = KEY_GROUP, .group = &fencing_group },
 	{ .name = "vms", .type = KEY_GROUP, .group = &vms_group },
 	{ .name = "balance", .type = KEY_GROUP, .group = &balance_group },
+	{ .name = "alerts", .type = KEY_GROUP, .group = &alerts_group },
 };
 
 const struct config_group config_top_group = GROUP("", top_keys);

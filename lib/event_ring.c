@@ -40,6 +40,8 @@ static const char *const type_names[HAVM_EV_COUNT] = {
 	[HAVM_EV_CONFIG_CHANGED] = "config-changed",
 	[HAVM_EV_VM_LOST] = "vm-lost",
 	[HAVM_EV_VM_UNLEASED] = "vm-unleased",
+	[HAVM_EV_ALERTS_SUPPRESSED] = "alerts-suppressed",
+	[HAVM_EV_ALERT_TEST] = "alert-test",
 	[HAVM_EV_LIBVIRT_CHANGED] = "libvirt-changed",
 };
 

@@ -57,6 +57,8 @@ enum havm_event {
 	HAVM_EV_VM_LOST = 27,         /* a protected VM stopped running where it ran */
 	HAVM_EV_LIBVIRT_CHANGED = 28, /* a host's libvirt stopped or started answering */
 	HAVM_EV_VM_UNLEASED = 29,     /* a protected VM runs without holding its lease */
+	HAVM_EV_ALERTS_SUPPRESSED = 30, /* alerts over the rate, counted */
+	HAVM_EV_ALERT_TEST = 31,      /* `havm alert test` */
 	HAVM_EV_COUNT
 };
 

@@ -37,7 +37,8 @@ static bool is_request(uint16_t type)
 /* Body-less replies share the request encoder's shape. */
 static bool is_empty_reply(uint16_t type)
 {
-	return type == HAVM_MSG_NODE_FENCE_REPLY || type == HAVM_MSG_VM_MIGRATE_REPLY;
+	return type == HAVM_MSG_NODE_FENCE_REPLY || type == HAVM_MSG_VM_MIGRATE_REPLY ||
+	       type == HAVM_MSG_ALERT_TEST_REPLY;
 }
 
 
@@ -329,6 +330,29 @@ int wire_status_reply_decode(const void *buf, size_t len, struct wire_status_rep
 		check(&r, !(n->flags & WIRE_NODE_HAVE_STATE) ||
 				  (n->state >= 1 && n->state <= HAVM_DAEMON_STATE_MAX));
 	}
+	return body_end(&r);
+}
+
+int wire_alert_test_encode(void *buf, size_t cap, uint32_t count)
+{
+	struct wbuf w;
+
+	if (count == 0 || count > WIRE_ALERT_TEST_MAX)
+		return -EINVAL;
+	hdr_begin(&w, buf, cap, HAVM_MSG_ALERT_TEST_REQ);
+	put_u32(&w, count);
+	return hdr_end(&w);
+}
+
+int wire_alert_test_decode(const void *buf, size_t len, uint32_t *count)
+{
+	struct rbuf r;
+	int rc = body_begin(&r, buf, len, HAVM_MSG_ALERT_TEST_REQ);
+
+	if (rc)
+		return rc;
+	*count = get_u32(&r);
+	check(&r, *count >= 1 && *count <= WIRE_ALERT_TEST_MAX);
 	return body_end(&r);
 }
 

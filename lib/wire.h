@@ -82,6 +82,7 @@ enum havm_msg_type {
 	HAVM_MSG_DOC_REQ = 104,        /* a document (configuration text, VM list, plan) */
 	HAVM_MSG_VMCFG_REQ = 105,      /* a configuration change, in chunks */
 	HAVM_MSG_VM_MIGRATE_REQ = 106, /* `havm vm migrate NAME NODE` */
+	HAVM_MSG_ALERT_TEST_REQ = 107, /* `havm alert test`: body u32 count */
 	/* control socket: replies */
 	HAVM_MSG_STATUS_REPLY = 200,
 	HAVM_MSG_DEBUG_DUMP_REPLY = 201,
@@ -90,6 +91,7 @@ enum havm_msg_type {
 	HAVM_MSG_DOC_REPLY = 204,
 	HAVM_MSG_VMCFG_REPLY = 205,
 	HAVM_MSG_VM_MIGRATE_REPLY = 206, /* no body: the request went to the coordinator */
+	HAVM_MSG_ALERT_TEST_REPLY = 207, /* no body: the events are recorded */
 	HAVM_MSG_ERROR_REPLY = 299,
 };
 
@@ -256,6 +258,11 @@ struct wire_status_reply {
 	uint16_t n_nodes;
 	struct wire_status_node nodes[WIRE_NODES_MAX];
 };
+
+/* HAVM_MSG_ALERT_TEST_REQ: record COUNT test events (1..WIRE_ALERT_TEST_MAX). */
+#define WIRE_ALERT_TEST_MAX 10000
+int wire_alert_test_encode(void *buf, size_t cap, uint32_t count);
+int wire_alert_test_decode(const void *buf, size_t len, uint32_t *count);
 
 /* HAVM_MSG_EVENTS_REQ: `havm events -n MAX`. */
 struct wire_events_request {

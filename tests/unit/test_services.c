@@ -107,6 +107,20 @@ STAND_IN(tiebreak)
 STAND_IN(qdevice)
 STAND_IN(vm)
 
+/* The alerts service has a start and a stop only. */
+static int alerts_start(struct havmd *h)
+{
+	(void)h;
+	note("alerts", "start");
+	return 0;
+}
+
+static void alerts_stop(struct havmd *h)
+{
+	(void)h;
+	note("alerts", "stop");
+}
+
 #define HOOKS(NAME)                                                                                \
 	.name = #NAME, .start = NAME##_start, .stop = NAME##_stop, .on_cpg = NAME##_on_cpg,        \
 	.on_view = NAME##_on_view, .on_node_state = NAME##_on_node_state,                          \
@@ -129,6 +143,8 @@ const struct havmd_service tiebreak_service = { HOOKS(tiebreak), .cpg_types = ti
 						.n_cpg_types = 1 };
 const struct havmd_service qdevice_service = { HOOKS(qdevice) };
 const struct havmd_service vm_service = { HOOKS(vm), .cpg_types = vm_types, .n_cpg_types = 5 };
+const struct havmd_service alerts_service = { .name = "alerts", .start = alerts_start,
+					      .stop = alerts_stop };
 
 static struct havmd h; /* over a megabyte: not on the stack */
 
@@ -145,7 +161,7 @@ static void test_start_order(void **state)
 	(void)state;
 	assert_int_equal(services_start(&h), 0);
 	assert_string_equal(trail, "cluster.start storage.start fence.start tiebreak.start "
-				   "qdevice.start vm.start ");
+				   "qdevice.start vm.start alerts.start ");
 }
 
 static void test_failed_start_stops_the_sequence(void **state)
@@ -160,8 +176,8 @@ static void test_stop_order(void **state)
 {
 	(void)state;
 	services_stop(&h);
-	assert_string_equal(trail, "vm.stop qdevice.stop tiebreak.stop cluster.stop storage.stop "
-				   "fence.stop ");
+	assert_string_equal(trail, "alerts.stop vm.stop qdevice.stop tiebreak.stop cluster.stop "
+				   "storage.stop fence.stop ");
 }
 
 static void test_cpg_types_reach_their_service(void **state)
