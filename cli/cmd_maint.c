@@ -223,58 +223,72 @@ static const char *where_is(json_object *doc, const char *vm)
 
 /*
  * Ask for each VM of VMS (comma-separated) that runs elsewhere to move
- * back to NODE; with WAIT, follow until all run there (exit 0) or
- * TIMEOUT_S passes (exit 1, naming those that do not).
+ * back to NODE. A request is refused while NODE is not ready for VMs yet
+ * (its report still holds the configuration from before, libvirt warming
+ * up): tried again each second for up to 30 s. With WAIT, follow until
+ * all run there (exit 0) or TIMEOUT_S passes (exit 1, naming those that
+ * do not), asking again every 15 s for those neither moving nor back (a
+ * request is forgotten by a new coordinator). Without WAIT, exit 1 when
+ * some request was never taken.
  */
 static int fail_back(const char *node, const char *vms, bool wait, unsigned timeout_s)
 {
-	char list[VMCFG_NODE_VMS_MAX + 1], *save = NULL;
-	time_t end = time(NULL) + timeout_s;
-	uint32_t dest;
-	json_object *doc;
-	int rc, asked = 0;
+	char list[VMCFG_NODE_VMS_MAX + 1], left[1024], *save = NULL;
+	time_t start = time(NULL), end = start + timeout_s, asked_at = 0;
+	bool first = true;
+	uint32_t dest = 0;
+	int rc;
 
-	doc = fetch(WIRE_DOC_VMS, NULL, &rc);
-	if (!doc)
-		return rc;
-	dest = (uint32_t)jint(host_of(doc, node), "nodeid");
-	snprintf(list, sizeof(list), "%s", vms);
-	for (char *vm = strtok_r(list, ",", &save); vm; vm = strtok_r(NULL, ",", &save)) {
-		const char *at = where_is(doc, vm);
-
-		if (!at[0] || strcmp(at, node) == 0)
-			continue; /* gone, stopped, or back already */
-		if (vm_migrate_send(vm, dest) == HAVM_EXIT_OK) {
-			printf("failback: %s from %s to %s requested\n", vm, at, node);
-			asked++;
-		}
-	}
-	json_object_put(doc);
-	if (!asked)
-		printf("failback: no VM to move back to %s\n", node);
-	if (!wait || !asked)
-		return HAVM_EXIT_OK;
 	for (;;) {
-		char left[1024] = "";
+		json_object *doc = fetch(WIRE_DOC_VMS, NULL, &rc);
 		size_t used = 0;
+		int refused = 0;
+		bool ask = first || (time(NULL) - asked_at >= (wait ? 15 : 1));
 
-		sleep(1);
-		doc = fetch(WIRE_DOC_VMS, NULL, &rc);
 		if (!doc)
 			return rc;
+		if (!dest)
+			dest = (uint32_t)jint(host_of(doc, node), "nodeid");
+		left[0] = '\0';
 		snprintf(list, sizeof(list), "%s", vms);
 		for (char *vm = strtok_r(list, ",", &save); vm; vm = strtok_r(NULL, ",", &save)) {
 			const char *at = where_is(doc, vm);
-			if (at[0] && strcmp(at, node) != 0 && used < sizeof(left))
+
+			if (!at[0] || strcmp(at, node) == 0)
+				continue; /* gone, stopped, or back */
+			if (used < sizeof(left))
 				used += (size_t)snprintf(left + used, sizeof(left) - used, "%s%s on %s",
 							 used ? ", " : "", vm, at);
+			if (!ask)
+				continue;
+			ctl_quiet = true;
+			rc = vm_migrate_send(vm, dest);
+			ctl_quiet = false;
+			if (rc != HAVM_EXIT_OK)
+				refused++;
+			else if (first)
+				printf("failback: %s from %s to %s requested\n", vm, at, node);
 		}
 		json_object_put(doc);
+		if (ask)
+			asked_at = time(NULL);
 		if (!left[0]) {
-			printf("failback: every VM is back on %s\n", node);
+			printf(first ? "failback: no VM to move back to %s\n"
+				     : "failback: every VM is back on %s\n",
+			       node);
 			return HAVM_EXIT_OK;
 		}
-		if (time(NULL) >= end) {
+		first = false;
+		if (!wait && (!refused || time(NULL) - start >= 30)) {
+			if (!refused)
+				return HAVM_EXIT_OK;
+			fflush(stdout);
+			fprintf(stderr, "havm: %s takes no VMs yet; not requested: %s (try again, or "
+					"havm vm migrate)\n",
+				node, left);
+			return HAVM_EXIT_ERROR;
+		}
+		if (wait && time(NULL) >= end) {
 			fflush(stdout);
 			fprintf(stderr,
 				"havm: not back on %s after %u s: %s (havm events on the coordinator "
@@ -282,6 +296,7 @@ static int fail_back(const char *node, const char *vms, bool wait, unsigned time
 				node, timeout_s, left);
 			return HAVM_EXIT_ERROR;
 		}
+		sleep(1);
 	}
 }
 

@@ -98,8 +98,12 @@ struct vm_track {
 	bool failed;                /* past max-restarts: left alone until `vm start` */
 	char last_reason[200];      /* why it waits (back-off) */
 	char pending_reason[200];   /* the last pending reason told */
-	uint32_t migrate_to;        /* an operator asked it moved there; 0 none */
-	uint64_t migrate_ms;        /* when */
+	uint32_t migrate_to;        /* the destination of the migration under way */
+	uint64_t migrate_ms;        /* when it was sent */
+	uint32_t request_to;        /* an operator asked it moved there; 0 none */
+	uint64_t request_ms;        /* when */
+	uint32_t moved_to;          /* a migration there ended well ... */
+	uint64_t moved_ms;          /* ... then: the reports may lag a moment */
 	bool lease_ready;           /* its lease slot holds its lease (lease_prepare) */
 	uint64_t balanced_ms;       /* when the balancer last moved it (cooldown) */
 	bool balance_move;          /* the migration under way is the balancer's */
@@ -246,7 +250,7 @@ bool vm_leasecheck_unleased(const struct havmd *h, const char *vm);
 /* vm_evac.c: hosts in maintenance emptied by live migration */
 struct place_host;
 struct place_vm;
-void vm_evac_tick(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+void vm_evac_tick(struct havmd *h, struct place_host *hosts, size_t n_hosts,
 		  const struct place_vm *vms, size_t n, uint64_t now);
 struct vm_evac *vm_evac_find(const struct havmd *h, const char *vm);
 /* Whether one more migration from FROM to TO stays within the limits. */
@@ -274,12 +278,16 @@ const struct wire_vm_report *vm_coord_report(const struct havmd *h, uint32_t hos
 const struct vm_track *vm_coord_track(const struct havmd *h, const char *vm);
 int vm_coord_send_migrate(struct havmd *h, uint32_t from, uint32_t to, const char *vm,
 			  uint64_t *id);
+/* SPEC's memory and vCPUs taken on host ID in HOSTS (a start or a
+ * migration sent there, not yet in its report). */
+void vm_coord_hold_room(const struct havmd *h, struct place_host *hosts, uint32_t id,
+			const struct vm_spec *spec);
 void vm_coord_tick(struct havmd *h, uint64_t now);
 void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_t from);
 void vm_coord_on_request(struct havmd *h, const struct wire_vm_request *r, uint32_t from);
 struct place_host;
 struct place_vm;
-void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+void vm_coord_migrations(struct havmd *h, struct place_host *hosts, size_t n_hosts,
 			 const struct place_vm *vms, size_t n, uint64_t now);
 struct vm_track *vm_track_get(struct havmd *h, const char *name);
 /* VM as host HOST's report from its current life lists it, or NULL. */

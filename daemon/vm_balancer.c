@@ -154,8 +154,9 @@ void vm_balancer_tick(struct havmd *h, const struct place_host *hosts, size_t n_
 	t->balanced_ms = now;
 	t->balance_move = true;
 	snprintf(t->move_reason, sizeof(t->move_reason), "%s", mv.reason);
-	/* One at a time: the next once this one's effect shows (on_result). */
-	v->balance_not_before_ms = UINT64_MAX;
+	/* One at a time: the next once this one's effect shows (on_result),
+	 * or, should its result be lost, once it would have timed out. */
+	v->balance_not_before_ms = now + 615000;
 	v->balance_moves++;
 	log_notice("vm: balancing vm=%s from=%s to=%s reason=\"%s\"", bv[mv.vm].spec->name,
 		   name_of(h, mv.from), name_of(h, mv.to), mv.reason);
@@ -168,7 +169,14 @@ void vm_balancer_result(struct havmd *h, struct vm_track *t, int rc)
 	t->balance_move = false;
 	if (rc != 0)
 		h->vm.balance_failures++;
-	h->vm.balance_not_before_ms = clock_now_ms() + h->cfg.balance_window_ms;
+	/* Both hosts' loads lag the move (averaged over the window, the
+	 * moved VM's from zero at its destination): a fresh hold for each,
+	 * and two windows before the next move. */
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (h->cfg.hosts[i].nodeid == t->inflight_host ||
+		    h->cfg.hosts[i].nodeid == t->migrate_to)
+			h->vm.hot_since_ms[i] = 0;
+	h->vm.balance_not_before_ms = clock_now_ms() + 2 * (uint64_t)h->cfg.balance_window_ms;
 }
 
 /* A move whose result never came (its host left, or it was forgotten)

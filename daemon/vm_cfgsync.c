@@ -438,7 +438,10 @@ bool vmcfg_sync_agreed(const struct havmd *h)
 		for (size_t k = 0; k < WIRE_NODES_MAX && !m; k++)
 			if (v->members[k].have && v->members[k].nodeid == id)
 				m = &v->members[k];
-		if (!m || m->r.cfg_version != v->cfg->version || m->r.cfg_hash != v->cfg_hash)
+		/* From this view: a report kept from before a member left and
+		 * came back says nothing of what it holds now. */
+		if (!m || m->view_seq != v->view_seq || m->r.cfg_version != v->cfg->version ||
+		    m->r.cfg_hash != v->cfg_hash)
 			return false;
 	}
 	return true;

@@ -49,6 +49,7 @@
 /* A migration's job may take 600 s on its host (vm_host.c): its outcome is
  * waited for a little longer. */
 #define MIGRATE_WAIT_MS 615000
+#define MOVED_GRACE_MS 10000     /* after a migration's result: reports catch up */
 
 /* Where NAME is, or would go, in the tracks (sorted by name); *FOUND. */
 static size_t track_pos(const struct vm_state *v, const char *name, bool *found)
@@ -181,6 +182,14 @@ const struct vm_track *vm_coord_track(const struct havmd *h, const char *vm)
 const struct wire_vm_dom *vm_coord_dom(const struct havmd *h, uint32_t host, const char *vm)
 {
 	return report_dom(current_report(h, host), vm);
+}
+
+static bool host_is_open(const struct havmd_snapshot *s, const struct havmd *h, uint32_t id)
+{
+	for (size_t i = 0; i < h->cfg.n_hosts; i++)
+		if (h->cfg.hosts[i].nodeid == id)
+			return s->host_open[i];
+	return false;
 }
 
 /* A domain in this state may hold the VM's lease: it counts as running. */
@@ -320,7 +329,7 @@ static void fill_host(const struct havmd *h, const struct havmd_snapshot *s, siz
 
 /* SPEC's memory and vCPUs taken on host ID (a start or a migration sent
  * there, not yet in its report). */
-static void hold_room(const struct havmd *h, struct place_host *hosts, uint32_t id,
+void vm_coord_hold_room(const struct havmd *h, struct place_host *hosts, uint32_t id,
 		      const struct vm_spec *spec)
 {
 	int i = host_index(h, id);
@@ -412,8 +421,13 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			BLOCK("failed: restarted too often (see havm events); `havm vm start %s` "
 			      "tries again",
 			      spec->name);
+		} else if (t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS) {
+			BLOCK("just migrated to %s; waiting for its report", host_name(h, t->moved_to));
 		} else if (t && t->inflight_id) {
-			BLOCK("being started on %s", host_name(h, t->inflight_host));
+			BLOCK("%s on %s",
+			      t->inflight_action == WIRE_VM_MIGRATE ? "being migrated from"
+								    : "being started",
+			      host_name(h, t->inflight_host));
 		} else if (t && now < t->not_before_ms) {
 			BLOCK("retrying in %llu s after: %.50s",
 			      (unsigned long long)((t->not_before_ms - now + 999) / 1000),
@@ -451,13 +465,13 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		 * fill that host twice. */
 		if (pv->where == PLACE_BLOCKED && t && t->inflight_id &&
 		    t->inflight_action == WIRE_VM_START)
-			hold_room(h, hosts, t->inflight_host, spec);
+			vm_coord_hold_room(h, hosts, t->inflight_host, spec);
 		/* A migration under way: its destination holds the VM's memory
 		 * and vCPUs already, or a pass could fill it twice. */
 		if (pv->where == PLACE_RUNNING && t && t->inflight_id &&
 		    t->inflight_action == WIRE_VM_MIGRATE && t->migrate_to &&
 		    !report_dom(current_report(h, t->migrate_to), spec->name))
-			hold_room(h, hosts, t->migrate_to, spec);
+			vm_coord_hold_room(h, hosts, t->migrate_to, spec);
 		if (pv->where != PLACE_DOWN || !t)
 			continue;
 		/* Stopped or crashed where it ran, on a host still here: start it
@@ -578,6 +592,12 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			t->inflight_id = 0;
 			vm_balancer_forgotten(h, t);
 		}
+		/* Just migrated: until the reports catch up (the source's may
+		 * list it a moment more, the destination's not yet), it runs at
+		 * its destination, and its absence is no crash. */
+		bool settling = t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS;
+		if (settling && (vms[k].where != PLACE_RUNNING || vms[k].host != t->moved_to))
+			continue;
 		if (vms[k].where == PLACE_RUNNING) {
 			const struct wire_vm_dom *d;
 
@@ -602,7 +622,11 @@ static void observe(struct havmd *h, const struct havmd_snapshot *s, const struc
 			t->running_on = vms[k].host;
 			t->running_inc = r ? r->incarnation : 0;
 			t->last_host = vms[k].host;
-			t->lost_with = 0;
+			/* A lost host that may run it (a migration's destination)
+			 * is waited for until it is proven off or back, whatever
+			 * the source lists meanwhile. */
+			if (t->lost_with && !host_is_open(s, h, t->lost_with))
+				t->lost_with = 0;
 			continue;
 		}
 		if (!t->running_on)
@@ -823,6 +847,8 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	if (!v->was_coordinator) {
 		log_info("vm: acting as coordinator for vms=%zu", n);
 		v->was_coordinator = true;
+		/* Moves of the previous coordinator may be under way still. */
+		v->balance_not_before_ms = now + h->cfg.balance_window_ms;
 	}
 	track_prune(h);
 	vm_coord_input(h, &s, NULL, hosts, &n_hosts, vms, specs, now);
@@ -888,6 +914,8 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 			t->inflight_ms = now;
 			t->pending_reason[0] = '\0';
 			if (action == WIRE_VM_START)
+				vm_coord_hold_room(h, hosts, target, vms[k].spec);
+			if (action == WIRE_VM_START)
 				event_record(h, HAVM_EV_VM_PLACED, LOG_NOTICE, target, name,
 					     "reason=\"%s\" priority=%d", out[k].reason,
 					     vms[k].spec->priority);
@@ -927,6 +955,8 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 			const struct wire_vm_report *dr = current_report(h, t->migrate_to);
 			t->running_on = t->last_host = t->migrate_to;
 			t->running_inc = dr ? dr->incarnation : 0;
+			t->moved_to = t->migrate_to;
+			t->moved_ms = now;
 		}
 		if (r->rc == -EALREADY) {
 			/* The host runs one for it already (a previous
@@ -1028,15 +1058,15 @@ void vm_coord_on_request(struct havmd *h, const struct wire_vm_request *r, uint3
 	t = vm_track_get(h, r->vm);
 	if (!t)
 		return;
-	t->migrate_to = r->dest;
-	t->migrate_ms = clock_now_ms();
+	t->request_to = r->dest;
+	t->request_ms = clock_now_ms();
 	log_notice("vm: migration requested vm=%s to=%s from_nodeid=%u", r->vm,
 		   host_name(h, r->dest), from);
 }
 
 /* Requested migrations of VMs that run: one action each, from where the
  * VM runs, once the destination can take VMs. */
-void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+void vm_coord_migrations(struct havmd *h, struct place_host *hosts, size_t n_hosts,
 			 const struct place_vm *vms, size_t n, uint64_t now)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -1044,33 +1074,38 @@ void vm_coord_migrations(struct havmd *h, const struct place_host *hosts, size_t
 		bool eligible = false;
 		uint64_t id;
 
-		if (!t || !t->migrate_to || t->inflight_id)
+		if (!t || !t->request_to || t->inflight_id)
 			continue;
-		if (now - t->migrate_ms > 600000 || vms[k].where != PLACE_RUNNING ||
-		    vms[k].host == t->migrate_to) {
-			if (vms[k].where != PLACE_RUNNING || now - t->migrate_ms > 600000)
+		if (now - t->request_ms > 600000 || vms[k].where != PLACE_RUNNING ||
+		    vms[k].host == t->request_to) {
+			if (vms[k].where != PLACE_RUNNING || now - t->request_ms > 600000)
 				log_warn("vm: migration of vm=%s to %s given up: it %s",
-					 vms[k].spec->name, host_name(h, t->migrate_to),
+					 vms[k].spec->name, host_name(h, t->request_to),
 					 vms[k].where != PLACE_RUNNING ? "does not run"
 								       : "waited too long");
-			t->migrate_to = 0;
+			t->request_to = 0;
 			continue;
 		}
 		for (size_t i = 0; i < n_hosts; i++)
-			if (hosts[i].nodeid == t->migrate_to)
+			if (hosts[i].nodeid == t->request_to)
 				eligible = hosts[i].eligible &&
 					   hosts[i].mem_free_mib >= vms[k].spec->memory_mib;
 		for (size_t i = 0; eligible && i < vms[k].spec->n_avoid; i++)
-			eligible = strcmp(vms[k].spec->avoid[i], host_name(h, t->migrate_to)) != 0;
-		if (!eligible || !vm_evac_may_migrate(h, vms[k].host, t->migrate_to))
+			eligible = strcmp(vms[k].spec->avoid[i], host_name(h, t->request_to)) != 0;
+		if (!eligible || !vm_evac_may_migrate(h, vms[k].host, t->request_to))
 			continue; /* until it can take it, or the request expires */
-		if (send_action_to(h, WIRE_VM_MIGRATE, vms[k].host, t->migrate_to,
+		if (send_action_to(h, WIRE_VM_MIGRATE, vms[k].host, t->request_to,
 				   vms[k].spec->name, &id) < 0)
 			continue;
 		t->inflight_id = id;
 		t->inflight_action = WIRE_VM_MIGRATE;
 		t->inflight_host = vms[k].host;
 		t->inflight_ms = now;
+		t->migrate_to = t->request_to;
+		t->migrate_ms = now;
+		t->request_to = 0;
+		/* Its room there is taken from now on, for the rest of this pass. */
+		vm_coord_hold_room(h, hosts, t->migrate_to, vms[k].spec);
 		log_notice("vm: migrating vm=%s from=%s to=%s", vms[k].spec->name,
 			   host_name(h, vms[k].host), host_name(h, t->migrate_to));
 	}

@@ -176,7 +176,7 @@ static void evac_prune(struct havmd *h, const bool *still, size_t n_still_names,
 	}
 }
 
-void vm_evac_tick(struct havmd *h, const struct place_host *hosts, size_t n_hosts,
+void vm_evac_tick(struct havmd *h, struct place_host *hosts, size_t n_hosts,
 		  const struct place_vm *vms, size_t n, uint64_t now)
 {
 	static struct place_vm ev[VMCFG_VMS_MAX + EVAC_EXTRA];
@@ -285,6 +285,9 @@ void vm_evac_tick(struct havmd *h, const struct place_host *hosts, size_t n_host
 			continue;
 		e->to = out[k].host;
 		e->action_ms = now;
+		/* Its room there is taken for the rest of this pass (the
+		 * balancer's comes after). */
+		vm_coord_hold_room(h, hosts, out[k].host, ev[k].spec);
 		if (t) {
 			/* Protected: the reconcile's own in-flight action. */
 			t->inflight_id = id;

@@ -228,6 +228,11 @@ bool vm_cluster_maintenance(const struct havmd *h)
 
 bool vm_fence_hold(const struct havmd *h)
 {
-	return h->vm.on && h->vm.cfg && h->vm.disagree_since_ms &&
+	/* Worked out here, not only at the VM tick: a fencing pass can come
+	 * first after a join. The cap runs from when the VM tick first saw
+	 * the difference. */
+	if (!h->vm.on || !h->vm.cfg || vmcfg_sync_agreed(h))
+		return false;
+	return !h->vm.disagree_since_ms ||
 	       clock_now_ms() - h->vm.disagree_since_ms < VM_FENCE_HOLD_MS;
 }

@@ -778,7 +778,7 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 
 	bool have_property = false;
 	unsigned int node_line[VMCFG_NODES_MAX * 2];
-	struct vm_node seen[VMCFG_NODES_MAX * 2];
+	char seen[VMCFG_NODES_MAX * 2][VMCFG_NAME_MAX + 1];
 	size_t n_seen = 0;
 
 	out->version = 0;
@@ -835,7 +835,7 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 				return rc;
 			out->head_given = true;
 			for (size_t i = 0; i < n_seen; i++)
-				if (strcmp(seen[i].name, n.name) == 0)
+				if (strcmp(seen[i], n.name) == 0)
 					return vmcfg_fail(sc, w.line,
 							  "node %s given twice (first on line %u)",
 							  n.name, node_line[i]);
@@ -843,7 +843,7 @@ static int vmcfg_parse_body(struct vmcfg_scan *sc, enum vmcfg_form form, struct 
 				return vmcfg_fail(sc, w.line, "more than %d node lines",
 						  VMCFG_NODES_MAX * 2);
 			node_line[n_seen] = w.line;
-			seen[n_seen++] = n;
+			memcpy(seen[n_seen++], n.name, sizeof(n.name));
 			if (n.maint == VMCFG_MAINT_OFF)
 				continue; /* the default: nothing to keep */
 			if (out->n_nodes == VMCFG_NODES_MAX)
