@@ -15,7 +15,7 @@
 # by default it is skipped there (DEB_BUILD_OPTIONS=nocheck), because
 # distcheck has just run the same tests on the same tarball.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 out=${1:-}
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
