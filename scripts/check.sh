@@ -37,7 +37,7 @@ else
 fi
 
 echo "== release checks: make distcheck, the Debian packages, lintian"
-# About 2.5 minutes on 2 cores; each step is bounded inside packages.sh.
+# About 1.5 minutes on 2 cores; each step is bounded inside packages.sh.
 if scripts/packages.sh | tee packages.out; then :; fi
 k_pass=$(grep -c '^PASS: ' packages.out || true)
 k_fail=$(grep -c '^FAIL: ' packages.out || true)

@@ -21,7 +21,7 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # Bounds (timeout's seconds below): 300, 240 and 120, where 2 cores take
-# about 70, 50 and 5; the margin is for a loaded CI machine, not a hang.
+# about 60, 20 and 5; the margin is for a loaded CI machine, not a hang.
 run() { timeout --kill-after=10s "$@"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/havm-packages.XXXXXX") || exit 1
