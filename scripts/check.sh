@@ -1,8 +1,10 @@
 #!/bin/bash
 # check.sh -- install what is missing, build, and run the whole test suite:
 # unit tests and golden config tests (make check), a short bounded run of
-# each libFuzzer target, and the scenario tests on a real 3-host corosync
-# cluster in network namespaces. Run as root on Debian 12.
+# each libFuzzer target, the release checks (make distcheck, the Debian
+# packages and lintian: scripts/packages.sh), and the scenario tests on a
+# real 3-host corosync cluster in network namespaces. Run as root on
+# Debian 12.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/deps.sh
@@ -33,6 +35,14 @@ if make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-20}"; then
 else
 	count 0 1
 fi
+
+echo "== release checks: make distcheck, the Debian packages, lintian"
+# About 1.5 minutes on 2 cores; each step is bounded inside packages.sh.
+if scripts/packages.sh | tee packages.out; then :; fi
+k_pass=$(grep -c '^PASS: ' packages.out || true)
+k_fail=$(grep -c '^FAIL: ' packages.out || true)
+[ $((k_pass + k_fail)) -gt 0 ] || k_fail=1
+count "$k_pass" "$k_fail"
 
 echo "== scenario tests on a real corosync cluster"
 if tests/cluster/run-scenarios.sh | tee scenarios.out; then :; fi

@@ -21,6 +21,8 @@ packages=(
 	# fence-agents' metadata schema with xmllint to validate our agent
 	iproute2 util-linux procps jq clang systemd groff-base man-db
 	fence-agents libxml2-utils
+	# release checks (scripts/packages.sh): the Debian packages and lintian
+	dpkg-dev debhelper fakeroot lintian
 )
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: run as root (it installs Debian packages)" >&2

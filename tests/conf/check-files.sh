@@ -1,8 +1,8 @@
 #!/bin/bash
 # check-files.sh -- the shipped files are valid: every man page renders
 # without groff warnings, conf/havm.conf passes `havmd -n`, and the systemd
-# unit passes `systemd-analyze verify` (with its ExecStart pointed at the
-# binary just built, since /usr/sbin/havmd is not installed here).
+# unit passes `systemd-analyze verify` (conf/havmd.service.in with its
+# ExecStart pointed at the binary just built, not at an installed one).
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 build=${PWD}
@@ -25,7 +25,7 @@ if "$havmd" -n -c "$top/conf/havm.conf"; then ok "conf/havm.conf is valid"; else
 if command -v systemd-analyze >/dev/null; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	sed "s#/usr/sbin/havmd#$havmd#g" "$top/conf/havmd.service" >"$tmp/havmd.service"
+	sed "s#@sbindir@/havmd#$havmd#g" "$top/conf/havmd.service.in" >"$tmp/havmd.service"
 	mkdir -p "$tmp/man/man8" "$tmp/man/man5"
 	cp "$top"/man/*.8 "$tmp/man/man8/"
 	cp "$top"/man/*.5 "$tmp/man/man5/"
