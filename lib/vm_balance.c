@@ -16,6 +16,7 @@
  * Ties fall to names and node ids, never to the input's order.
  */
 #include "vm_balance.h"
+#include "str_key.h"
 
 #include "text_append.h"
 
@@ -31,11 +32,6 @@
 #define DEFAULT_MIN_GAIN_PCT 5
 #define DEFAULT_VCPU_RATIO 4
 #define RANK_NONE 0xff /* not in the prefer list: after every rank */
-
-struct str_key {
-	const char *s;
-	size_t i;
-};
 
 /* One (VM, target) pair tried, ranked by KEY first (see cand_before). */
 struct cand {
@@ -107,16 +103,6 @@ static bool host_busy(const struct bal_ctx *c, const struct bal_host *h)
 }
 
 /* --- preparation ----------------------------------------------------- */
-
-static int str_key_cmp(const void *a, const void *b)
-{
-	const struct str_key *x = a, *y = b;
-	int d = strcmp(x->s, y->s);
-
-	if (d != 0)
-		return d;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
 
 /* Hottest first; ties by node id, then name, so that the input's order
  * never decides (the index last only for a caller's duplicate). */

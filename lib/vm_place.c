@@ -16,6 +16,7 @@
  * host name numbers set and cleared around each VM.
  */
 #include "vm_place.h"
+#include "str_key.h"
 
 #include "text_append.h"
 
@@ -86,21 +87,6 @@ const char *place_verdict_name(enum place_verdict v)
 }
 
 /* --- preparation ----------------------------------------------------- */
-
-struct str_key {
-	const char *s;
-	size_t i;
-};
-
-static int str_key_cmp(const void *a, const void *b)
-{
-	const struct str_key *x = a, *y = b;
-	int c = strcmp(x->s, y->s);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
 
 struct order_key {
 	int32_t priority;
