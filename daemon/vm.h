@@ -136,6 +136,7 @@ struct vm_evac {
 				     * (a protected one's is its track's) */
 	uint64_t action_ms;
 	uint32_t failures;          /* migrations failed in a row */
+	uint64_t moved_ms;          /* its last migration ended well then */
 	uint64_t not_before_ms;
 	char error[160];            /* the last failure, or why it has no place */
 };

@@ -400,6 +400,12 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 				    (pass == 1 || d->state == WIRE_VM_RUNNING))
 					where = id;
 			}
+		/* Just migrated: where it went, while the source's report may
+		 * still list it (it lags up to a second). */
+		if (where && t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS &&
+		    where != t->moved_to && is_member(s, t->moved_to) &&
+		    dom_holds(report_dom(current_report(h, t->moved_to), spec->name)))
+			where = t->moved_to;
 		if (where) {
 			pv->where = PLACE_RUNNING;
 			pv->host = where;

@@ -123,6 +123,7 @@ void vm_evac_result(struct havmd *h, const char *vm, uint32_t from, int rc, cons
 	if (rc == 0) {
 		e->failures = 0;
 		e->error[0] = '\0';
+		e->moved_ms = now;
 		for (size_t i = 0; i < h->cfg.n_hosts; i++)
 			if (h->cfg.hosts[i].nodeid == from)
 				h->vm.evac_moved[i]++;
@@ -243,7 +244,11 @@ void vm_evac_tick(struct havmd *h, struct place_host *hosts, size_t n_hosts,
 		const struct vm_track *t = k < n ? vm_coord_track(h, ev[k].spec->name) : NULL;
 		const struct vm_evac *e = vm_evac_find(h, names[k]);
 
-		if (cand[k] && ((t && t->inflight_id) || (e && e->action_id))) {
+		/* Moved a moment ago: the source's report may list it still. */
+		bool moved = (t && t->moved_ms && now - t->moved_ms < 10000) ||
+			     (e && e->moved_ms && now - e->moved_ms < 10000);
+
+		if (cand[k] && ((t && t->inflight_id) || (e && e->action_id) || moved)) {
 			ev[k].where = PLACE_BLOCKED;
 			snprintf(ev[k].blocked, sizeof(ev[k].blocked), "being moved");
 		}
