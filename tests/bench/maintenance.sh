@@ -246,11 +246,14 @@ evacuate_run() {
 	verdict=$(assert_never_two "$samples") || harness_fail "run $r: $verdict"
 	[ "$rc" = 0 ] || harness_fail "run $r: maintenance --wait exit $rc: $(tail -5 "$cli_out")"
 
-	local ev migrated bad per_host st el
+	local ev migrated bad failed per_host st el
 	ev=$(events_since 1 "$t0")
 	migrated=$(jq '[.[] | select(.type == "vm-migrated" and (.text | test("from=node2 ")))] | length' <<<"$ev")
-	bad=$(jq -r '[.[] | select(.type == "vm-started" or .type == "vm-stopped" or .type == "vm-failed") | "\(.type) \(.vm)"] | join(", ")' <<<"$ev")
+	bad=$(jq -r '[.[] | select(.type == "vm-started" or .type == "vm-stopped") | "\(.type) \(.vm)"] | join(", ")' <<<"$ev")
 	[ -z "$bad" ] || harness_fail "run $r: during the evacuation: $bad"
+	# A failed migration is tried again (vm_evac.c): shown, not fatal.
+	failed=$(jq -r --argjson t0 "$t0" '.[] | select(.type == "vm-failed") | "    +\(.time_ms - $t0) ms \(.vm) on \(.host): \(.text)"' <<<"$ev")
+	[ -z "$failed" ] || printf '  NOTE: failed migrations (tried again):\n%s\n' "$(cut -c1-300 <<<"$failed")"
 	[ "$migrated" = "$NVM" ] || echo "  NOTE: $migrated vm-migrated events from node2, not $NVM"
 	# elapsed_ms of each migration (the coordinator's: from asking to the
 	# result), and each move's end after t0.
