@@ -323,7 +323,7 @@ balance_run() {
 		else
 			below_since=0
 		fi
-		case $trace in *" $loads") ;; *) trace="$trace +$(((now - t0) / 1000))s:$loads" ;; esac
+		case $trace in *":$loads") ;; *) trace="$trace +$(((now - t0) / 1000))s:$loads" ;; esac
 		quiet_from=$t0
 		[ "$last_mig" = 0 ] || quiet_from=$last_mig
 		if [ "$all_below" = 1 ] && [ $((now - quiet_from)) -ge "$QUIET_MS" ] &&
