@@ -247,6 +247,13 @@ evacuate_run() {
 	[ "$rc" = 0 ] || harness_fail "run $r: maintenance --wait exit $rc: $(tail -5 "$cli_out")"
 
 	local ev migrated bad failed per_host st el
+	# A VM runs on its new host (and has left node2's report, so --wait
+	# may end) before the source's migration job returns and the
+	# coordinator records vm-migrated: wait for those results.
+	migrated_n() {
+		events_since 1 "$t0" vm-migrated | jq '[.[] | select(.text | test("from=node2 "))] | length'
+	}
+	wait_until 30 out_is "$NVM" migrated_n || true
 	ev=$(events_since 1 "$t0")
 	migrated=$(jq '[.[] | select(.type == "vm-migrated" and (.text | test("from=node2 ")))] | length' <<<"$ev")
 	bad=$(jq -r '[.[] | select(.type == "vm-started" or .type == "vm-stopped") | "\(.type) \(.vm)"] | join(", ")' <<<"$ev")
