@@ -395,7 +395,9 @@ int cmd_node_maintenance(int argc, char **argv)
 			const char *vm = jstr(o, "name");
 			size_t need = strlen(vm) + (used ? 1 : 0);
 
-			if (strcmp(jstr(o, "host"), node) != 0)
+			/* Stopped on purpose: nothing to bring back. */
+			if (strcmp(jstr(o, "host"), node) != 0 ||
+			    strcmp(jstr(o, "state"), "stopped") == 0)
 				continue;
 			if (used + need > VMCFG_NODE_VMS_MAX) {
 				printf("note: too many VMs on %s to remember them all for a failback; "
