@@ -139,7 +139,10 @@ static int check_room(const char *node, bool dry_run, int *rc)
 			continue;
 		}
 		stuck++;
-		printf("  %s: no place: %s\n", jstr(o, "name"), p ? jstr(p, "reason") : "?");
+		printf("  %s: no place: %s\n", jstr(o, "name"),
+		       !p		     ? "not in the plan"
+		       : jstr(p, "reason")[0] ? jstr(p, "reason")
+					     : jstr(p, "status"));
 	}
 	json_object_put(now);
 	json_object_put(plan);

@@ -403,7 +403,7 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		/* Just migrated: where it went, while the source's report may
 		 * still list it (it lags up to a second). */
 		if (where && t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS &&
-		    where != t->moved_to && is_member(s, t->moved_to) &&
+		    where != t->moved_to && is_member(s, t->moved_to) && !in_list(fail, t->moved_to) &&
 		    dom_holds(report_dom(current_report(h, t->moved_to), spec->name)))
 			where = t->moved_to;
 		if (where) {
