@@ -15,6 +15,8 @@
  * its own messages come back (so they were delivered to every member)
  * before leaving the group.
  */
+#include "wire.h"
+
 #include <corosync/cpg.h>
 #include <poll.h>
 #include <stdio.h>
@@ -41,12 +43,12 @@ static size_t put32(uint8_t *p, uint32_t v)
 	return 4;
 }
 
-/* A well-formed version-1 node state for NODEID (see lib/wire.h). */
+/* A well-formed node state for NODEID, of this wire version (lib/wire.h). */
 static size_t node_state(uint8_t *b, uint32_t nodeid)
 {
 	size_t o = 0;
 	o += put32(b + o, 0x4841564d);
-	b[o++] = 0; b[o++] = 1;     /* version */
+	b[o++] = 0; b[o++] = HAVM_WIRE_VERSION; /* version */
 	b[o++] = 0; b[o++] = 1;     /* type: node state */
 	o += put32(b + o, 0);       /* length, below */
 	o += put32(b + o, nodeid);
@@ -65,7 +67,7 @@ static size_t node_state(uint8_t *b, uint32_t nodeid)
 static size_t header(uint8_t *b, uint8_t type)
 {
 	size_t o = put32(b, 0x4841564d);
-	b[o++] = 0; b[o++] = 1; /* version */
+	b[o++] = 0; b[o++] = HAVM_WIRE_VERSION; /* version */
 	b[o++] = 0; b[o++] = type;
 	return o + put32(b + o, 0); /* length, set by the caller */
 }
