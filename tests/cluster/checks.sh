@@ -272,6 +272,47 @@ _vm_scan() {
 	done
 }
 
+# _vm_runs_of PID: _VM_RUN=1 when a vCPU thread of qemu PID runs guest
+# code now, as _vm_scan reads it; else 0.
+_vm_runs_of() {
+	local t c ns sc req
+	_VM_RUN=0
+	for t in /proc/"$1"/task/*; do
+		read -r c 2>/dev/null <"$t/comm" || continue
+		case $c in "CPU "*/*) ;; *) continue ;; esac
+		read -r ns _ 2>/dev/null <"$t/schedstat" || continue
+		read -r sc _ req _ 2>/dev/null <"$t/syscall" || continue
+		if [ "$sc" = 16 ] && [ "$req" = 0xae80 ]; then _VM_RUN=1; return; fi
+		case $ns in '' | *[!0-9]*) continue ;; esac
+		if [ "$sc" = running ] && [ "$ns" -gt "${VM_VCPU_RAN_NS:-20000000}" ]; then
+			_VM_RUN=1
+			return
+		fi
+	done
+}
+
+# _vm_recheck_doubles: a scan reads the qemus one after the other, in
+# /proc's order. A live migration's switch-over (the source stops, then the
+# destination runs) can fall between the reads of its two qemus, the
+# source's read first, and show the VM running on both. So a VM a scan
+# found running on two hosts is read again, the later-read qemu first:
+# a switch-over shows one of them stopped then; a real double runs on in
+# both orders and stands.
+_vm_recheck_doubles() {
+	local i j
+	for ((i = 0; i < ${#_VM_PIDS[@]}; i++)); do
+		[ "${_VM_RUNS[i]}" = 1 ] || continue
+		for ((j = i + 1; j < ${#_VM_PIDS[@]}; j++)); do
+			[ "${_VM_RUNS[j]}" = 1 ] && [ "${_VM_NAMES[j]}" = "${_VM_NAMES[i]}" ] &&
+				[ "${_VM_HOSTS[j]}" != "${_VM_HOSTS[i]}" ] || continue
+			_vm_runs_of "${_VM_PIDS[j]}"
+			_VM_RUNS[j]=$_VM_RUN
+			_vm_runs_of "${_VM_PIDS[i]}"
+			_VM_RUNS[i]=$_VM_RUN
+		done
+	done
+}
+
 # vm_sample: one sample of every qemu of this run, on one line:
 #   EPOCH_MS NAME@HOST NAME@HOST:paused ...
 # NAME@HOST: VM NAME runs on host HOST; NAME@HOST:paused: a qemu for NAME
@@ -282,6 +323,7 @@ vm_sample() {
 	local k line=$EPOCHREALTIME
 	line=$((${line%.*} * 1000 + 10#${line#*.} / 1000)) # harness_now_ms, without a fork
 	_vm_scan
+	_vm_recheck_doubles
 	for ((k = 0; k < ${#_VM_PIDS[@]}; k++)); do
 		line="$line ${_VM_NAMES[k]}@${_VM_HOSTS[k]}"
 		[ "${_VM_RUNS[k]}" = 1 ] || line="$line:paused"
