@@ -281,10 +281,11 @@ static int action_start(struct agent *a)
 		offset = STORAGE_VM_OFFSET(a->p.lease_slot);
 		rc = lease_prepare(a->p.lease_path, a->info.name, offset);
 		if (rc == -EBUSY)
-			return fail(OCF_ERR_GENERIC,
-				    "lease slot %u of %s holds another VM's lease, owned by a host: "
-				    "give %s a slot of its own",
-				    a->p.lease_slot, a->p.lease_path, a->info.name);
+			return fail(
+				OCF_ERR_GENERIC,
+				"lease slot %u of %s holds another VM's lease, owned by a host: "
+				"give %s a slot of its own",
+				a->p.lease_slot, a->p.lease_path, a->info.name);
 		if (rc)
 			return fail(OCF_ERR_GENERIC, "preparing lease slot %u of %s: %s",
 				    a->p.lease_slot, a->p.lease_path, storage_strerror(rc));
@@ -361,8 +362,8 @@ static int action_migrate_to(struct agent *a)
 	    vm_migration_uri(a->p.migration_uri, target, data, sizeof(data)) < 0)
 		return fail(OCF_ERR_CONFIGURED, "migration_uri for target \"%.200s\" is too long",
 			    target);
-	rc = virt_migrate(a->p.hypervisor, a->info.name, dest, a->p.migration_uri ? data : NULL,
-			  err, sizeof(err));
+	rc = virt_migrate_ex(a->p.hypervisor, a->info.name, dest, a->p.migration_uri ? data : NULL,
+			     a->p.unsafe_migration, err, sizeof(err));
 	if (rc)
 		return fail(OCF_ERR_GENERIC, "migrating domain %s to %s: %s", a->info.name, dest,
 			    err);
@@ -387,8 +388,8 @@ static int action_migrate_from(struct agent *a)
 	if (held == 1)
 		return OCF_SUCCESS;
 	return fail(OCF_ERR_GENERIC, "domain %s arrived without holding its lease (%s)",
-		    a->info.name, held == 0 ? "sanlock lists none on its qemu" :
-					      storage_strerror(held));
+		    a->info.name,
+		    held == 0 ? "sanlock lists none on its qemu" : storage_strerror(held));
 }
 
 static void usage(FILE *out)

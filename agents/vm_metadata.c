@@ -23,7 +23,8 @@ static const char metadata_head[] =
 	"most one host even if the cluster's view of the hosts is wrong. The hosts must run\n"
 	"sanlock, libvirt with lock_manager = \"sanlock\", and be joined to the lockspace havm.\n"
 	"</longdesc>\n"
-	"<shortdesc lang=\"en\">KVM virtual machine with an optional sanlock lease (havm)</shortdesc>\n";
+	"<shortdesc lang=\"en\">KVM virtual machine with an optional sanlock lease "
+	"(havm)</shortdesc>\n";
 
 static const char metadata_params[] =
 	"<parameters>\n"
@@ -65,11 +66,20 @@ static const char metadata_params[] =
 	"<content type=\"string\"/>\n"
 	"</parameter>\n"
 	"<parameter name=\"stop_timeout\">\n"
-	"<longdesc lang=\"en\">Seconds the guest gets to shut down after an ACPI request before it\n"
+	"<longdesc lang=\"en\">Seconds the guest gets to shut down after an ACPI request before "
+	"it\n"
 	"is powered off. Default: the stop operation's timeout less 10 s (half of it for\n"
 	"timeouts up to 20 s).</longdesc>\n"
 	"<shortdesc lang=\"en\">Guest shutdown time</shortdesc>\n"
 	"<content type=\"integer\"/>\n"
+	"</parameter>\n"
+	"<parameter name=\"unsafe_migration_for_tests\">\n"
+	"<longdesc lang=\"en\">Migrate even when libvirt finds a disk that is not on storage it\n"
+	"knows to be shared (VIR_MIGRATE_UNSAFE), as havm.conf's vms.unsafe_migration_for_tests:\n"
+	"for test beds whose shared storage is a local directory, never for "
+	"production.</longdesc>\n"
+	"<shortdesc lang=\"en\">Skip libvirt's shared storage check (tests only)</shortdesc>\n"
+	"<content type=\"boolean\" default=\"false\"/>\n"
 	"</parameter>\n"
 	"</parameters>\n";
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -70,6 +71,25 @@ static bool host_ok(const char *h)
 
 /* HYPERVISOR split as DRIVER[+TRANSPORT]://[HOST]/PATH: the driver and the
  * path (from its '/', query included). */
+/* A boolean as Pacemaker's crm_str_to_boolean reads one. */
+static bool bool_parse(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", "y" };
+	static const char *const no[] = { "false", "no", "off", "0", "n" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int uri_split(const char *uri, char *driver, size_t dlen, const char **path)
 {
 	const char *sep = strstr(uri, "://");
@@ -98,6 +118,7 @@ int vm_params_read(struct vm_params *p, vm_param_get get, void *ctx, char *err, 
 	const char *st = value(get, ctx, "stop_timeout");
 	const char *mt = value(get, ctx, "CRM_meta_timeout");
 	const char *mi = value(get, ctx, "CRM_meta_interval");
+	const char *unsafe = value(get, ctx, "unsafe_migration_for_tests");
 	char driver[32];
 	const char *path;
 	uint64_t v;
@@ -124,7 +145,8 @@ int vm_params_read(struct vm_params *p, vm_param_get get, void *ctx, char *err, 
 		return OCF_ERR_CONFIGURED;
 	}
 	if (p->lease_path && p->lease_path[0] != '/') {
-		set_err(err, errlen, "lease_path \"%.300s\" is not an absolute path", p->lease_path);
+		set_err(err, errlen, "lease_path \"%.300s\" is not an absolute path",
+			p->lease_path);
 		return OCF_ERR_CONFIGURED;
 	}
 	if (p->lease_path && !slot) {
@@ -166,6 +188,11 @@ int vm_params_read(struct vm_params *p, vm_param_get get, void *ctx, char *err, 
 		set_err(err, errlen, "migration_uri is longer than %d bytes", VM_URI_MAX - 1);
 		return OCF_ERR_CONFIGURED;
 	}
+	if (unsafe && !bool_parse(unsafe, &p->unsafe_migration)) {
+		set_err(err, errlen, "unsafe_migration_for_tests \"%.40s\" is not true or false",
+			unsafe);
+		return OCF_ERR_CONFIGURED;
+	}
 	if (mi) {
 		if (!uint_parse(mi, UINT32_MAX, &v)) {
 			set_err(err, errlen, "CRM_meta_interval \"%.40s\" is not milliseconds", mi);
@@ -175,8 +202,8 @@ int vm_params_read(struct vm_params *p, vm_param_get get, void *ctx, char *err, 
 	}
 	if (st) {
 		if (!uint_parse(st, VM_STOP_TIMEOUT_MAX_S, &v)) {
-			set_err(err, errlen, "stop_timeout \"%.40s\" is not seconds from 0 to %u", st,
-				VM_STOP_TIMEOUT_MAX_S);
+			set_err(err, errlen, "stop_timeout \"%.40s\" is not seconds from 0 to %u",
+				st, VM_STOP_TIMEOUT_MAX_S);
 			return OCF_ERR_CONFIGURED;
 		}
 		p->stop_grace_ms = (uint32_t)v * 1000u;
@@ -204,8 +231,9 @@ bool vm_hypervisor_is_local_system(const char *hypervisor)
 int vm_dest_uri(const char *hypervisor, enum vm_transport transport, const char *target, char *out,
 		size_t len)
 {
-	static const char *const names[] = { [VM_TRANSPORT_SSH] = "ssh", [VM_TRANSPORT_TLS] = "tls",
-					     [VM_TRANSPORT_TCP] = "tcp" };
+	static const char *const names[] = {
+		[VM_TRANSPORT_SSH] = "ssh", [VM_TRANSPORT_TLS] = "tls", [VM_TRANSPORT_TCP] = "tcp"
+	};
 	char driver[32];
 	const char *path;
 	int n;

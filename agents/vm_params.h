@@ -23,10 +23,14 @@ enum ocf_rc {
 	OCF_NOT_RUNNING = 7,
 };
 
-enum vm_transport { VM_TRANSPORT_SSH, VM_TRANSPORT_TLS, VM_TRANSPORT_TCP };
+enum vm_transport {
+	VM_TRANSPORT_SSH,
+	VM_TRANSPORT_TLS,
+	VM_TRANSPORT_TCP
+};
 
 #define VM_DEFAULT_HYPERVISOR "qemu:///system"
-#define VM_STOP_GRACE_DEFAULT_MS 30000u  /* no stop_timeout, no meta timeout (by hand) */
+#define VM_STOP_GRACE_DEFAULT_MS 30000u /* no stop_timeout, no meta timeout (by hand) */
 #define VM_STOP_TIMEOUT_MAX_S 86400u
 #define VM_URI_MAX 512
 
@@ -37,8 +41,9 @@ struct vm_params {
 	uint32_t lease_slot;       /* with lease_path */
 	const char *migration_uri; /* NULL: libvirt's default; "%n" is the target */
 	enum vm_transport transport;
-	uint32_t stop_grace_ms;    /* ACPI shutdown, then destroy */
-	bool probe;                /* monitor with CRM_meta_interval 0 */
+	uint32_t stop_grace_ms; /* ACPI shutdown, then destroy */
+	bool unsafe_migration;  /* unsafe_migration_for_tests: VIR_MIGRATE_UNSAFE */
+	bool probe;             /* monitor with CRM_meta_interval 0 */
 };
 
 /* A lookup of OCF_RESKEY_<KEY> (KEY without the prefix): the value or NULL. */
@@ -50,7 +55,8 @@ typedef const char *(*vm_param_get)(const char *key, void *ctx);
  * not absolute; lease_slot missing with lease_path, given without it, or
  * not an integer from 0 to STORAGE_VM_SLOTS - 1; migration_transport not
  * ssh, tls or tcp; stop_timeout not an integer from 0 to
- * VM_STOP_TIMEOUT_MAX_S; CRM_meta_timeout or CRM_meta_interval not
+ * VM_STOP_TIMEOUT_MAX_S; unsafe_migration_for_tests not a boolean (true,
+ * false, yes, no, on, off, 1, 0, as Pacemaker reads them); CRM_meta_timeout or CRM_meta_interval not
  * integers (milliseconds). Empty values count as absent (crm and pcs pass
  * a parameter deleted from the CIB as "").
  */

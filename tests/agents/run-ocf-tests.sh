@@ -66,7 +66,8 @@ elif out=$(xmllint --noout --dtdvalid "$DTD" "$tmp/meta.xml" 2>&1); then
 else
 	fail "meta-data against $DTD: $out"
 fi
-for p in config hypervisor lease_path lease_slot migration_transport migration_uri stop_timeout; do
+for p in config hypervisor lease_path lease_slot migration_transport migration_uri stop_timeout \
+	unsafe_migration_for_tests; do
 	grep -q "<parameter name=\"$p\"" "$tmp/meta.xml" || fail "meta-data lacks parameter $p"
 done
 for a in start stop monitor migrate_to migrate_from reload validate-all meta-data; do

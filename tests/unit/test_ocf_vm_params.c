@@ -45,14 +45,28 @@ static void test_defaults(void **state)
 	assert_int_equal(p.transport, VM_TRANSPORT_SSH);
 	assert_int_equal(p.stop_grace_ms, VM_STOP_GRACE_DEFAULT_MS);
 	assert_false(p.probe);
+	assert_false(p.unsafe_migration);
 }
 
 static void test_full(void **state)
 {
-	const char *kv[] = { "config", "/s/vm1.xml", "lease_path", "/s/havm.leases",
-			     "lease_slot", "1023", "migration_transport", "tls",
-			     "stop_timeout", "7", "CRM_meta_timeout", "20000",
-			     "CRM_meta_interval", "0", NULL };
+	const char *kv[] = { "config",
+			     "/s/vm1.xml",
+			     "lease_path",
+			     "/s/havm.leases",
+			     "lease_slot",
+			     "1023",
+			     "migration_transport",
+			     "tls",
+			     "stop_timeout",
+			     "7",
+			     "CRM_meta_timeout",
+			     "20000",
+			     "CRM_meta_interval",
+			     "0",
+			     "unsafe_migration_for_tests",
+			     "yes",
+			     NULL };
 	struct vm_params p;
 	char err[256] = "";
 
@@ -63,6 +77,7 @@ static void test_full(void **state)
 	assert_int_equal(p.transport, VM_TRANSPORT_TLS);
 	assert_int_equal(p.stop_grace_ms, 7000); /* stop_timeout wins over the meta timeout */
 	assert_true(p.probe);
+	assert_true(p.unsafe_migration);
 }
 
 static void test_grace_from_meta_timeout(void **state)
@@ -108,9 +123,11 @@ static void test_refused(void **state)
 	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot", "1024",
 				  NULL },
 		"lease_slot");
-	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot", "-1", NULL },
+	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot", "-1",
+				  NULL },
 		"lease_slot");
-	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot", "1x", NULL },
+	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot", "1x",
+				  NULL },
 		"lease_slot");
 	refused((const char *[]){ "config", "/a.xml", "lease_path", "/l", "lease_slot",
 				  "99999999999999999999999", NULL },
@@ -123,6 +140,8 @@ static void test_refused(void **state)
 	refused((const char *[]){ "config", "/a.xml", "stop_timeout", "86401", NULL },
 		"stop_timeout");
 	refused((const char *[]){ "config", "/a.xml", "stop_timeout", "5s", NULL }, "stop_timeout");
+	refused((const char *[]){ "config", "/a.xml", "unsafe_migration_for_tests", "maybe", NULL },
+		"unsafe_migration_for_tests");
 	refused((const char *[]){ "config", "/a.xml", "CRM_meta_timeout", "abc", NULL },
 		"CRM_meta_timeout");
 	refused((const char *[]){ "config", "/a.xml", "CRM_meta_interval", "-1", NULL },
@@ -141,9 +160,9 @@ static void test_dest_uri(void **state)
 				     out, sizeof(out)),
 			 0);
 	assert_string_equal(out, "qemu+tls://kvm2.example.net/system");
-	assert_int_equal(vm_dest_uri("qemu:///system", VM_TRANSPORT_TCP, "2001:db8::2", out,
-				     sizeof(out)),
-			 0);
+	assert_int_equal(
+		vm_dest_uri("qemu:///system", VM_TRANSPORT_TCP, "2001:db8::2", out, sizeof(out)),
+		0);
 	assert_string_equal(out, "qemu+tcp://[2001:db8::2]/system");
 	/* Targets that would change the URI's meaning, and bad hypervisors. */
 	assert_int_equal(vm_dest_uri("qemu:///system", VM_TRANSPORT_SSH, "a/b", out, sizeof(out)),

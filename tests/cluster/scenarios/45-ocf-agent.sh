@@ -12,7 +12,9 @@
 #    elsewhere) and leaves the VM on host 1 only; a second VM given the
 #    same slot is refused; a VM started without its lease reads as failed
 #    (1) to a monitor with lease_path. After the stop on host 1, host 2
-#    starts it.
+#    starts it; migrate_to/migrate_from move it live back to host 1, its
+#    lease with it (unsafe_migration_for_tests: the bed's "shared" storage
+#    is a local directory).
 set -euo pipefail
 export HARNESS_SANLOCK=1 HARNESS_LIBVIRT=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
@@ -147,6 +149,23 @@ wait_until 5 vm_runs_on vm1 2 || harness_fail "vm1 runs on '$(vm_hosts vm1)', wa
 pid=$(vm_pid 2 vm1) || harness_fail "no qemu for vm1 on host 2"
 host_sanlock 2 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
 	harness_fail "sanlock on host 2 does not show vm1's lease held by qemu $pid"
-agent 2 stop
-[ "$rc" = 0 ] || harness_fail "stop on host 2: exit $rc: $err"
-harness_pass "after the stop on host 1, vm1 starts on host 2 holding the lease (qemu $pid), and stops"
+harness_pass "after the stop on host 1, vm1 starts on host 2 holding the lease (qemu $pid)"
+
+# Live migration back to host 1, as Pacemaker drives it with
+# allow-migrate: migrate_to on the source, migrate_from on the target.
+t0=$(harness_now_ms)
+agent 2 migrate_to OCF_RESKEY_CRM_meta_migrate_target="$(host_addr 1)" \
+	OCF_RESKEY_migration_transport=tcp OCF_RESKEY_migration_uri=tcp://%n \
+	OCF_RESKEY_unsafe_migration_for_tests=true # the bed's shared storage is a local directory
+[ "$rc" = 0 ] || harness_fail "migrate_to host 1: exit $rc: $err"
+agent 1 migrate_from
+[ "$rc" = 0 ] || harness_fail "migrate_from on host 1: exit $rc: $err"
+wait_until 5 vm_runs_on vm1 1 || harness_fail "vm1 runs on '$(vm_hosts vm1)' after the migration, want 1"
+pid=$(vm_pid 1 vm1) || harness_fail "no qemu for vm1 on host 1"
+host_sanlock 1 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
+	harness_fail "sanlock on host 1 does not show vm1's lease held by qemu $pid after the migration"
+agent 2 monitor
+[ "$rc" = 7 ] || harness_fail "monitor on host 2 after the migration: exit $rc, want 7"
+harness_pass "live migration host 2 -> host 1 (migrate_to, migrate_from) in $(($(harness_now_ms) - t0)) ms: the lease moved with the VM (qemu $pid)"
+agent 1 stop
+[ "$rc" = 0 ] || harness_fail "stop on host 1: exit $rc: $err"
