@@ -54,6 +54,15 @@ xml=$(vm_define vm1) || harness_fail "vm_define vm1"
 grep -q '<lease>' "$xml" && harness_fail "vm1's XML should have no lease of its own"
 off=$(vm_slot_offset 0)
 
+# lease_held_on i PID: host i's sanlock lists vm1's lease (slot 0) held
+# by process PID. The status is read whole first: grep -q exits at the
+# match, and under pipefail a writer killed by SIGPIPE fails the pipeline.
+lease_held_on() {
+	local st
+	st=$(host_sanlock "$1" client status) || return 1
+	grep -qx "r havm:vm1:$area:$off:[0-9]* p $2" <<<"$st"
+}
+
 # agent i ACTION [VAR=VALUE ...]: the agent on host i with vm1's
 # parameters (lease slot 0) and these; exit code in $rc, stderr in $err.
 agent() {
@@ -86,9 +95,12 @@ agent 1 start
 t_start=$(($(harness_now_ms) - t0))
 wait_until 5 vm_runs_on vm1 1 || harness_fail "vm1 runs on '$(vm_hosts vm1)', want 1"
 pid=$(vm_pid 1 vm1) || harness_fail "no qemu for vm1 on host 1"
-host_sanlock 1 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
+lease_held_on 1 "$pid" ||
 	harness_fail "sanlock on host 1 does not show vm1's lease held by qemu $pid: $(host_sanlock 1 client status)"
-host_virsh 1 dumpxml vm1 | grep -q "<key>vm1</key>" || harness_fail "the running vm1 has no <lease> with key vm1"
+# Read whole before grep -q (which exits at the match: under pipefail a
+# virsh killed by SIGPIPE would fail the pipeline).
+dom=$(host_virsh 1 dumpxml vm1) || harness_fail "virsh dumpxml vm1 on host 1"
+grep -q "<key>vm1</key>" <<<"$dom" || harness_fail "the running vm1 has no <lease> with key vm1"
 harness_pass "agent start on host 1 in $t_start ms: lease written into slot 0 and injected; sanlock shows it held by qemu $pid ($err)"
 agent 1 monitor
 [ "$rc" = 0 ] || harness_fail "monitor on host 1: exit $rc: $err"
@@ -117,7 +129,7 @@ err=$(host_exec 2 env OCF_RESKEY_config="$xml2" OCF_RESKEY_lease_path="$area" OC
 [ "$rc" = 1 ] && [[ $err == *"holds another VM's lease"* ]] ||
 	harness_fail "vm2 in vm1's slot: exit $rc: $err"
 [ -z "$(vm_qemu_hosts vm2)" ] || harness_fail "vm2 started in vm1's slot"
-host_sanlock 1 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
+lease_held_on 1 "$pid" ||
 	harness_fail "vm1 lost its lease to vm2's attempt"
 harness_pass "vm2 given vm1's slot 0 is refused, vm1 keeps its lease: $(echo "$err" | grep '^ocf-exit-reason:')"
 
@@ -147,7 +159,7 @@ agent 2 start
 [ "$rc" = 0 ] || harness_fail "start on host 2 after host 1's stop: exit $rc: $err"
 wait_until 5 vm_runs_on vm1 2 || harness_fail "vm1 runs on '$(vm_hosts vm1)', want 2"
 pid=$(vm_pid 2 vm1) || harness_fail "no qemu for vm1 on host 2"
-host_sanlock 2 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
+lease_held_on 2 "$pid" ||
 	harness_fail "sanlock on host 2 does not show vm1's lease held by qemu $pid"
 harness_pass "after the stop on host 1, vm1 starts on host 2 holding the lease (qemu $pid)"
 
@@ -162,7 +174,7 @@ agent 1 migrate_from
 [ "$rc" = 0 ] || harness_fail "migrate_from on host 1: exit $rc: $err"
 wait_until 5 vm_runs_on vm1 1 || harness_fail "vm1 runs on '$(vm_hosts vm1)' after the migration, want 1"
 pid=$(vm_pid 1 vm1) || harness_fail "no qemu for vm1 on host 1"
-host_sanlock 1 client status | grep -qx "r havm:vm1:$area:$off:[0-9]* p $pid" ||
+lease_held_on 1 "$pid" ||
 	harness_fail "sanlock on host 1 does not show vm1's lease held by qemu $pid after the migration"
 agent 2 monitor
 [ "$rc" = 7 ] || harness_fail "monitor on host 2 after the migration: exit $rc, want 7"
