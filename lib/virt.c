@@ -584,6 +584,32 @@ int virt_start(const char *uri, const char *xml, char *err, size_t errlen)
 	return rc;
 }
 
+int virt_domain_state(const char *uri, const char *name, enum virt_state *state, char *err,
+		      size_t errlen)
+{
+	virConnectPtr conn = connect_to(uri, err, errlen);
+	virDomainPtr d;
+	int st, reason, rc = 0;
+
+	if (!conn)
+		return -ENOTCONN;
+	d = virDomainLookupByName(conn, name);
+	if (!d || virDomainGetState(d, &st, &reason, 0) < 0) {
+		copy_err(err, errlen);
+		rc = errno_of_last(conn);
+		/* Only "no such domain" and a lost connection mean something to
+		 * the caller; EBUSY or EEXIST cannot come from a lookup. */
+		if (rc != -ENOENT && rc != -ENOTCONN)
+			rc = -EIO;
+	} else {
+		*state = state_of(st, reason);
+	}
+	if (d)
+		virDomainFree(d);
+	virConnectClose(conn);
+	return rc;
+}
+
 /* Power the domain off; gone already (or just now) counts as done. */
 static int destroy(virConnectPtr conn, virDomainPtr d, char *err, size_t errlen)
 {

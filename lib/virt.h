@@ -98,6 +98,11 @@ const char *virt_state_name(enum virt_state s);
  *    persistent nothing (the domain is transient on both hosts).
  */
 int virt_start(const char *uri, const char *xml, char *err, size_t errlen);
+/* The state of domain NAME at URI: 0 and *STATE, -ENOENT when libvirt
+ * knows no such domain (a transient domain that stopped), -ENOTCONN, -EIO.
+ * For the OCF agent's monitor. */
+int virt_domain_state(const char *uri, const char *name, enum virt_state *state, char *err,
+		      size_t errlen);
 int virt_stop(const char *uri, const char *name, uint32_t grace_ms, char *err, size_t errlen);
 int virt_destroy(const char *uri, const char *name, char *err, size_t errlen);
 int virt_migrate(const char *uri, const char *name, const char *dest_uri, const char *migrate_uri,
