@@ -195,6 +195,7 @@ struct vm_state {
 	uint64_t hot_since_ms[HAVM_HOSTS_MAX]; /* above balance.high_threshold since; 0 not */
 	uint64_t balance_not_before_ms;     /* no move before (a move's effect to show) */
 	uint64_t disagree_since_ms;         /* the members' configurations differ since */
+	uint64_t joined_ms;                 /* when we last joined the group */
 	char balance_why[200];              /* why the last pass moved nothing */
 	uint32_t balance_moves, balance_failures;
 	/* isolation (vms.isolation): since when we have no quorum; done */
@@ -217,6 +218,8 @@ void vmcfg_sync_submit(struct havmd *h, qb_ipcs_connection_t *c, uint32_t ipc_id
 		       size_t len);
 /* Whether every member holds our configuration (version and hash). */
 bool vmcfg_sync_agreed(const struct havmd *h);
+/* The same, counting with FRESH only reports sent in the current view. */
+bool vmcfg_sync_agreed_ex(const struct havmd *h, bool fresh);
 
 /* vm_host.c */
 int vm_host_start(struct havmd *h);

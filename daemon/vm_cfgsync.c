@@ -429,6 +429,11 @@ static int send_text(struct havmd *h, struct wire_vmcfg *m, const char *text, si
 
 bool vmcfg_sync_agreed(const struct havmd *h)
 {
+	return vmcfg_sync_agreed_ex(h, false);
+}
+
+bool vmcfg_sync_agreed_ex(const struct havmd *h, bool fresh)
+{
 	const struct vm_state *v = &h->vm;
 
 	for (size_t i = 0; i < h->cluster.n_cpg; i++) {
@@ -438,10 +443,10 @@ bool vmcfg_sync_agreed(const struct havmd *h)
 		for (size_t k = 0; k < WIRE_NODES_MAX && !m; k++)
 			if (v->members[k].have && v->members[k].nodeid == id)
 				m = &v->members[k];
-		/* From this view: a report kept from before a member left and
-		 * came back says nothing of what it holds now. */
-		if (!m || m->view_seq != v->view_seq || m->r.cfg_version != v->cfg->version ||
-		    m->r.cfg_hash != v->cfg_hash)
+		/* FRESH: from this view only: a report kept from before we (or
+		 * it) left and came back says nothing of what it holds now. */
+		if (!m || (fresh && m->view_seq != v->view_seq) ||
+		    m->r.cfg_version != v->cfg->version || m->r.cfg_hash != v->cfg_hash)
 			return false;
 	}
 	return true;

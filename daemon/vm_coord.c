@@ -818,7 +818,7 @@ void vm_coord_tick(struct havmd *h, uint64_t now)
 	 * (or resumes) counts the isolation grace from the real loss. */
 	services_snapshot(h, &s);
 	vm_balancer_observe(h, now);
-	if (vmcfg_sync_agreed(h))
+	if (vmcfg_sync_agreed_ex(h, v->joined_ms && now - v->joined_ms < 60000))
 		v->disagree_since_ms = 0;
 	else if (!v->disagree_since_ms)
 		v->disagree_since_ms = now;

@@ -183,6 +183,15 @@ static void vm_on_view(struct havmd *h, const struct cluster_view *v)
 		if (!still)
 			vmcfg_sync_member_left(h, vm->view_members[i]);
 	}
+	{
+		bool was_in = false, in = false;
+		for (size_t i = 0; i < vm->n_view_members; i++)
+			was_in = was_in || vm->view_members[i] == h->cluster.local_nodeid;
+		for (size_t k = 0; k < v->n_cpg; k++)
+			in = in || v->cpg_members[k] == h->cluster.local_nodeid;
+		if (in && !was_in)
+			vm->joined_ms = clock_now_ms(); /* we (re)joined the group */
+	}
 	memcpy(vm->view_members, v->cpg_members, v->n_cpg * sizeof(v->cpg_members[0]));
 	vm->n_view_members = v->n_cpg;
 	/*
@@ -231,7 +240,13 @@ bool vm_fence_hold(const struct havmd *h)
 	/* Worked out here, not only at the VM tick: a fencing pass can come
 	 * first after a join. The cap runs from when the VM tick first saw
 	 * the difference. */
-	if (!h->vm.on || !h->vm.cfg || vmcfg_sync_agreed(h))
+	/* Only reports from the current view count for a minute after we
+	 * joined the group: the others' older reports may carry the copy we
+	 * had before we left. Otherwise (a host lost: a failover) the reports
+	 * on hand count, so that fencing waits for no one. */
+	bool fresh = h->vm.joined_ms && clock_now_ms() - h->vm.joined_ms < 60000;
+
+	if (!h->vm.on || !h->vm.cfg || vmcfg_sync_agreed_ex(h, fresh))
 		return false;
 	return !h->vm.disagree_since_ms ||
 	       clock_now_ms() - h->vm.disagree_since_ms < VM_FENCE_HOLD_MS;
