@@ -138,6 +138,14 @@ static int check_room(const char *node, bool dry_run, int *rc)
 				       jstr(p, "reason"));
 			continue;
 		}
+		/* Elsewhere already (a migration that has just ended). */
+		if (p && strcmp(jstr(p, "status"), "pending") != 0 &&
+		    strcmp(jstr(p, "status"), "failed") != 0 && jstr(p, "host")[0] &&
+		    strcmp(jstr(p, "host"), node) != 0) {
+			if (dry_run)
+				printf("  %s: on %s already\n", jstr(o, "name"), jstr(p, "host"));
+			continue;
+		}
 		stuck++;
 		printf("  %s: no place: %s\n", jstr(o, "name"),
 		       !p		     ? "not in the plan"

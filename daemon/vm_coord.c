@@ -403,8 +403,11 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 		/* Just migrated: where it went, while the source's report may
 		 * still list it (it lags up to a second). */
 		if (where && t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS &&
-		    where != t->moved_to && is_member(s, t->moved_to) && !in_list(fail, t->moved_to) &&
-		    dom_holds(report_dom(current_report(h, t->moved_to), spec->name)))
+		    where != t->moved_to && in_list(fail, t->moved_to))
+			where = 0; /* it is on a host taken as failed: down */
+		else if (where && t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS &&
+			 where != t->moved_to && is_member(s, t->moved_to) &&
+			 dom_holds(report_dom(current_report(h, t->moved_to), spec->name)))
 			where = t->moved_to;
 		if (where) {
 			pv->where = PLACE_RUNNING;
@@ -427,7 +430,8 @@ void vm_coord_input(const struct havmd *h, const struct havmd_snapshot *s, const
 			BLOCK("failed: restarted too often (see havm events); `havm vm start %s` "
 			      "tries again",
 			      spec->name);
-		} else if (t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS) {
+		} else if (t && t->moved_ms && now - t->moved_ms < MOVED_GRACE_MS &&
+			   !in_list(fail, t->moved_to)) {
 			BLOCK("just migrated to %s; waiting for its report", host_name(h, t->moved_to));
 		} else if (t && t->inflight_id) {
 			BLOCK("%s on %s",
@@ -967,6 +971,9 @@ void vm_coord_on_result(struct havmd *h, const struct wire_vm_result *r, uint32_
 		if (r->rc == -EALREADY) {
 			/* The host runs one for it already (a previous
 			 * coordinator's): its end shows in the reports. */
+			log_info("vm: migration of vm=%s refused by host=%s: an action on it is "
+				 "under way there",
+				 r->vm, host_name(h, from));
 			t->migrate_to = 0;
 			t->move_reason[0] = '\0';
 			return;
