@@ -149,6 +149,10 @@ out=$(havm_on 2 vm migrate "$mover" node3 2>&1) || rc=$?
 harness_pass "a migration to where the VM runs already is refused: $out"
 
 c=$(coordinator_of 2)
+# The migration's own end (its job returns once libvirt has cleaned up the
+# source) may come a moment after the VM runs at its destination.
+migrated_ev() { havm_on "$c" events -n 200 | grep -Eq "vm-migrated .*vm=$mover .*from=node2"; }
+wait_until 60 migrated_ev || true
 ev=$(havm_on "$c" events -n 200)
 echo "$ev" | grep -E 'host-lost|fence-|lease-reclaimed|vm-' | sed 's/^/INFO: /'
 for want in "host-lost .*host=node1" "fence-succeeded .*host=node1" "lease-reclaimed .*host=node1" \
