@@ -7,6 +7,10 @@
  * What does not fit is counted and told in one "alerts-suppressed" event.
  * A dead or hung script, or a flood of events, never blocks the loop and
  * nothing here grows without bound.
+ *
+ * The same events, with the same selection and limit, go as SNMP traps to
+ * each receiver of alerts.snmp (daemon/alerts_snmp.h): one worker job per
+ * trap, queued with the scripts.
  */
 #ifndef HAVMD_ALERTS_H
 #define HAVMD_ALERTS_H
@@ -24,7 +28,7 @@ struct havmd;
 
 struct alert_item {
 	struct event_rec e;
-	uint8_t script;   /* index into alert_scripts */
+	uint8_t target;   /* index into alert_scripts, then (past them) into snmp */
 };
 
 struct alerts_state {
@@ -36,6 +40,7 @@ struct alerts_state {
 	uint64_t dropped;  /* queue full: counted into the next summary */
 	uint64_t sent, failed;
 	uint64_t timer;
+	uint32_t engine_id_nodeid; /* the SNMP engine ID logged is this node's */
 };
 
 extern const struct havmd_service alerts_service;

@@ -416,7 +416,7 @@ static void handle_alert_test(struct havmd *h, qb_ipcs_connection_t *c, uint32_t
 	}
 	if (!h->alerts.on) {
 		ctl_reply_error(h, c, id, HAVM_E_UNAVAILABLE,
-				"no alert scripts configured (the alerts group of havm.conf)");
+				"no alert scripts or SNMP receivers configured (the alerts group of havm.conf)");
 		return;
 	}
 	for (uint32_t i = 1; i <= count; i++)

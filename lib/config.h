@@ -18,6 +18,7 @@
 #define HAVM_HOSTS_MAX 32   /* corosync's practical limit for one cluster */
 #define HAVM_PATH_MAX 1023  /* sanlock's path limit, without the NUL */
 #define HAVM_ALERT_SCRIPTS_MAX 4
+#define HAVM_SNMP_RECEIVERS_MAX 4 /* trap receivers in alerts.snmp */
 
 #define HAVM_FENCE_LEVELS_MAX 4   /* tried in order; the first that works wins */
 #define HAVM_FENCE_DEVICES_MAX 4  /* per level; all must succeed */
@@ -110,6 +111,23 @@ struct havm_host {
 	char address[HAVM_NAME_MAX * 4 + 4];
 };
 
+/* alerts.snmp: SNMP versions, the kinds of a receiver entry (from 1). */
+enum havm_snmp_version {
+	HAVM_SNMP_V2C = 1, /* community in community_file */
+	HAVM_SNMP_V3 = 2,  /* USM user, authPriv: HMAC-SHA-96 and AES-128 */
+};
+
+/* One trap receiver of alerts.snmp. Secrets are read from their files
+ * (mode 0600, root's) at each send, never kept here. */
+struct havm_snmp_receiver {
+	char address[HAVM_NAME_MAX * 4 + 4]; /* net-snmp transport: "udp:HOST:PORT" */
+	enum havm_snmp_version version;
+	char community_file[HAVM_PATH_MAX + 1];     /* v2c */
+	char user[HAVM_NAME_MAX + 1];               /* v3 */
+	char auth_password_file[HAVM_PATH_MAX + 1]; /* v3 */
+	char priv_password_file[HAVM_PATH_MAX + 1]; /* v3 */
+};
+
 struct havm_config {
 	char cluster_name[HAVM_NAME_MAX + 1];
 	struct havm_host hosts[HAVM_HOSTS_MAX];
@@ -172,6 +190,9 @@ struct havm_config {
 	uint32_t alert_timeout_ms;              /* a script run longer is killed */
 	uint32_t alert_per_minute;              /* more are counted, then summarised */
 	int alert_min_severity;                 /* LOG_ERR ... LOG_INFO */
+	/* ... and as a trap to each SNMP receiver (HAVM-MIB) */
+	struct havm_snmp_receiver snmp[HAVM_SNMP_RECEIVERS_MAX];
+	size_t n_snmp;
 	/* fencing */
 	enum havm_fence_action fence_action;
 	uint32_t fence_timeout_ms;       /* one device: action until verified off */

@@ -47,6 +47,9 @@ enum config_key_type {
 	KEY_LOAD_SOURCE,  /* "domains" or "host" into enum havm_load_source */
 	KEY_SEVERITY,     /* "err", "warning", "notice" or "info" into int (LOG_*) */
 	KEY_PATHS,        /* list of absolute paths into char[][HAVM_PATH_MAX + 1] */
+	KEY_SNMP_RECEIVERS, /* list of trap receivers into struct havm_snmp_receiver[] */
+	KEY_SNMP_VERSION, /* "2c" or "3" into enum havm_snmp_version */
+	KEY_SNMP_ADDRESS, /* "udp:HOST[:PORT]" or "udp6:..." into the receiver's address */
 };
 
 /* The names a string setting may take, and what each stands for. */
@@ -91,6 +94,9 @@ struct config_group {
 	 * the group is called after the kind's name ("ipmi device"). */
 	const char *kind_key;
 	const char *kind_noun;
+	/* Before the kind's name in messages: "version " (a "version 3 SNMP
+	 * receiver"); NULL for none. */
+	const char *kind_prefix;
 	/* Rules across keys, once all of them are stored or defaulted. */
 	int (*check)(struct config_ctx *c, const config_setting_t *set, const void *dst);
 };
@@ -102,6 +108,7 @@ struct config_group {
 extern const struct config_group config_top_group;
 extern const struct config_group config_host_group;
 extern const struct config_group config_device_group;
+extern const struct config_group config_snmp_group;
 
 /* ---- one load ---------------------------------------------------------- */
 

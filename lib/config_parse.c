@@ -50,6 +50,12 @@ static bool config_address_char_ok(char ch)
 	       ch == '.' || ch == ':' || ch == '-';
 }
 
+/* A trap receiver: the BMC address's bytes, and brackets for "udp6:[::1]:162". */
+static bool config_snmp_address_char_ok(char ch)
+{
+	return config_address_char_ok(ch) || ch == '[' || ch == ']';
+}
+
 /* IPMI user names are bytes; a space in one is almost surely a typo. */
 static bool config_user_char_ok(char ch)
 {
@@ -69,6 +75,10 @@ static const struct config_charset config_name_chars = {
 static const struct config_charset config_address_chars = {
 	config_address_char_ok, sizeof(((struct havm_fence_device *)0)->address) - 1,
 	"A-Z, a-z, 0-9, '.', ':' and '-'",
+};
+static const struct config_charset config_snmp_address_chars = {
+	config_snmp_address_char_ok, sizeof(((struct havm_snmp_receiver *)0)->address) - 1,
+	"A-Z, a-z, 0-9, '.', ':', '-', '[' and ']'",
 };
 static const struct config_charset config_user_chars = {
 	config_user_char_ok, sizeof(((struct havm_fence_device *)0)->user) - 1,
@@ -143,6 +153,66 @@ static int config_parse_paths(struct config_ctx *c, const struct config_key *k,
 		rc = config_parse_path(c, k, e, paths[i]);
 		if (rc < 0)
 			return rc;
+		*n = (size_t)i + 1;
+	}
+	return 0;
+}
+
+/*
+ * A trap receiver's address, as net-snmp reads it: UDP only, and the
+ * transport written out, so that a bare "host:162" or a "tcp:" (which
+ * would connect, and block the sender on a dead receiver) is refused here
+ * rather than guessed at.
+ */
+static int config_parse_snmp_address(struct config_ctx *c, const struct config_key *k,
+				     const config_setting_t *s, char *dst)
+{
+	char q[CONFIG_QUOTE_SIZE];
+	const char *v = config_setting_get_string(s);
+	int rc = config_parse_chars(c, k, s, dst, &config_snmp_address_chars);
+
+	if (rc < 0)
+		return rc;
+	if ((strncmp(v, "udp:", 4) == 0 && v[4] != '\0') ||
+	    (strncmp(v, "udp6:", 5) == 0 && v[5] != '\0'))
+		return 0;
+	return config_error(c, s,
+			    "\"%s\" is \"%s\", must be \"udp:HOST[:PORT]\" or "
+			    "\"udp6:[ADDRESS][:PORT]\" (traps go over UDP)",
+			    k->name, text_escape(q, sizeof(q), v, HAVM_NAME_MAX));
+}
+
+/* The list alerts.snmp: at most HAVM_SNMP_RECEIVERS_MAX receiver groups. */
+static int config_parse_snmp(struct config_ctx *c, const struct config_key *k,
+			     const config_setting_t *s, struct havm_snmp_receiver *rcv, size_t *n)
+{
+	int len = config_setting_length(s);
+
+	*n = 0;
+	if (len > HAVM_SNMP_RECEIVERS_MAX)
+		return config_error(c, s, "\"%s\" has %d entries, must be at most %d", k->name,
+				    len, HAVM_SNMP_RECEIVERS_MAX);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		int rc;
+
+		if (!config_setting_is_group(e))
+			return config_error(c, e,
+					    "entry %d of \"%s\" must be a group like "
+					    "{ address = \"udp:192.0.2.5:162\"; version = \"2c\"; "
+					    "community_file = \"/etc/havm/snmp.community\"; }",
+					    i + 1, k->name);
+		memset(&rcv[i], 0, sizeof(rcv[i]));
+		rc = config_parse_group(c, &config_snmp_group, e, &rcv[i]);
+		if (rc < 0)
+			return rc;
+		/* One receiver twice would get every trap twice. */
+		for (int j = 0; j < i; j++)
+			if (strcmp(rcv[j].address, rcv[i].address) == 0)
+				return config_error(
+					c, config_setting_get_member(e, "address"),
+					"receiver \"%s\" repeats the address of entry %d of \"%s\"",
+					rcv[i].address, j + 1, k->name);
 		*n = (size_t)i + 1;
 	}
 	return 0;
@@ -510,6 +580,7 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
 	case KEY_PATHS:
+	case KEY_SNMP_RECEIVERS:
 		return "a list";
 	case KEY_NAME:
 	case KEY_FACILITY:
@@ -524,6 +595,8 @@ static const char *config_type_name(enum config_key_type t)
 	case KEY_SEVERITY:
 	case KEY_ADDRESS:
 	case KEY_USER:
+	case KEY_SNMP_VERSION:
+	case KEY_SNMP_ADDRESS:
 		return "a string";
 	case KEY_U32:
 		return "an integer";
@@ -544,6 +617,7 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
 	case KEY_PATHS:
+	case KEY_SNMP_RECEIVERS:
 		return st == CONFIG_TYPE_LIST;
 	case KEY_NAME:
 	case KEY_FACILITY:
@@ -558,6 +632,8 @@ static bool config_type_ok(enum config_key_type t, const config_setting_t *s)
 	case KEY_SEVERITY:
 	case KEY_ADDRESS:
 	case KEY_USER:
+	case KEY_SNMP_VERSION:
+	case KEY_SNMP_ADDRESS:
 		return st == CONFIG_TYPE_STRING;
 	case KEY_U32:
 		return st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64;
@@ -601,6 +677,9 @@ static void config_store_choice(const struct config_key *k, char *field, int v)
 	case KEY_SEVERITY:
 		*(int *)field = v;
 		break;
+	case KEY_SNMP_VERSION:
+		*(enum havm_snmp_version *)field = (enum havm_snmp_version)v;
+		break;
 	default:
 		break; /* not a choice type */
 	}
@@ -627,6 +706,10 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 		return config_parse_args(c, k, s, (char(*)[HAVM_FENCE_ARG_MAX + 1])field, count);
 	case KEY_PATHS:
 		return config_parse_paths(c, k, s, (char(*)[HAVM_PATH_MAX + 1])field, count);
+	case KEY_SNMP_RECEIVERS:
+		return config_parse_snmp(c, k, s, (struct havm_snmp_receiver *)(void *)field, count);
+	case KEY_SNMP_ADDRESS:
+		return config_parse_snmp_address(c, k, s, field);
 	case KEY_NAME:
 		return config_parse_chars(c, k, s, field, &config_name_chars);
 	case KEY_ADDRESS:
@@ -649,6 +732,7 @@ static int config_parse_value(struct config_ctx *c, const struct config_key *k,
 	case KEY_MIGRATION:
 	case KEY_LOAD_SOURCE:
 	case KEY_SEVERITY:
+	case KEY_SNMP_VERSION:
 		rc = config_parse_choice(c, k, s, &v);
 		if (rc == 0)
 			config_store_choice(k, field, v);
@@ -670,6 +754,7 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_FENCE_LEVELS:
 	case KEY_ARGS:
 	case KEY_PATHS:
+	case KEY_SNMP_RECEIVERS:
 		*(size_t *)(void *)((char *)dst + k->count_offset) = 0;
 		return 0;
 	case KEY_U32:
@@ -701,6 +786,8 @@ static int config_apply_default(struct config_ctx *c, const struct config_key *k
 	case KEY_PATH:
 	case KEY_DEVICE_TYPE:
 	case KEY_USER:
+	case KEY_SNMP_VERSION:
+	case KEY_SNMP_ADDRESS:
 		break; /* always required: a table bug if we get here */
 	}
 	return -EINVAL;
@@ -777,7 +864,8 @@ static int config_group_defaults(struct config_ctx *c, const struct config_group
 		if (seen[j] || !config_key_of_kind(k, kind))
 			continue;
 		if (k->required && k->kinds != 0)
-			return config_error(c, set, "\"%s\" is missing in %s %s", k->name,
+			return config_error(c, set, "\"%s\" is missing in %s%s %s", k->name,
+					    g->kind_prefix ? g->kind_prefix : "",
 					    config_kind_name(g, kind), g->kind_noun);
 		if (k->required)
 			return config_error(c, set, "\"%s\" is missing%s", k->name, g->where);
@@ -809,9 +897,12 @@ int config_parse_group(struct config_ctx *c, const struct config_group *g,
 		j = config_key_index(g, name);
 		if (j == g->n_keys)
 			return config_error(c, s, "unknown setting \"%s\"%s", name, g->where);
-		/* "an": both kinds, ipmi and agent, start with a vowel. */
+		/* "an": both device kinds, ipmi and agent, start with a vowel;
+		 * an SNMP receiver's kind follows "version". */
 		if (kind != 0 && !config_key_of_kind(&g->keys[j], kind))
-			return config_error(c, s, "\"%s\" is not a setting of an %s %s", name,
+			return config_error(c, s, "\"%s\" is not a setting of %s %s%s %s", name,
+					    g->kind_prefix ? "a" : "an",
+					    g->kind_prefix ? g->kind_prefix : "",
 					    config_kind_name(g, kind), g->kind_noun);
 		/* libconfig itself refuses a name twice in one group. */
 		seen[j] = true;

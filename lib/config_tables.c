@@ -92,6 +92,12 @@ static const struct config_choice severity_names[] = {
 };
 static const struct config_choices severities = CHOICES(severity_names);
 
+static const struct config_choice snmp_version_names[] = {
+	{ "2c", HAVM_SNMP_V2C },
+	{ "3", HAVM_SNMP_V3 },
+};
+static const struct config_choices snmp_versions = CHOICES(snmp_version_names);
+
 #define IPMI KIND(HAVM_FENCE_IPMI)
 #define AGENT KIND(HAVM_FENCE_AGENT)
 
@@ -329,6 +335,38 @@ static const struct config_group balance_group = {
 	.n_keys = ARRAY_SIZE(balance_keys), .absent_means_off = true,
 	.check = config_check_balance,
 };
+#define V2C KIND(HAVM_SNMP_V2C)
+#define V3 KIND(HAVM_SNMP_V3)
+
+/*
+ * One SNMP trap receiver of alerts.snmp. Files, not secrets: havm.conf is
+ * readable by more than root. v3 is authPriv only (HMAC-SHA-96, AES-128):
+ * a trap telling of a fenced host is not for anyone on the path to read or
+ * forge, and noAuth or authNoPriv would be a choice to get wrong.
+ */
+static const struct config_key snmp_keys[] = {
+	{ .name = "address", .type = KEY_SNMP_ADDRESS, .required = true,
+	  .offset = FIELD(struct havm_snmp_receiver, address, char *) },
+	{ .name = "version", .type = KEY_SNMP_VERSION, .required = true, .choices = &snmp_versions,
+	  .offset = FIELD(struct havm_snmp_receiver, version, enum havm_snmp_version) },
+	{ .name = "community_file", .type = KEY_PATH, .required = true, .kinds = V2C,
+	  .offset = FIELD(struct havm_snmp_receiver, community_file, char *) },
+	{ .name = "user", .type = KEY_USER, .required = true, .kinds = V3,
+	  .offset = FIELD(struct havm_snmp_receiver, user, char *) },
+	{ .name = "auth_password_file", .type = KEY_PATH, .required = true, .kinds = V3,
+	  .offset = FIELD(struct havm_snmp_receiver, auth_password_file, char *) },
+	{ .name = "priv_password_file", .type = KEY_PATH, .required = true, .kinds = V3,
+	  .offset = FIELD(struct havm_snmp_receiver, priv_password_file, char *) },
+};
+
+#undef V2C
+#undef V3
+
+const struct config_group config_snmp_group = {
+	.where = " in SNMP receiver", .keys = snmp_keys, .n_keys = ARRAY_SIZE(snmp_keys),
+	.kind_key = "version", .kind_noun = "SNMP receiver", .kind_prefix = "version ",
+};
+
 /*
  * alerts: each event goes to each script (run without a shell, the event
  * in its environment, off the loop, killed after timeout_ms), at most
@@ -344,6 +382,10 @@ static const struct config_key alerts_keys[] = {
 	  .offset = FIELD(struct havm_config, alert_per_minute, uint32_t) },
 	{ .name = "min_severity", .type = KEY_SEVERITY, .def = LOG_NOTICE, .choices = &severities,
 	  .offset = FIELD(struct havm_config, alert_min_severity, int) },
+	/* The same events, as HAVM-MIB traps, to each receiver. */
+	{ .name = "snmp", .type = KEY_SNMP_RECEIVERS,
+	  .offset = FIELD(struct havm_config, snmp, struct havm_snmp_receiver *),
+	  .count_offset = offsetof(struct havm_config, n_snmp) },
 };
 static const struct config_group alerts_group = {
 	.where = " in group \"alerts\"", .keys = alerts_keys, .n_keys = ARRAY_SIZE(alerts_keys),
@@ -376,4 +418,6 @@ _Static_assert(ARRAY_SIZE(storage_keys) <= CONFIG_GROUP_KEYS_MAX, "storage_keys"
 _Static_assert(ARRAY_SIZE(fencing_keys) <= CONFIG_GROUP_KEYS_MAX, "fencing_keys");
 _Static_assert(ARRAY_SIZE(vms_keys) <= CONFIG_GROUP_KEYS_MAX, "vms_keys");
 _Static_assert(ARRAY_SIZE(balance_keys) <= CONFIG_GROUP_KEYS_MAX, "balance_keys");
+_Static_assert(ARRAY_SIZE(snmp_keys) <= CONFIG_GROUP_KEYS_MAX, "snmp_keys");
+_Static_assert(ARRAY_SIZE(alerts_keys) <= CONFIG_GROUP_KEYS_MAX, "alerts_keys");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONFIG_GROUP_KEYS_MAX, "top_keys");

@@ -16,7 +16,7 @@ packages=(
 	# network; the harness runs one libvirtd per simulated host instead.
 	corosync sanlock libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	libvirt-sanlock qemu-system-x86 qemu-utils freeipmi-tools ipmitool openipmi
-	snmp snmptrapd
+	snmp snmptrapd smitools
 	# test tooling: namespaces, JSON, fuzzing, unit checks, man pages, and
 	# fence-agents' metadata schema with xmllint to validate our agent
 	iproute2 util-linux procps jq clang systemd groff-base man-db

@@ -17,11 +17,16 @@
 set -euo pipefail
 export HARNESS_BMC=1
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
-ALERT_DIR=$HARNESS_RUNDIR/alerts
+# ALERT_DIR is in the run dir, which harness_init makes (HARNESS_RUNDIR is
+# empty before): harness_init calls harness_extra_config for each host.
 harness_extra_config() {
+	ALERT_DIR=$HARNESS_RUNDIR/alerts
 	FENCE_EXTRA="alerts: { scripts = ( \"$ALERT_DIR/record.sh\", \"$ALERT_DIR/hang.sh\" ); timeout_ms = 2000; per_minute = 20; min_severity = \"notice\"; };" \
 		write_fence_conf "$1"
 }
+harness_require_root
+harness_init 3
+ALERT_DIR=$HARNESS_RUNDIR/alerts
 mkdir -p "$ALERT_DIR"
 cat >"$ALERT_DIR/record.sh" <<EOF
 #!/bin/sh
@@ -33,7 +38,7 @@ cat >"$ALERT_DIR/hang.sh" <<'EOF'
 exec sleep 1000
 EOF
 chmod 755 "$ALERT_DIR/record.sh" "$ALERT_DIR/hang.sh"
-scenario_cluster 3
+start_cluster 3
 
 got() { cat "$ALERT_DIR/got.$1" 2>/dev/null || true; }
 out=$(havm_on 2 alert test) || harness_fail "havm alert test: $out"
