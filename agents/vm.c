@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QEMU_PID_DIR "/run/libvirt/qemu" /* qemu:///system's pid files */
 /* How long a start waits for sanlock to list the lease on the qemu: the
  * lock driver acquires it before qemu's CPUs start, so it is there when
  * virt_start returns; the wait covers a pid file written a moment late
@@ -154,36 +153,11 @@ static int validate(struct agent *a)
 	return OCF_SUCCESS;
 }
 
-/* The pid of NAME's qemu, from libvirt's pid file; -errno. */
-static int qemu_pid(const char *name)
-{
-	char path[sizeof(QEMU_PID_DIR) + sizeof(((struct domain_info *)0)->name) + 8], buf[32];
-	long pid;
-	char *end;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.pid", QEMU_PID_DIR, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno || pid <= 0 || pid > INT32_MAX || (*end != '\0' && *end != '\n'))
-		return -EINVAL;
-	return (int)pid;
-}
-
 /* Whether the VM's qemu holds its lease, as sanlock says: 1, 0, or -errno
  * when that cannot be told (no pid file, sanlock not answering). */
 static int lease_held(const struct agent *a)
 {
-	int pid = qemu_pid(a->info.name);
+	int pid = virt_qemu_pid(a->info.name);
 
 	return pid > 0 ? lease_held_by_pid(pid, a->info.name) : pid;
 }

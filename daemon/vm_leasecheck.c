@@ -11,7 +11,7 @@
  *
  * A worker job asks the local sanlock daemon, for each protected VM that
  * runs here with no job of ours on it, whether its qemu process (libvirt's
- * pid file) holds the VM's lease in havm's lockspace (sanlock_inquire: no
+ * pid file: virt_qemu_pid) holds the VM's lease in havm's lockspace (sanlock_inquire: no
  * storage I/O), every LEASECHECK_EVERY_MS, and again LEASECHECK_AGAIN_MS
  * after a suspect. Two findings in a row make the VM unleased: flagged in
  * our report and told at error level. A check that cannot tell (sanlock
@@ -31,11 +31,8 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define LEASECHECK_EVERY_MS 15000
 #define LEASECHECK_AGAIN_MS 2000     /* after a suspect: confirm soon */
@@ -43,7 +40,6 @@
 #define LEASECHECK_MAX WIRE_VM_DOMS_MAX
 #define LEASECHECK_BUSY_JOBS 4       /* VM jobs under way: a failover comes first */
 #define LEASECHECK_FRESH_MS 3000
-#define QEMU_PID_DIR "/run/libvirt/qemu" /* libvirt's qemu:///system state */
 
 struct lc_arg {
 	size_t n;
@@ -68,30 +64,6 @@ static void set_bit(uint8_t *b, size_t k)
 	b[k / 8] |= (uint8_t)(1u << (k % 8));
 }
 
-/* The pid of VM NAME's qemu, from libvirt's pid file; -errno. */
-static int qemu_pid(const char *name)
-{
-	char path[sizeof(QEMU_PID_DIR) + VMCFG_NAME_MAX + 8], buf[32];
-	long pid;
-	char *end;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.pid", QEMU_PID_DIR, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	pid = strtol(buf, &end, 10);
-	if (pid <= 0 || pid > INT32_MAX || (*end != '\0' && *end != '\n'))
-		return -EINVAL;
-	return (int)pid;
-}
-
 /* In the worker child. */
 static int job_check(void *arg, void *out, size_t *len)
 {
@@ -101,7 +73,7 @@ static int job_check(void *arg, void *out, size_t *len)
 	memset(o, 0, sizeof(*o));
 	*len = sizeof(*o);
 	for (size_t k = 0; k < a->n; k++) {
-		int pid = qemu_pid(a->name[k]);
+		int pid = virt_qemu_pid(a->name[k]);
 		int held = pid > 0 ? lease_held_by_pid(pid, a->name[k]) : pid;
 
 		if (held < 0)

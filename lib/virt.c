@@ -21,6 +21,7 @@
 #include "virt_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <poll.h>
@@ -558,6 +559,31 @@ static virDomainPtr lookup_active(virConnectPtr conn, const char *name, int *rc,
 	}
 	virDomainFree(d);
 	return NULL;
+}
+
+int virt_qemu_pid(const char *name)
+{
+	char path[sizeof(VIRT_QEMU_PID_DIR) + 256 + 8], buf[32];
+	long pid;
+	char *end;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s.pid", VIRT_QEMU_PID_DIR, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || pid <= 0 || pid > INT32_MAX || (*end != '\0' && *end != '\n'))
+		return -EINVAL;
+	return (int)pid;
 }
 
 int virt_start(const char *uri, const char *xml, char *err, size_t errlen)

@@ -101,6 +101,15 @@ int virt_start(const char *uri, const char *xml, char *err, size_t errlen);
 /* The state of domain NAME at URI: 0 and *STATE, -ENOENT when libvirt
  * knows no such domain (a transient domain that stopped), -ENOTCONN, -EIO.
  * For the OCF agent's monitor. */
+/*
+ * The pid of domain NAME's qemu under qemu:///system, from the pid file
+ * libvirt keeps in VIRT_QEMU_PID_DIR while it runs (no libvirt call: for
+ * asking sanlock whether that process holds the VM's lease). -errno when
+ * there is none or it is not a pid.
+ */
+#define VIRT_QEMU_PID_DIR "/run/libvirt/qemu"
+int virt_qemu_pid(const char *name);
+
 int virt_domain_state(const char *uri, const char *name, enum virt_state *state, char *err,
 		      size_t errlen);
 int virt_stop(const char *uri, const char *name, uint32_t grace_ms, char *err, size_t errlen);
